@@ -1,0 +1,99 @@
+"""Build of lossfuse's compiled kernels: every build flag, the OpenMP probe and the debug switch.
+
+Two extension modules are built from the same Cython source (src/lossfuse/_kernels/*.pxi):
+
+* ``lossfuse._kernels._baseline`` -- the target's baseline instruction set (SSE2 on x86-64),
+  runs on any CPU of the architecture;
+* ``lossfuse._kernels._avx2`` -- x86-64 only, compiled with ``-mavx2 -mfma``; imported at run
+  time only when the CPU has both (see ``lossfuse/_kernels/__init__.py``).
+
+No ``-march=native``: a wheel built here runs on every x86-64.
+
+Environment:
+
+* ``LOSSFUSE_DEBUG=1``   Cython bounds, wraparound and initialization checks back on, ``-O1 -g``
+  and C asserts: the build the test suite runs once more in CI.
+* ``LOSSFUSE_NO_OPENMP=1``  build without OpenMP even where the compiler has it.
+"""
+
+import os
+import platform
+import sys
+import tempfile
+import textwrap
+import warnings
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+DEBUG = os.environ.get("LOSSFUSE_DEBUG", "0") not in ("", "0")
+X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+
+DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+    "embedsignature": True,
+}
+# -ffp-contract=off: no FMA contraction, so the SSE2 and AVX2 modules round identically.
+# -fno-math-errno: sqrt becomes an instruction (vectorizable); NaN and inf semantics are kept.
+FLAGS = (["-O1", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]) + [
+    "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
+ISA_FLAGS = {"_baseline": [], "_avx2": ["-mavx2", "-mfma"]}
+
+
+def _compiles_with(compiler, flags):
+    """True if `compiler` builds and links a small OpenMP program with `flags`."""
+    src = textwrap.dedent("""
+        #include <omp.h>
+        int main(void) { int n = 0;
+        #pragma omp parallel reduction(+:n)
+          n += 1;
+        return n > 0 ? 0 : 1; }
+    """)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "probe.c")
+        with open(path, "w") as f:
+            f.write(src)
+        try:
+            objs = compiler.compile([path], output_dir=tmp, extra_postargs=flags)
+            compiler.link_executable(objs, "probe", output_dir=tmp, extra_postargs=flags)
+        except Exception:
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        openmp = []
+        if os.environ.get("LOSSFUSE_NO_OPENMP", "0") in ("", "0"):
+            flag = "/openmp" if self.compiler.compiler_type == "msvc" else "-fopenmp"
+            if _compiles_with(self.compiler, [flag]):
+                openmp = [flag]
+            else:
+                warnings.warn("lossfuse: the C compiler has no OpenMP; kernels will run on one "
+                              "thread (n_threads is then ignored).")
+        for ext in self.extensions:
+            ext.extra_compile_args += openmp
+            ext.extra_link_args += openmp
+        super().build_extensions()
+
+
+def extension(name):
+    return Extension(
+        f"lossfuse._kernels.{name}",
+        [f"src/lossfuse/_kernels/{name}.pyx"],
+        extra_compile_args=FLAGS + ISA_FLAGS[name],
+        define_macros=[("CYTHON_PROFILE", "0")],
+    )
+
+
+modules = ["_baseline"] + (["_avx2"] if X86_64 and sys.platform != "win32" else [])
+setup(
+    ext_modules=cythonize([extension(m) for m in modules], compiler_directives=DIRECTIVES,
+                          force=DEBUG),
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,0 +1,5 @@
+# cython: language_level=3, cdivision=True, cpow=True
+# The same kernels, built with -mavx2 -mfma; imported only on CPUs that have both.
+include "pointwise.pxi"
+include "loops.pxi"
+include "api.pxi"

@@ -1,0 +1,275 @@
+# The loops: one per operation, shared by every loss, and the threaded driver around them.
+#
+# Design.  `pointwise.pxi` says what each loss is.  Here an operation (`LossOp`, `GradientOp`,
+# `LossGradientOp`, `GradientHessianOp`, and `WeightSumOp` for the denominators of weighted
+# means) is a compile-time tag, and `segment` is the single loop that applies a loss to a run of
+# elements for an operation.  Cython's fused types instantiate it per (operation, loss, dtype,
+# access kind); the access kinds give the compiler a loop with unit strides (which it vectorizes)
+# besides the general strided one, so strided inputs never get copied.
+#
+# Every operation is one pass: each input element is read once, each output written once.  The
+# per-element loss values (times the sample weight) go to a small buffer in L1 (`BLOCK`
+# elements); the buffer is summed in float64 with eight independent accumulators, so the order
+# of additions is fixed by the code, not by the compiler's vector width: the SSE2 and AVX2
+# builds give bitwise identical sums.  Blocks add up in order within a chunk; chunks are what
+# the OpenMP threads share.  Chunk boundaries depend on the number of elements only, and the
+# per-chunk sums are added in chunk order after the parallel loop, so the result is bitwise
+# identical for every thread count.
+#
+# The kernel layer never allocates and assumes the facade validated the inputs (dtype, shapes,
+# domains).  The entry points still check what memory safety rests on (lengths, strides,
+# alignment, presence of the outputs an operation writes) in O(1).
+
+from cython.parallel cimport prange
+
+cdef enum:
+    BLOCK = 1024          # elements per L1 buffer
+    CHUNK = 32768         # elements per unit of thread work, at least ...
+    MAX_CHUNKS = 256      # ... and at most this many chunks
+
+
+# ------------------------------------------------------------------------------ operations
+cdef struct LossOp:
+    char _unused
+cdef struct GradientOp:
+    char _unused
+cdef struct LossGradientOp:
+    char _unused
+cdef struct GradientHessianOp:
+    char _unused
+cdef struct WeightSumOp:
+    char _unused
+
+ctypedef fused Op:
+    LossOp
+    GradientOp
+    LossGradientOp
+    GradientHessianOp
+    WeightSumOp
+
+# Operation codes used by the facade (`OPERATIONS` maps names to them).
+cdef enum:
+    OP_LOSS = 0
+    OP_GRADIENT = 1
+    OP_LOSS_GRADIENT = 2
+    OP_GRADIENT_HESSIAN = 3
+    OP_WEIGHT_SUM = 4
+
+OPERATIONS = {"loss": OP_LOSS, "gradient": OP_GRADIENT, "loss_gradient": OP_LOSS_GRADIENT,
+              "gradient_hessian": OP_GRADIENT_HESSIAN, "weight_sum": OP_WEIGHT_SUM}
+
+
+# ---------------------------------------------------------------------------- access kinds
+# How `segment` reaches its elements: unit strides with one weight for the whole run (no
+# weights at all, or one row of a weighted N-d input), unit strides with a weight per element,
+# or any strides (a single weight is then an array of stride 0).
+cdef struct ContiguousScalarWeight:
+    char _unused
+cdef struct ContiguousArrayWeight:
+    char _unused
+cdef struct StridedArrayWeight:
+    char _unused
+
+ctypedef fused Access:
+    ContiguousScalarWeight
+    ContiguousArrayWeight
+    StridedArrayWeight
+
+
+cdef struct Arrays:
+    # The operands of one call, type-erased; strides in elements; NULL where absent.
+    Py_ssize_t n           # elements
+    Py_ssize_t row_len     # elements per sample weight
+    bint contiguous        # every present operand has unit stride
+    char* y
+    Py_ssize_t sy
+    char* p
+    Py_ssize_t sp
+    char* w
+    Py_ssize_t sw
+    char* loss_out
+    Py_ssize_t sl
+    char* gradient_out
+    Py_ssize_t sg
+    char* hessian_out
+    Py_ssize_t sh
+
+
+cdef inline bint _writes_loss(const Op* op) noexcept nogil:
+    return Op is LossOp or Op is LossGradientOp or Op is WeightSumOp
+
+
+cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const Arrays* a,
+                         Py_ssize_t i0, Py_ssize_t m, const floating* w, Py_ssize_t sw,
+                         floating scale, floating* lbuf) noexcept nogil:
+    """The loop.  Elements i0 .. i0+m-1; `lbuf[j]` gets w * loss of element i0 + j; gradient
+    and hessian outputs get scale * w * (dl/dp, d2l/dp2).  For ContiguousScalarWeight, `w[0]`
+    is the weight of the whole run."""
+    cdef const floating* y = (<const floating*>a.y) + i0 * a.sy
+    cdef const floating* p = (<const floating*>a.p) + i0 * a.sp
+    cdef floating* g = (<floating*>a.gradient_out) + i0 * a.sg
+    cdef floating* h = (<floating*>a.hessian_out) + i0 * a.sh
+    cdef Py_ssize_t sy = a.sy, sp = a.sp, sg = a.sg, sh = a.sh, j
+    cdef floating wj = w[0], cw = scale * w[0], lj, gj, hj
+    if Access is ContiguousScalarWeight or Access is ContiguousArrayWeight:
+        sy = 1; sp = 1; sg = 1; sh = 1; sw = 1   # compile-time unit strides: vector loops
+    for j in range(m):
+        if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
+            wj = w[j * sw]
+            cw = scale * wj
+        if Op is LossOp:
+            pointwise(L, y[j * sy], p[j * sp], &lj, <floating*>NULL, <floating*>NULL)
+            lbuf[j] = wj * lj
+        elif Op is GradientOp:
+            pointwise(L, y[j * sy], p[j * sp], <floating*>NULL, &gj, <floating*>NULL)
+            g[j * sg] = cw * gj
+        elif Op is LossGradientOp:
+            pointwise(L, y[j * sy], p[j * sp], &lj, &gj, <floating*>NULL)
+            lbuf[j] = wj * lj
+            g[j * sg] = cw * gj
+        elif Op is GradientHessianOp:
+            pointwise(L, y[j * sy], p[j * sp], <floating*>NULL, &gj, &hj)
+            g[j * sg] = cw * gj
+            h[j * sh] = cw * hj
+        elif Op is WeightSumOp:
+            lbuf[j] = wj
+
+
+cdef inline double lane_sum(const floating* x, Py_ssize_t m) noexcept nogil:
+    """Sum in float64 with sixteen accumulators (four AVX2 registers of independent chains),
+    in an order fixed by m alone."""
+    cdef double acc[16]
+    cdef Py_ssize_t j, k, m16 = m - m % 16
+    for k in range(16):
+        acc[k] = 0
+    for j in range(0, m16, 16):
+        for k in range(16):
+            acc[k] += x[j + k]
+    for j in range(m16, m):
+        acc[j - m16] += x[j]
+    for k in range(8):
+        acc[k] += acc[k + 8]
+    return (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])))
+
+
+cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
+                       Py_ssize_t b1, floating scale, floating* lbuf) noexcept nogil:
+    """Elements b0 .. b1-1: pick the access kind, split at rows when a weight covers a row."""
+    cdef floating one = 1, wr
+    cdef const floating* w = <const floating*>a.w
+    cdef Py_ssize_t r, s0, s1, k = a.row_len
+    if w == NULL:
+        if a.contiguous:
+            segment(op, L, <ContiguousScalarWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, lbuf)
+        else:
+            segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, lbuf)
+    elif k == 1:
+        if a.contiguous:
+            segment(op, L, <ContiguousArrayWeight*>NULL, a, b0, b1 - b0, w + b0, 1, scale, lbuf)
+        else:
+            segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, w + b0 * a.sw, a.sw,
+                    scale, lbuf)
+    else:
+        s0 = b0
+        while s0 < b1:
+            r = s0 // k
+            s1 = min(b1, (r + 1) * k)
+            wr = w[r * a.sw]
+            if a.contiguous:
+                segment(op, L, <ContiguousScalarWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
+                        lbuf + (s0 - b0))
+            else:
+                segment(op, L, <StridedArrayWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
+                        lbuf + (s0 - b0))
+            s0 = s1
+
+
+cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t start,
+                      Py_ssize_t end, floating scale) noexcept nogil:
+    cdef floating lbuf[BLOCK]
+    cdef floating* lo = <floating*>a.loss_out
+    cdef double total = 0
+    cdef Py_ssize_t b0 = start, b1, j
+    while b0 < end:
+        b1 = min(b0 + BLOCK, end)
+        block(op, L, a, b0, b1, scale, lbuf)
+        if _writes_loss(op):
+            if lo != NULL:
+                if a.sl == 1:
+                    for j in range(b1 - b0):
+                        lo[b0 + j] = lbuf[j]
+                else:
+                    for j in range(b1 - b0):
+                        lo[(b0 + j) * a.sl] = lbuf[j]
+            total += lane_sum(lbuf, b1 - b0)
+        b0 = b1
+    return total
+
+
+cdef inline Py_ssize_t n_chunks_for(Py_ssize_t n) noexcept nogil:
+    return max(1, min(<Py_ssize_t>MAX_CHUNKS, n // CHUNK))
+
+
+cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
+                  int n_threads) noexcept nogil:
+    """Run `op` over all elements; return the sum of the buffered values (w * loss)."""
+    cdef Py_ssize_t n_chunks = n_chunks_for(a.n)
+    # chunk length: a multiple of BLOCK, so that block boundaries depend on n only
+    cdef Py_ssize_t chunk_len = ((a.n + n_chunks - 1) // n_chunks + BLOCK - 1) // BLOCK * BLOCK
+    cdef double partial[MAX_CHUNKS]
+    cdef double total = 0
+    cdef int nt = <int>min(<Py_ssize_t>n_threads, n_chunks)
+    cdef Py_ssize_t c
+    for c in prange(n_chunks, schedule="static", num_threads=nt, use_threads_if=nt > 1):
+        partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n), min((c + 1) * chunk_len, a.n),
+                               scale)
+    for c in range(n_chunks):
+        total += partial[c]
+    return total
+
+
+cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a,
+                      floating scale, int n_threads) noexcept nogil:
+    """Build the loss's parameter struct from its id and run `op` with it."""
+    cdef SquaredError squared_error_
+    cdef AbsoluteError absolute_error_
+    cdef Huber huber_
+    cdef SmoothL1 smooth_l1_
+    cdef PseudoHuber pseudo_huber_
+    cdef LogCosh log_cosh_
+    cdef Pinball pinball_
+    if loss == LOSS_SQUARED_ERROR:
+        return drive(op, &squared_error_, a, scale, n_threads)
+    elif loss == LOSS_ABSOLUTE_ERROR:
+        return drive(op, &absolute_error_, a, scale, n_threads)
+    elif loss == LOSS_HUBER:
+        huber_.delta = prm[0]
+        return drive(op, &huber_, a, scale, n_threads)
+    elif loss == LOSS_SMOOTH_L1:
+        smooth_l1_.huber.delta = prm[0]
+        smooth_l1_.inv_beta = 1.0 / prm[0]
+        return drive(op, &smooth_l1_, a, scale, n_threads)
+    elif loss == LOSS_PSEUDO_HUBER:
+        pseudo_huber_.delta = prm[0]
+        pseudo_huber_.inv_delta = 1.0 / prm[0]
+        return drive(op, &pseudo_huber_, a, scale, n_threads)
+    elif loss == LOSS_LOG_COSH:
+        return drive(op, &log_cosh_, a, scale, n_threads)
+    else:  # LOSS_PINBALL; ids are checked when a LossKernel is made
+        pinball_.alpha = prm[0]
+        pinball_.one_minus_alpha = 1.0 - prm[0]
+        return drive(op, &pinball_, a, scale, n_threads)
+
+
+cdef double with_op(int op, int loss, const double* prm, const Arrays* a, floating scale,
+                    int n_threads) noexcept nogil:
+    if op == OP_LOSS:
+        return with_loss(<LossOp*>NULL, loss, prm, a, scale, n_threads)
+    elif op == OP_GRADIENT:
+        return with_loss(<GradientOp*>NULL, loss, prm, a, scale, n_threads)
+    elif op == OP_LOSS_GRADIENT:
+        return with_loss(<LossGradientOp*>NULL, loss, prm, a, scale, n_threads)
+    elif op == OP_GRADIENT_HESSIAN:
+        return with_loss(<GradientHessianOp*>NULL, loss, prm, a, scale, n_threads)
+    else:
+        return with_loss(<WeightSumOp*>NULL, LOSS_SQUARED_ERROR, prm, a, scale, n_threads)
