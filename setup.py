@@ -23,6 +23,7 @@ import tempfile
 import textwrap
 import warnings
 
+import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -87,7 +88,8 @@ def extension(name):
         f"lossfuse._kernels.{name}",
         [f"src/lossfuse/_kernels/{name}.pyx"],
         extra_compile_args=FLAGS + ISA_FLAGS[name],
-        define_macros=[("CYTHON_PROFILE", "0")],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
 
 

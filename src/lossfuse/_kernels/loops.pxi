@@ -220,9 +220,14 @@ cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
     cdef double total = 0
     cdef int nt = <int>min(<Py_ssize_t>n_threads, n_chunks)
     cdef Py_ssize_t c
-    for c in prange(n_chunks, schedule="static", num_threads=nt, use_threads_if=nt > 1):
-        partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n), min((c + 1) * chunk_len, a.n),
-                               scale)
+    if nt > 1:
+        for c in prange(n_chunks, schedule="static", num_threads=nt):
+            partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n),
+                                   min((c + 1) * chunk_len, a.n), scale)
+    else:  # no OpenMP region at all: entering one costs microseconds, tiny calls matter
+        for c in range(n_chunks):
+            partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n),
+                                   min((c + 1) * chunk_len, a.n), scale)
     for c in range(n_chunks):
         total += partial[c]
     return total
@@ -231,12 +236,12 @@ cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
 cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a,
                       floating scale, int n_threads) noexcept nogil:
     """Build the loss's parameter struct from its id and run `op` with it."""
-    cdef SquaredError squared_error_
-    cdef AbsoluteError absolute_error_
+    cdef SquaredError squared_error_ = SquaredError(0)
+    cdef AbsoluteError absolute_error_ = AbsoluteError(0)
     cdef Huber huber_
     cdef SmoothL1 smooth_l1_
     cdef PseudoHuber pseudo_huber_
-    cdef LogCosh log_cosh_
+    cdef LogCosh log_cosh_ = LogCosh(0)
     cdef Pinball pinball_
     if loss == LOSS_SQUARED_ERROR:
         return drive(op, &squared_error_, a, scale, n_threads)

@@ -1,0 +1,336 @@
+"""The facade: `get_loss`, `available_losses` and `Loss`.
+
+It checks dtypes and shapes, converts what it must, allocates the outputs the caller did not
+give, computes the mean's denominator, and hands typed arrays to one kernel call.  Everything
+numeric happens in the kernel, in one pass over the data.  The common call (NumPy arrays of
+one float dtype, no weights, no outputs given) takes a short path, because batch scoring makes
+millions of calls on a few elements each.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from typing import Any, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _losses
+from ._kernels import kernels as _kernels
+
+__all__ = ["Loss", "available_losses", "get_loss"]
+
+_F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
+_OPS = _kernels.OPERATIONS
+_OP_LOSS = _OPS["loss"]
+_OP_GRADIENT = _OPS["gradient"]
+_OP_LOSS_GRADIENT = _OPS["loss_gradient"]
+_OP_GRADIENT_HESSIAN = _OPS["gradient_hessian"]
+_OP_WEIGHT_SUM = _OPS["weight_sum"]
+_NONE, _SUM, _MEAN = 0, 1, 2
+_REDUCTIONS = {"none": _NONE, "sum": _SUM, "mean": _MEAN}
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+_ALL_THREADS = _cpu_count()
+
+
+def available_losses() -> list:
+    """Sorted canonical names of all losses (aliases are accepted by `get_loss` too)."""
+    return sorted(spec.name for spec in _losses.SPECS)
+
+
+def get_loss(name: str, **params: float) -> "Loss":
+    """The loss called `name` (canonical name or alias), with keyword-only `params`.
+
+    >>> import lossfuse as lf
+    >>> lf.get_loss("huber", delta=2.0)
+    Loss('huber', delta=2.0)
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    spec = _losses.BY_NAME.get(name.lower())
+    if spec is None:
+        raise ValueError(f"unknown loss {name!r}; valid names: "
+                         f"{', '.join(sorted(_losses.BY_NAME))}")
+    return Loss(spec, params)
+
+
+# ----------------------------------------------------------------------------- input checks
+def _as_y_pred(y_pred: Any) -> np.ndarray:
+    """y_pred as a native-order float32/float64 array (ints and bools become float64)."""
+    a = y_pred if type(y_pred) is np.ndarray else np.asarray(y_pred)
+    dt = a.dtype
+    if dt is _F64 or dt is _F32:
+        return a
+    if dt.kind == "f" and dt.itemsize in (4, 8):       # non-native byte order
+        return a.astype(dt.newbyteorder("="))
+    if dt.kind == "f" and dt.itemsize == 2:
+        return a.astype(_F32)
+    if dt.kind in "biu":
+        return a.astype(_F64)
+    if dt.kind == "f":
+        raise TypeError(f"y_pred has dtype {dt}, which lossfuse does not compute in; "
+                        "convert it to float64 or float32")
+    raise TypeError(f"y_pred must be a real numeric array, got dtype {dt}")
+
+
+def _as_operand(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
+    """`x` as an array of `dtype` (y_pred's): real numbers only, converted if needed."""
+    a = x if type(x) is np.ndarray else np.asarray(x)
+    if a.dtype is dtype:
+        return a
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {a.dtype}")
+    return a.astype(dtype)
+
+
+def _n_threads(n_threads: Any) -> int:
+    if n_threads is None:
+        return _ALL_THREADS
+    if isinstance(n_threads, bool):
+        raise TypeError("n_threads must be an int or None, got bool")
+    try:
+        n = operator.index(n_threads)
+    except TypeError:
+        raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}") \
+            from None
+    if n < 1:
+        raise ValueError(f"n_threads must be >= 1 (or None for all cores), got {n}")
+    return n
+
+
+def _reduction(reduction: Any) -> int:
+    try:
+        code = _REDUCTIONS.get(reduction)
+    except TypeError:
+        code = None
+    if code is None:
+        raise ValueError(f"reduction must be one of 'none', 'sum', 'mean'; got {reduction!r}")
+    return code
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A 1-d view of `a` in C order when one exists, else a contiguous copy (inputs only)."""
+    if a.ndim == 1:
+        return a
+    return a.reshape(-1)
+
+
+def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
+            inputs: Tuple[Optional[np.ndarray], ...]) -> Tuple[np.ndarray, np.ndarray]:
+    """(array to return, 1-d array the kernel writes).  They share memory unless the caller's
+    array cannot be written directly (N-d non-contiguous, misaligned, or overlapping an input
+    other than by being it); then the kernel writes a fresh array that is copied over."""
+    if out is None:
+        a = np.empty(shape, dtype)
+        return a, _flat(a)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype} (that of y_pred), got {out.dtype}")
+    if out.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is not writeable")
+    direct = (out.ndim <= 1 or out.flags.c_contiguous) and out.dtype.isnative \
+        and out.flags.aligned
+    for x in inputs:
+        if direct and x is not None and np.may_share_memory(out, x) and not _is_same(out, x):
+            direct = False
+    return out, (_flat(out) if direct else np.empty(out.size, dtype))
+
+
+def _is_same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same memory, element for element (writing a[i] after reading b[i] is then safe)."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.shape == b.shape and a.strides == b.strides)
+
+
+def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    return a if a is None or a.flags.aligned else a.copy()
+
+
+# ------------------------------------------------------------------------------------ Loss
+class Loss:
+    """A loss function with fused, single-pass loss, gradient and hessian kernels.
+
+    Make one with :func:`get_loss`.  Every method takes ``(y_true, y_pred)`` in the order of
+    ``sklearn.metrics``, any array-likes of the same shape (``y_pred`` float32 or float64;
+    outputs take its dtype; other real dtypes are converted), and keyword-only:
+
+    sample_weight : array of shape (n,), optional
+        Weights of the rows (first axis).
+    reduction : {"mean", "sum", "none"}
+        ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the sum
+        divided by ``sum(w)`` times the elements per row (the plain mean when unweighted).
+        Gradients and hessians are those of what is returned.
+    *_out : ndarray, optional
+        Preallocated outputs (shape and dtype of ``y_pred``); filled and returned.
+    n_threads : int, optional
+        Threads to use; default all cores this process may use (small inputs run on one).
+        Results are bitwise identical for every ``n_threads``.
+    """
+
+    __slots__ = ("name", "params", "_kernel", "_run", "_run64", "_run32")
+
+    def __init__(self, spec: _losses.LossSpec, params: dict):
+        unknown = set(params) - set(spec.params)
+        if unknown:
+            valid = ", ".join(spec.params) or "none"
+            raise TypeError(f"{spec.name} got unexpected parameter(s) "
+                            f"{', '.join(sorted(unknown))}; valid parameters: {valid}")
+        values = {}
+        for key, default in spec.params.items():
+            value = params.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                                 np.floating)):
+                raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
+            value = float(value)
+            spec.checks[key](value)
+            values[key] = value
+        self.name = spec.name
+        self.params = values
+        kernel_name, kernel_params = spec.resolve(values)
+        self._kernel = _kernels.LossKernel(_kernels.LOSSES[kernel_name][0], kernel_params)
+        self._run64 = self._kernel.run_float64
+        self._run32 = self._kernel.run_float32
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"Loss({self.name!r}{args})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Loss) and (self.name, self.params) == (other.name, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(self.params.items())))
+
+    def __reduce__(self):
+        return (_make, (self.name, self.params))
+
+    # ---------------------------------------------------------------------- public methods
+    def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
+                 n_threads=None):
+        """Same as :meth:`loss`."""
+        return self._execute(_OP_LOSS, y_true, y_pred, sample_weight, reduction, None, None,
+                             None, n_threads)[0]
+
+    def loss(self, y_true, y_pred, *, sample_weight=None, reduction="mean", loss_out=None,
+             n_threads=None):
+        """The loss: a float for ``"sum"``/``"mean"``, per-element ``w * loss`` for ``"none"``."""
+        return self._execute(_OP_LOSS, y_true, y_pred, sample_weight, reduction, loss_out,
+                             None, None, n_threads)[0]
+
+    def gradient(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
+                 gradient_out=None, n_threads=None):
+        """The gradient of the reduced loss with respect to ``y_pred``."""
+        return self._execute(_OP_GRADIENT, y_true, y_pred, sample_weight, reduction, None,
+                             gradient_out, None, n_threads)[1]
+
+    def loss_gradient(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
+                      loss_out=None, gradient_out=None, n_threads=None):
+        """``(loss, gradient)`` in one pass over the data."""
+        return self._execute(_OP_LOSS_GRADIENT, y_true, y_pred, sample_weight, reduction,
+                             loss_out, gradient_out, None, n_threads)[:2]
+
+    def gradient_hessian(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
+                         gradient_out=None, hessian_out=None, n_threads=None):
+        """``(gradient, diagonal hessian)`` of the reduced loss, in one pass."""
+        return self._execute(_OP_GRADIENT_HESSIAN, y_true, y_pred, sample_weight, reduction,
+                             None, gradient_out, hessian_out, n_threads)[1:]
+
+    # ------------------------------------------------------------------------------ engine
+    def _execute(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
+                 hessian_out, n_threads):
+        # Short path: 1-d float arrays of one dtype, nothing optional given.
+        if (type(y_pred) is np.ndarray and type(y_true) is np.ndarray and sample_weight is None
+                and loss_out is None and gradient_out is None and hessian_out is None
+                and n_threads is None and y_pred.ndim == 1 and y_true.dtype is y_pred.dtype
+                and (reduction == "mean" or reduction == "sum")):
+            dt = y_pred.dtype
+            n = y_pred.shape[0]
+            if (dt is _F64 or dt is _F32) and y_true.shape[0] == n and y_true.ndim == 1 and n:
+                mean = reduction == "mean"
+                g = h = None
+                if op != _OP_LOSS:
+                    g = np.empty(n, dt)
+                    if op == _OP_GRADIENT_HESSIAN:
+                        h = np.empty(n, dt)
+                try:
+                    total = (self._run64 if dt is _F64 else self._run32)(
+                        op, y_true, y_pred, None, 1, None, g, h, 1.0 / n if mean else 1.0,
+                        _ALL_THREADS)
+                except _kernels.MisalignedError:
+                    pass     # exotic memory: the general path copies
+                else:
+                    return (total / n if mean else total), g, h
+        return self._general(op, y_true, y_pred, sample_weight, reduction, loss_out,
+                             gradient_out, hessian_out, n_threads)
+
+    def _general(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
+                 hessian_out, n_threads):
+        red = _reduction(reduction)
+        nt = _n_threads(n_threads)
+        p = _as_y_pred(y_pred)
+        dt = p.dtype
+        y = _as_operand(y_true, "y_true", dt)
+        if y.shape != p.shape:
+            raise ValueError(f"y_true and y_pred must have the same shape; got {y.shape} "
+                             f"and {p.shape}")
+        shape = p.shape
+        size = p.size
+        rows = shape[0] if p.ndim else 1
+        row_len = size // rows if rows else 1
+        w = None
+        if sample_weight is not None:
+            w = _as_operand(sample_weight, "sample_weight", dt)
+            if w.shape != (rows,) and not (p.ndim == 0 and w.ndim == 0):
+                raise ValueError(f"sample_weight must have shape ({rows},) (one weight per "
+                                 f"row of y_pred), got {w.shape}")
+            w = w.reshape(-1)
+        if loss_out is not None and red != _NONE:
+            raise ValueError("loss_out is only used with reduction='none'; with "
+                             f"reduction={reduction!r} the loss is a float")
+        inputs = (y, p, w)
+        lo = lo_k = g = g_k = h = h_k = None
+        if op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE:
+            lo, lo_k = _output(loss_out, "loss_out", shape, dt, inputs)
+        if op != _OP_LOSS:
+            g, g_k = _output(gradient_out, "gradient_out", shape, dt, inputs)
+        if op == _OP_GRADIENT_HESSIAN:
+            h, h_k = _output(hessian_out, "hessian_out", shape, dt, inputs)
+
+        y_k, p_k, w_k = _aligned(_flat(y)), _aligned(_flat(p)), _aligned(w)
+        run = self._run64 if dt is _F64 else self._run32
+        denominator = 1.0
+        if red == _MEAN:
+            if size == 0:
+                raise ValueError("reduction='mean' over zero samples (y_pred is empty)")
+            if w_k is None:
+                denominator = float(size)
+            else:
+                denominator = run(_OP_WEIGHT_SUM, None, None, w_k, row_len, None, None, None,
+                                  1.0, nt) * row_len
+                if denominator == 0:
+                    raise ValueError("reduction='mean' with sample weights that sum to zero")
+        total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k, 1.0 / denominator, nt)
+        for out, k in ((lo, lo_k), (g, g_k), (h, h_k)):
+            if k is not None and k.base is not out and k is not out:
+                out[...] = k.reshape(out.shape)     # written via a fresh array
+        if red == _NONE:
+            loss = lo
+        else:
+            loss = total / denominator if red == _MEAN else total
+        return loss, g, h
+
+
+def _make(name: str, params: dict) -> Loss:
+    return get_loss(name, **params)

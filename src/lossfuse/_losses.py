@@ -1,0 +1,79 @@
+"""The loss registry: canonical names, aliases, parameters and their checks.
+
+What a loss *computes* lives in the kernels (``_kernels/pointwise.pxi``); this file says what it
+is called, which parameters it takes, which values are valid, and how they map to a kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Mapping, Tuple
+
+
+def _positive(name: str) -> Callable[[float], None]:
+    def check(value: float) -> None:
+        if not value > 0 or math.isinf(value):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return check
+
+
+def _non_negative(name: str) -> Callable[[float], None]:
+    def check(value: float) -> None:
+        if not value >= 0 or math.isinf(value):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return check
+
+
+def _open_unit(name: str) -> Callable[[float], None]:
+    def check(value: float) -> None:
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must be in the open interval (0, 1), got {value!r}")
+    return check
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A loss as the public API sees it."""
+
+    name: str
+    formula: str
+    aliases: Tuple[str, ...] = ()
+    params: Mapping[str, float] = field(default_factory=dict)   # name -> default
+    checks: Mapping[str, Callable[[float], None]] = field(default_factory=dict)
+    # kernel name and kernel parameters for validated public parameters
+    kernel: Callable[[Dict[str, float]], Tuple[str, Tuple[float, ...]]] | None = None
+
+    def resolve(self, params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]:
+        if self.kernel is not None:
+            return self.kernel(params)
+        return self.name, tuple(params[k] for k in self.params)
+
+
+def _smooth_l1_kernel(params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]:
+    # beta = 0 is absolute_error exactly (PyTorch's convention)
+    if params["beta"] == 0:
+        return "absolute_error", ()
+    return "smooth_l1", (params["beta"],)
+
+
+SPECS: Tuple[LossSpec, ...] = (
+    LossSpec("squared_error", "d^2", aliases=("mse", "l2")),
+    LossSpec("absolute_error", "|d|", aliases=("mae", "l1")),
+    LossSpec("huber", "d^2/2 if |d| <= delta else delta*(|d| - delta/2)",
+             params={"delta": 1.0}, checks={"delta": _positive("delta")}),
+    LossSpec("smooth_l1", "huber(delta=beta)/beta; beta = 0 is absolute_error",
+             params={"beta": 1.0}, checks={"beta": _non_negative("beta")},
+             kernel=_smooth_l1_kernel),
+    LossSpec("pseudo_huber", "delta^2*(sqrt(1 + (d/delta)^2) - 1)",
+             params={"delta": 1.0}, checks={"delta": _positive("delta")}),
+    LossSpec("log_cosh", "log(cosh(d))"),
+    LossSpec("pinball", "alpha*max(y - p, 0) + (1 - alpha)*max(p - y, 0)", aliases=("quantile",),
+             params={"alpha": 0.5}, checks={"alpha": _open_unit("alpha")}),
+)
+
+BY_NAME: Dict[str, LossSpec] = {}
+for _spec in SPECS:
+    for _name in (_spec.name,) + _spec.aliases:
+        BY_NAME[_name] = _spec
+del _spec, _name
