@@ -70,9 +70,9 @@ def _as_y_pred(y_pred: Any) -> np.ndarray:
     dt = a.dtype
     if dt is _F64 or dt is _F32:
         return a
-    if dt.kind == "f" and dt.itemsize in (4, 8):       # non-native byte order
-        return a.astype(dt.newbyteorder("="))
-    if dt.kind == "f" and dt.itemsize == 2:
+    if dt.kind == "f" and dt.itemsize == 8:            # non-native byte order
+        return a.astype(_F64)
+    if dt.kind == "f" and dt.itemsize in (2, 4):       # float16, or non-native float32
         return a.astype(_F32)
     if dt.kind in "biu":
         return a.astype(_F64)
@@ -309,7 +309,7 @@ class Loss:
             h, h_k = _output(hessian_out, "hessian_out", shape, dt, inputs)
 
         y_k, p_k, w_k = _aligned(_flat(y)), _aligned(_flat(p)), _aligned(w)
-        run = self._run64 if dt is _F64 else self._run32
+        run = self._run64 if dt == _F64 else self._run32
         denominator = 1.0
         if red == _MEAN:
             if size == 0:
@@ -317,7 +317,7 @@ class Loss:
             if w_k is None:
                 denominator = float(size)
             else:
-                denominator = run(_OP_WEIGHT_SUM, None, None, w_k, row_len, None, None, None,
+                denominator = run(_OP_WEIGHT_SUM, None, None, w_k, 1, None, None, None,
                                   1.0, nt) * row_len
                 if denominator == 0:
                     raise ValueError("reduction='mean' with sample weights that sum to zero")

@@ -1,0 +1,113 @@
+"""Reference losses, written from the textbook formulas independently of the kernels.
+
+Evaluated in ``np.longdouble`` (64-bit mantissa on x86, 113 on aarch64) so that the textbook
+forms, which cancel (``sqrt(1 + t^2) - 1``, ``log(cosh(d))`` near 0), are still accurate far
+beyond float64; the results are returned as float64.  Each function returns (loss, gradient,
+hessian) per element, as functions of y and p.
+"""
+
+import numpy as np
+
+LD = np.longdouble
+
+
+def squared_error(y, p):
+    d = p - y
+    return d * d, 2 * d, np.full_like(d, 2)
+
+
+def absolute_error(y, p):
+    d = p - y
+    return np.abs(d), np.sign(d), np.zeros_like(d)
+
+
+def huber(y, p, delta=1.0):
+    d = p - y
+    inside = np.abs(d) <= delta
+    loss = np.where(inside, d * d / 2, delta * (np.abs(d) - delta / 2))
+    grad = np.clip(d, -delta, delta)
+    return loss, grad, inside.astype(d.dtype)
+
+
+def smooth_l1(y, p, beta=1.0):
+    # as torch.nn.functional.smooth_l1_loss documents it
+    d = p - y
+    if beta == 0:
+        return absolute_error(y, p)
+    inside = np.abs(d) < beta
+    loss = np.where(inside, 0.5 * d * d / beta, np.abs(d) - 0.5 * beta)
+    grad = np.where(inside, d / beta, np.sign(d))
+    return loss, grad, np.where(inside, 1 / LD(beta), 0)
+
+
+def pseudo_huber(y, p, delta=1.0):
+    d = p - y
+    s = np.sqrt(1 + (d / delta) ** 2)
+    return delta ** 2 * (s - 1), d / s, s ** -3
+
+
+def log_cosh(y, p):
+    d = p - y
+    return np.log(np.cosh(d)), np.tanh(d), 1 / np.cosh(d) ** 2
+
+
+def pinball(y, p, alpha=0.5):
+    loss = alpha * np.maximum(y - p, 0) + (1 - alpha) * np.maximum(p - y, 0)
+    grad = np.where(y > p, -LD(alpha), 1 - LD(alpha))
+    return loss, grad, np.zeros_like(loss)
+
+
+FUNCTIONS = {f.__name__: f for f in (squared_error, absolute_error, huber, smooth_l1,
+                                      pseudo_huber, log_cosh, pinball)}
+
+# parameters used by the test grid (not the defaults, so that parameters are exercised)
+PARAMS = {
+    "squared_error": {},
+    "absolute_error": {},
+    "huber": {"delta": 0.7},
+    "smooth_l1": {"beta": 0.6},
+    "pseudo_huber": {"delta": 1.3},
+    "log_cosh": {},
+    "pinball": {"alpha": 0.3},
+}
+
+# where the loss is not smooth (|d| at which the second derivative jumps), for finite differences
+KINKS = {
+    "squared_error": [],
+    "absolute_error": [0.0],
+    "huber": [0.0, 0.7],      # 0: harmless, listed to keep FD points apart from it anyway
+    "smooth_l1": [0.0, 0.6],
+    "pseudo_huber": [],
+    "log_cosh": [],
+    "pinball": [0.0],
+}
+
+
+def reference(name, y, p, sample_weight=None, reduction="mean", params=None):
+    """(loss, gradient, hessian) of the reduced loss, computed in long double, as float64.
+
+    For reduction='none', the loss is per element; gradient and hessian are always per element
+    (those of what is returned)."""
+    params = PARAMS[name] if params is None else params
+    yl = np.asarray(y, dtype=LD)
+    pl = np.asarray(p, dtype=LD)
+    loss, grad, hess = FUNCTIONS[name](yl, pl, **params)
+    shape = pl.shape
+    rows = shape[0] if pl.ndim else 1
+    per_row = pl.size // rows if rows else 1
+    if sample_weight is None:
+        w = np.ones(shape, dtype=LD)
+        total_w = LD(pl.size)
+    else:
+        wl = np.asarray(sample_weight, dtype=LD)
+        w = wl.reshape((-1,) + (1,) * (pl.ndim - 1)) * np.ones(shape, dtype=LD)
+        total_w = wl.sum() * per_row
+    loss = w * loss
+    grad = w * grad
+    hess = w * hess
+    if reduction == "none":
+        return loss.astype(np.float64), grad.astype(np.float64), hess.astype(np.float64)
+    total = loss.sum()
+    if reduction == "mean":
+        total, grad, hess = total / total_w, grad / total_w, hess / total_w
+    return float(total), grad.astype(np.float64), hess.astype(np.float64)
