@@ -68,6 +68,12 @@ def _compiles_with(compiler, flags):
 
 
 class BuildExt(build_ext):
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:          # the two modules compile side by side
+            self.parallel = os.cpu_count() or 1
+        self.force = True                   # never reuse objects of the other (debug) mode
+
     def build_extensions(self):
         openmp = []
         if os.environ.get("LOSSFUSE_NO_OPENMP", "0") in ("", "0"):
@@ -96,6 +102,6 @@ def extension(name):
 modules = ["_baseline"] + (["_avx2"] if X86_64 and sys.platform != "win32" else [])
 setup(
     ext_modules=cythonize([extension(m) for m in modules], compiler_directives=DIRECTIVES,
-                          force=DEBUG),
+                          force=True, nthreads=os.cpu_count() or 1),
     cmdclass={"build_ext": BuildExt},
 )

@@ -1,0 +1,180 @@
+"""Benchmark: lossfuse's fused ``loss_gradient`` against NumPy, measured in one run.
+
+For every loss, dtype and size it times, interleaved round by round so that drift hits all
+alike:
+
+* ``lossfuse``  -- ``loss.loss_gradient(y, p, gradient_out=g, n_threads=1)`` (dispatched ISA);
+* ``baseline``  -- the same kernel from the baseline-ISA build (SSE2 on x86-64), to show what
+  run-time dispatch buys;
+* ``numpy``     -- the plain NumPy expression of the same mean loss and its gradient;
+* ``np.add``    -- ``np.add(a, b, out=c)`` on arrays of the same size and dtype: two reads and
+  one write, the traffic of a fused loss-and-gradient, i.e. the streaming limit.
+
+At n = 16 the ``lossfuse`` row is the whole facade call without ``gradient_out`` (what a
+batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
+
+Ratios are of medians over the rounds; ``spread`` is the largest interquartile range of the
+timed candidates, relative to their median.  Run ``python bench/run.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+import lossfuse as lf
+from lossfuse._kernels import available
+
+# The plain NumPy formulation of each mean loss and its gradient, as a careful user writes it.
+def _np_squared_error(y, p):
+    d = p - y
+    return np.mean(d * d), 2 * d / d.size
+
+
+def _np_absolute_error(y, p):
+    d = p - y
+    return np.mean(np.abs(d)), np.sign(d) / d.size
+
+
+def _np_huber(y, p, delta=1.0):
+    d = p - y
+    a = np.abs(d)
+    loss = np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return np.mean(loss), np.clip(d, -delta, delta) / d.size
+
+
+def _np_smooth_l1(y, p, beta=1.0):
+    d = p - y
+    a = np.abs(d)
+    loss = np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+    return np.mean(loss), np.clip(d / beta, -1, 1) / d.size
+
+
+def _np_pseudo_huber(y, p, delta=1.0):
+    d = p - y
+    s = np.sqrt(1 + (d / delta) ** 2)
+    return np.mean(delta * delta * (s - 1)), d / s / d.size
+
+
+def _np_log_cosh(y, p):
+    d = p - y
+    return np.mean(np.logaddexp(d, -d) - np.log(2)), np.tanh(d) / d.size
+
+
+def _np_pinball(y, p, alpha=0.5):
+    d = p - y
+    loss = np.where(d >= 0, (1 - alpha) * d, -alpha * d)
+    return np.mean(loss), np.where(d < 0, -alpha, 1 - alpha) / d.size
+
+
+NUMPY = {name[4:]: f for name, f in globals().items() if name.startswith("_np_")}
+SIZES = (16, 10_000, 1_000_000, 10_000_000)
+
+
+def _timer(fn, n):
+    """A callable timing `fn` once (or in a loop of calls for tiny n), in seconds per call."""
+    loops = max(1, 200_000 // max(n, 1)) if n < 100_000 else 1
+
+    def timed():
+        t0 = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        return (time.perf_counter() - t0) / loops
+    return timed
+
+
+def measure(name: str, dtype, n: int, rounds: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0, 1, n).astype(dtype)
+    p = (y + rng.normal(0, 1, n)).astype(dtype)
+    g = np.empty_like(p)
+    c = np.empty_like(p)
+    loss = lf.get_loss(name)
+    kernel = loss._kernel
+    base = available["baseline"].LossKernel(kernel.loss, kernel.params)
+    base_run = base.run_float64 if dtype == np.float64 else base.run_float32
+    op = available["baseline"].OPERATIONS["loss_gradient"]
+    numpy_fn = NUMPY[name]
+    if n <= 16:
+        candidates = {
+            "lossfuse": lambda: loss.loss_gradient(y, p),
+            "numpy": lambda: np.mean((p - y) ** 2),
+        }
+    else:
+        candidates = {
+            "lossfuse": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1),
+            "baseline": lambda: base_run(op, y, p, None, 1, None, g, None, 1.0 / n, 1),
+            "numpy": lambda: numpy_fn(y, p),
+        }
+    candidates["np.add"] = lambda: np.add(y, p, out=c)
+    timers = {k: _timer(f, n) for k, f in candidates.items()}
+    for t in timers.values():        # warm up: page in outputs, load code
+        t()
+    samples = {k: [] for k in timers}
+    for _ in range(rounds):
+        for k, t in timers.items():
+            samples[k].append(t())
+    med = {k: float(np.median(v)) for k, v in samples.items()}
+    spread = max(float(np.subtract(*np.percentile(v, [75, 25]))) / med[k]
+                 for k, v in samples.items())
+    nbytes = 3 * n * np.dtype(dtype).itemsize
+    return {
+        "loss": name, "dtype": np.dtype(dtype).name, "n": n, "threads": 1,
+        "seconds": med["lossfuse"], "numpy_seconds": med["numpy"],
+        "add_seconds": med["np.add"], "baseline_seconds": med.get("baseline"),
+        "speedup_vs_numpy": med["numpy"] / med["lossfuse"],
+        "fraction_of_add": med["np.add"] / med["lossfuse"],
+        "dispatch_speedup": (med["baseline"] / med["lossfuse"]) if "baseline" in med else None,
+        "gb_per_s": nbytes / med["lossfuse"] / 1e9,
+        "spread": spread,
+    }
+
+
+def _fmt_t(s):
+    return f"{s * 1e6:10.1f}" if s >= 1e-5 else f"{s * 1e6:10.3f}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--losses", nargs="+", default=sorted(NUMPY), choices=sorted(NUMPY))
+    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
+    ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds per case")
+    ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.sizes, args.rounds = [16, 10_000], 3
+    info = lf.kernel_info()
+    print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
+          f"{', '.join(info['available'])}), numpy {np.__version__}, one thread")
+    head = (f"{'loss':15s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} {'numpy us':>10s} "
+            f"{'np.add us':>10s} {'x numpy':>8s} {'x np.add':>8s} {'GB/s':>6s} "
+            f"{'isa gain':>8s} {'spread':>6s}")
+    print(head)
+    print("-" * len(head))
+    results = []
+    cases = [(loss, dt, n) for loss in args.losses for dt in args.dtypes for n in args.sizes]
+    for i, (name, dt, n) in enumerate(cases):
+        print(f"[{i + 1}/{len(cases)}] {name} {dt} n={n}", end="\r", file=sys.stderr, flush=True)
+        r = measure(name, np.dtype(dt), n, args.rounds)
+        results.append(r)
+        gain = f"{r['dispatch_speedup']:8.2f}" if r["dispatch_speedup"] else f"{'':8s}"
+        print(f"{name:15s} {dt:8s} {n:9d} {_fmt_t(r['seconds']):>11s} "
+              f"{_fmt_t(r['numpy_seconds'])} {_fmt_t(r['add_seconds'])} "
+              f"{r['speedup_vs_numpy']:8.2f} {r['fraction_of_add']:8.2f} "
+              f"{r['gb_per_s']:6.1f} {gain} {r['spread']:6.2f}", flush=True)
+    print(file=sys.stderr)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "results": results}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
