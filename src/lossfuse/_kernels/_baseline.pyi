@@ -1,0 +1,45 @@
+# Stubs for the compiled kernel module (the same API for _baseline and _avx2).
+# Private to lossfuse: the facade (lossfuse.Loss) validates and prepares operands.
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+ISA: str                                   # instruction set compiled for: "sse2", "avx2", ...
+OPENMP: bool                               # built with OpenMP
+OPERATIONS: Dict[str, int]                 # operation name -> code
+LOSSES: Dict[str, Tuple[int, Tuple[str, ...]]]   # loss name -> (kernel id, parameter names)
+
+class MisalignedError(ValueError): ...
+
+def cpu_has_avx2_fma() -> bool: ...
+
+class LossKernel:
+    loss: int
+    params: tuple
+    def __init__(self, loss: int, params: tuple = ...) -> None: ...
+    def run_float64(
+        self,
+        op: int,
+        y_true: Optional[np.ndarray],        # const float64[n]
+        y_pred: Optional[np.ndarray],        # const float64[n]
+        sample_weight: Optional[np.ndarray], # const float64[n // row_len]
+        row_len: int,
+        loss_out: Optional[np.ndarray],      # float64[n], written
+        gradient_out: Optional[np.ndarray],  # float64[n], written
+        hessian_out: Optional[np.ndarray],   # float64[n], written
+        scale: float,
+        n_threads: int,
+    ) -> float: ...
+    def run_float32(
+        self,
+        op: int,
+        y_true: Optional[np.ndarray],        # const float32[n]
+        y_pred: Optional[np.ndarray],        # const float32[n]
+        sample_weight: Optional[np.ndarray], # const float32[n // row_len]
+        row_len: int,
+        loss_out: Optional[np.ndarray],      # float32[n], written
+        gradient_out: Optional[np.ndarray],  # float32[n], written
+        hessian_out: Optional[np.ndarray],   # float32[n], written
+        scale: float,
+        n_threads: int,
+    ) -> float: ...
