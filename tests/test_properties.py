@@ -1,0 +1,39 @@
+"""Property-based checks (hypothesis): arbitrary shapes, values, weights and thread counts."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import lossfuse as lf
+from reference import PARAMS, reference
+
+finite = st.floats(-5e3, 5e3, allow_nan=False, width=64)   # the long-double cosh of the
+# reference overflows past |d| = 11356
+
+
+@st.composite
+def problems(draw):
+    n = draw(st.integers(1, 300))
+    y = draw(arrays(np.float64, n, elements=finite))
+    p = draw(arrays(np.float64, n, elements=finite))
+    w = draw(st.none() | arrays(np.float64, n, elements=st.floats(0.01, 100)))
+    return y, p, w
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(PARAMS)), problem=problems(),
+       reduction=st.sampled_from(["none", "sum", "mean"]), n_threads=st.integers(1, 4))
+def test_matches_reference_on_arbitrary_inputs(name, problem, reduction, n_threads):
+    y, p, w = problem
+    loss = lf.get_loss(name, **PARAMS[name])
+    value, grad = loss.loss_gradient(y, p, sample_weight=w, reduction=reduction,
+                                     n_threads=n_threads)
+    ref_value, ref_grad, _ = reference(name, y, p, w, reduction)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12,
+                               atol=1e-12 * np.max(np.abs(ref_grad)))
+    # the summed loss is the sum of the per-sample losses it reports
+    per_sample = loss.loss(y, p, sample_weight=w, reduction="none")
+    total = loss.loss(y, p, sample_weight=w, reduction="sum")
+    np.testing.assert_allclose(total, np.sum(per_sample), rtol=1e-12)
