@@ -1,8 +1,8 @@
 """Reference losses, written from the textbook formulas independently of the kernels.
 
-Evaluated in ``np.longdouble`` (64-bit mantissa on x86, 113 on aarch64) so that the textbook
-forms, which cancel (``sqrt(1 + t^2) - 1``, ``log(cosh(d))`` near 0), are still accurate far
-beyond float64; the results are returned as float64.  Each function returns (loss, gradient,
+Evaluated in ``np.longdouble`` (64-bit mantissa on x86, 113 on aarch64), with identities other
+than the kernels' where the textbook form cancels to nothing for tiny d (``sqrt(1 + t^2) - 1``,
+``log(cosh(d))``); the results are returned as float64.  Each function returns (loss, gradient,
 hessian) per element, as functions of y and p.
 """
 
@@ -42,13 +42,16 @@ def smooth_l1(y, p, beta=1.0):
 
 def pseudo_huber(y, p, delta=1.0):
     d = p - y
-    s = np.sqrt(1 + (d / delta) ** 2)
-    return delta ** 2 * (s - 1), d / s, s ** -3
+    t2 = (d / delta) ** 2
+    s = np.sqrt(1 + t2)
+    # s - 1 as expm1(log1p(t^2) / 2): exact for tiny d too, where 1 + t^2 rounds to 1
+    return delta ** 2 * np.expm1(np.log1p(t2) / 2), d / s, s ** -3
 
 
 def log_cosh(y, p):
     d = p - y
-    return np.log(np.cosh(d)), np.tanh(d), 1 / np.cosh(d) ** 2
+    # cosh(d) - 1 = 2 sinh(d/2)^2: exact for tiny d too, where cosh(d) rounds to 1
+    return np.log1p(2 * np.sinh(d / 2) ** 2), np.tanh(d), 1 / np.cosh(d) ** 2
 
 
 def pinball(y, p, alpha=0.5):
