@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import os
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -125,13 +125,13 @@ def _flat(a: np.ndarray) -> np.ndarray:
 
 
 def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
-            inputs: Tuple[Optional[np.ndarray], ...]) -> Tuple[np.ndarray, np.ndarray]:
-    """(array to return, 1-d array the kernel writes).  They share memory unless the caller's
-    array cannot be written directly (N-d non-contiguous, misaligned, or overlapping an input
-    other than by being it); then the kernel writes a fresh array that is copied over."""
+            inputs: Tuple[Optional[np.ndarray], ...]) -> Tuple[np.ndarray, np.ndarray, bool]:
+    """(array to return, 1-d array the kernel writes, whether to copy the latter into the
+    former afterwards).  The kernel writes the caller's array directly unless it cannot (N-d
+    non-contiguous, misaligned, or overlapping an input other than by being it)."""
     if out is None:
         a = np.empty(shape, dtype)
-        return a, _flat(a)
+        return a, _flat(a), False
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype:
@@ -145,7 +145,9 @@ def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
     for x in inputs:
         if direct and x is not None and np.may_share_memory(out, x) and not _is_same(out, x):
             direct = False
-    return out, (_flat(out) if direct else np.empty(out.size, dtype))
+    if direct:
+        return out, _flat(out), False
+    return out, np.empty(out.size, dtype), True
 
 
 def _is_same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -179,7 +181,7 @@ class Loss:
         Results are bitwise identical for every ``n_threads``.
     """
 
-    __slots__ = ("name", "params", "_kernel", "_run", "_run64", "_run32")
+    __slots__ = ("name", "params", "_kernel", "_run64", "_run32")
 
     def __init__(self, spec: _losses.LossSpec, params: dict):
         unknown = set(params) - set(spec.params)
@@ -301,12 +303,16 @@ class Loss:
                              f"reduction={reduction!r} the loss is a float")
         inputs = (y, p, w)
         lo = lo_k = g = g_k = h = h_k = None
+        copy_back = []
         if op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE:
-            lo, lo_k = _output(loss_out, "loss_out", shape, dt, inputs)
+            lo, lo_k, copy = _output(loss_out, "loss_out", shape, dt, inputs)
+            copy_back += [(lo, lo_k)] if copy else []
         if op != _OP_LOSS:
-            g, g_k = _output(gradient_out, "gradient_out", shape, dt, inputs)
+            g, g_k, copy = _output(gradient_out, "gradient_out", shape, dt, inputs)
+            copy_back += [(g, g_k)] if copy else []
         if op == _OP_GRADIENT_HESSIAN:
-            h, h_k = _output(hessian_out, "hessian_out", shape, dt, inputs)
+            h, h_k, copy = _output(hessian_out, "hessian_out", shape, dt, inputs)
+            copy_back += [(h, h_k)] if copy else []
 
         y_k, p_k, w_k = _aligned(_flat(y)), _aligned(_flat(p)), _aligned(w)
         run = self._run64 if dt == _F64 else self._run32
@@ -322,9 +328,8 @@ class Loss:
                 if denominator == 0:
                     raise ValueError("reduction='mean' with sample weights that sum to zero")
         total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k, 1.0 / denominator, nt)
-        for out, k in ((lo, lo_k), (g, g_k), (h, h_k)):
-            if k is not None and k.base is not out and k is not out:
-                out[...] = k.reshape(out.shape)     # written via a fresh array
+        for out, k in copy_back:
+            out[...] = k.reshape(out.shape)
         if red == _NONE:
             loss = lo
         else:
