@@ -152,6 +152,19 @@ def test_gradient_out_may_be_y_pred_itself_or_overlap_it():
     buf = p.copy()
     lf.get_loss("mse").gradient(y, buf[1:], reduction="sum", gradient_out=buf[:-1])  # shifted
     np.testing.assert_array_equal(buf[:-1], want)
+    rev = p[1:][::-1].copy()
+    lf.get_loss("mse").gradient(y, rev[::-1], reduction="sum", gradient_out=rev)   # reversed
+    np.testing.assert_array_equal(rev, want)
+    yy = y.copy()
+    got = lf.get_loss("mse").loss_gradient(yy, p[1:], reduction="sum", gradient_out=yy)
+    np.testing.assert_array_equal(got[1], want)                       # gradient_out is y_true
+    assert got[1] is yy
+
+
+def test_n_threads_beyond_any_machine_is_fine():
+    y, p = np.zeros(10), np.ones(10)
+    assert lf.get_loss("mse").loss(y, p, n_threads=2**40) == 1.0
+    assert lf.get_loss("mse").loss(y, p, n_threads=np.int64(2**40), sample_weight=y + 1) == 1.0
 
 
 def test_no_allocation_proportional_to_n_when_outputs_given():
@@ -299,3 +312,9 @@ def test_kernel_layer_checks_memory_safety_itself():
             k.run_float64(99, y, p, None, 1, None, g, None, 1.0, 1)
         with pytest.raises(ValueError):
             module.LossKernel(99, ())
+        buf = np.zeros(11)
+        for pred, out in [(buf[:10], buf[1:]), (buf[1:], buf[:-1]), (buf[:10], buf[::-1][:10]),
+                          (p, p[::-1])]:                       # overlapping, not identical
+            with pytest.raises(module.OverlapError):
+                k.run_float64(op, y, pred, None, 1, None, out, None, 1.0, 1)
+        k.run_float64(op, y, p, None, 1, None, p, None, 1.0, 1)           # identical: fine

@@ -40,6 +40,7 @@ def _cpu_count() -> int:
 
 
 _ALL_THREADS = _cpu_count()
+_MAX_THREADS = 1 << 16     # more threads than work chunks are never started anyway
 
 
 def available_losses() -> list:
@@ -104,7 +105,7 @@ def _n_threads(n_threads: Any) -> int:
             from None
     if n < 1:
         raise ValueError(f"n_threads must be >= 1 (or None for all cores), got {n}")
-    return n
+    return min(n, _MAX_THREADS)
 
 
 def _reduction(reduction: Any) -> int:
@@ -252,26 +253,33 @@ class Loss:
     # ------------------------------------------------------------------------------ engine
     def _execute(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
                  hessian_out, n_threads):
-        # Short path: 1-d float arrays of one dtype, nothing optional given.
+        # Short path: 1-d float arrays of one dtype, no weights, a reduced loss.  Outputs the
+        # caller gave go straight to the kernel, which checks them in O(1) (dtype, length,
+        # writeability, alignment, overlap with an input); anything it refuses takes the
+        # general path, which either copes (misaligned, overlapping) or says what is wrong.
         if (type(y_pred) is np.ndarray and type(y_true) is np.ndarray and sample_weight is None
-                and loss_out is None and gradient_out is None and hessian_out is None
-                and n_threads is None and y_pred.ndim == 1 and y_true.dtype is y_pred.dtype
+                and loss_out is None and y_pred.ndim == 1 and y_true.dtype is y_pred.dtype
                 and (reduction == "mean" or reduction == "sum")):
             dt = y_pred.dtype
             n = y_pred.shape[0]
-            if (dt is _F64 or dt is _F32) and y_true.shape[0] == n and y_true.ndim == 1 and n:
+            if n_threads is None:
+                nt = _ALL_THREADS
+            else:
+                nt = min(n_threads, _MAX_THREADS) \
+                    if type(n_threads) is int and n_threads > 0 else 0
+            if (dt is _F64 or dt is _F32) and y_true.shape[0] == n and y_true.ndim == 1 and n \
+                    and nt:
                 mean = reduction == "mean"
                 g = h = None
                 if op != _OP_LOSS:
-                    g = np.empty(n, dt)
+                    g = np.empty(n, dt) if gradient_out is None else gradient_out
                     if op == _OP_GRADIENT_HESSIAN:
-                        h = np.empty(n, dt)
+                        h = np.empty(n, dt) if hessian_out is None else hessian_out
                 try:
                     total = (self._run64 if dt is _F64 else self._run32)(
-                        op, y_true, y_pred, None, 1, None, g, h, 1.0 / n if mean else 1.0,
-                        _ALL_THREADS)
-                except _kernels.MisalignedError:
-                    pass     # exotic memory: the general path copies
+                        op, y_true, y_pred, None, 1, None, g, h, 1.0 / n if mean else 1.0, nt)
+                except (TypeError, ValueError):
+                    pass     # refused before anything was written: the general path decides
                 else:
                     return (total / n if mean else total), g, h
         return self._general(op, y_true, y_pred, sample_weight, reduction, loss_out,

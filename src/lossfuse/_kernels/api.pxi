@@ -72,6 +72,11 @@ class MisalignedError(ValueError):
     """An operand's address or stride is not a multiple of its itemsize."""
 
 
+class OverlapError(ValueError):
+    """An output shares memory with an input without being that very input (element i of an
+    output may only alias element i of an input: each element is read before it is written)."""
+
+
 cdef struct RawView:
     char* data           # NULL when absent or empty
     Py_ssize_t n
@@ -108,6 +113,23 @@ cdef RawView _raw(object x, int typenum, const char* name, bint output) except *
     return r
 
 
+cdef inline bint _overlaps(const RawView* out, const RawView* x, Py_ssize_t itemsize) noexcept:
+    """Whether `out` and `x` share memory other than element for element."""
+    cdef char* o0
+    cdef char* o1
+    cdef char* x0
+    cdef char* x1
+    if out.data == NULL or x.data == NULL:
+        return False
+    if out.data == x.data and out.stride == x.stride and out.n == x.n:
+        return False
+    o0 = out.data + min(0, (out.n - 1) * out.stride) * itemsize
+    o1 = out.data + max(0, (out.n - 1) * out.stride) * itemsize + itemsize
+    x0 = x.data + min(0, (x.n - 1) * x.stride) * itemsize
+    x1 = x.data + max(0, (x.n - 1) * x.stride) * itemsize + itemsize
+    return o0 < x1 and x0 < o1
+
+
 cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object y_true,
                  object y_pred, object sample_weight, Py_ssize_t row_len, object loss_out,
                  object gradient_out, object hessian_out, double scale, int n_threads) except? -1:
@@ -121,6 +143,8 @@ cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object
     cdef RawView h = _raw(hessian_out, t, b"hessian_out", True)
     cdef bint needs_g = op == OP_GRADIENT or op == OP_LOSS_GRADIENT or op == OP_GRADIENT_HESSIAN
     cdef double total
+    cdef RawView* outs[3]
+    cdef int k
     if not 0 <= op <= OP_WEIGHT_SUM:
         raise ValueError(f"unknown operation code {op}")
     if row_len < 1:
@@ -138,6 +162,11 @@ cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object
         raise ValueError("hessian_out must be given, with one element per element of y_pred")
     if lo.data != NULL and lo.n != a.n:
         raise ValueError("loss_out must have one element per element of y_pred")
+    outs[0] = &lo; outs[1] = &g; outs[2] = &h
+    for k in range(3):
+        if _overlaps(outs[k], &y, sizeof(floating)) or _overlaps(outs[k], &p, sizeof(floating)) \
+                or _overlaps(outs[k], &w, sizeof(floating)):
+            raise OverlapError("an output shares memory with an input")
     a.row_len = row_len
     a.y = y.data
     a.sy = y.stride
