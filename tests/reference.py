@@ -60,8 +60,59 @@ def pinball(y, p, alpha=0.5):
     return loss, grad, np.zeros_like(loss)
 
 
+def binary_cross_entropy(y, p, pos_weight=1.0):
+    # -(pw y log s + (1 - y) log(1 - s)) with log s = -log(1 + e^-p) = -logaddexp(0, -p)
+    s = 1 / (1 + np.exp(-p))
+    loss = pos_weight * y * np.logaddexp(LD(0), -p) + (1 - y) * np.logaddexp(LD(0), p)
+    return loss, s * (1 - y + pos_weight * y) - pos_weight * y, \
+        (1 - y + pos_weight * y) * s * (1 - s)
+
+
+def _sign(y):
+    return np.where(y > 0, LD(1), LD(-1))
+
+
+def hinge(y, p):
+    t = _sign(y)
+    m = 1 - t * p
+    return np.maximum(m, 0), np.where(m > 0, -t, 0), np.zeros_like(m)
+
+
+def squared_hinge(y, p):
+    t = _sign(y)
+    m = 1 - t * p
+    return np.maximum(m, 0) ** 2, -2 * t * np.maximum(m, 0), np.where(m > 0, LD(2), 0)
+
+
+def exponential(y, p):
+    t = _sign(y)
+    e = np.exp(-t * p)
+    return e, -t * e, e
+
+
 FUNCTIONS = {f.__name__: f for f in (squared_error, absolute_error, huber, smooth_l1,
-                                      pseudo_huber, log_cosh, pinball)}
+                                      pseudo_huber, log_cosh, pinball, binary_cross_entropy,
+                                      hinge, squared_hinge, exponential)}
+
+# the values y_true may take ("unit": [0, 1]; "sign": {0, 1} or {-1, 1}); others: any real
+LABELS = {"binary_cross_entropy": "unit", "hinge": "sign", "squared_hinge": "sign",
+          "exponential": "sign"}
+
+
+def sample(name, rng, n, spread=1.5, minus_one=False):
+    """Test data (y, p) in float64 for a loss: regression targets with predictions spread
+    around them; valid labels (soft and hard for "unit") with logits for classification."""
+    kind = LABELS.get(name)
+    if kind is None:
+        y = rng.normal(0, 2, n)
+        return y, y + rng.normal(0, spread, n)
+    if kind == "unit":
+        y = np.where(rng.random(n) < 0.5, rng.integers(0, 2, n), rng.random(n))
+    else:
+        y = rng.integers(0, 2, n).astype(np.float64)
+        if minus_one:
+            y = 2 * y - 1
+    return y, rng.normal(0, 2 * spread, n)
 
 # parameters used by the test grid (not the defaults, so that parameters are exercised)
 PARAMS = {
@@ -72,6 +123,10 @@ PARAMS = {
     "pseudo_huber": {"delta": 1.3},
     "log_cosh": {},
     "pinball": {"alpha": 0.3},
+    "binary_cross_entropy": {"pos_weight": 1.7},
+    "hinge": {},
+    "squared_hinge": {},
+    "exponential": {},
 }
 
 # where the loss is not smooth (|d| at which the second derivative jumps), for finite differences
@@ -83,6 +138,10 @@ KINKS = {
     "pseudo_huber": [],
     "log_cosh": [],
     "pinball": [0.0],
+    "binary_cross_entropy": [],
+    "hinge": [1.0],           # for the margin losses: the values of p where t*p = 1
+    "squared_hinge": [1.0],
+    "exponential": [],
 }
 
 

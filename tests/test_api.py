@@ -10,7 +10,8 @@ import lossfuse as lf
 from reference import PARAMS, reference
 
 ALIASES = {"mse": "squared_error", "l2": "squared_error", "mae": "absolute_error",
-           "l1": "absolute_error", "quantile": "pinball"}
+           "l1": "absolute_error", "quantile": "pinball", "log_loss": "binary_cross_entropy",
+           "logistic": "binary_cross_entropy", "bce": "binary_cross_entropy"}
 
 
 def test_available_losses_sorted_canonical():

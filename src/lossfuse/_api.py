@@ -157,6 +157,26 @@ def _is_same(a: np.ndarray, b: np.ndarray) -> bool:
             and a.shape == b.shape and a.strides == b.strides)
 
 
+def _label_error(name: str, labels: str, y: np.ndarray, flags: int) -> ValueError:
+    """The error for labels a kernel refused, naming the first offending element."""
+    def where(mask):
+        i = int(np.flatnonzero(mask.reshape(-1))[0])
+        index = i if y.ndim <= 1 else tuple(int(k) for k in np.unravel_index(i, y.shape))
+        return index, y.reshape(-1)[i]
+    bits = _kernels.LABEL_FLAGS
+    if labels == "unit":
+        index, value = where((y < 0) | (y > 1))
+        return ValueError(f"y_true must be in [0, 1] for {name}; y_true[{index}] = {value}")
+    if flags & bits["invalid"]:
+        index, value = where((y != 1) & (y != 0) & (y != -1) & ~np.isnan(y))
+        return ValueError(f"y_true must hold labels {{0, 1}} or {{-1, 1}} for {name}; "
+                          f"y_true[{index}] = {value}")
+    i0, _ = where(y == 0)
+    i1, _ = where(y == -1)
+    return ValueError(f"y_true mixes the label sets {{0, 1}} and {{-1, 1}} for {name}: "
+                      f"y_true[{i0}] = 0 and y_true[{i1}] = -1")
+
+
 def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
     return a if a is None or a.flags.aligned else a.copy()
 
@@ -180,6 +200,12 @@ class Loss:
     n_threads : int, optional
         Threads to use; default all cores this process may use (small inputs run on one).
         Results are bitwise identical for every ``n_threads``.
+
+    Classification losses check ``y_true`` (``binary_cross_entropy``: in [0, 1]; ``hinge``,
+    ``squared_hinge``, ``exponential``: all in {0, 1} or all in {-1, 1}) in the same pass
+    that computes the loss, and raise ``ValueError`` naming the first offending element.  When
+    they do, ``*_out`` arrays the caller gave may already be partly written.  NaN is not an
+    error anywhere: it propagates.
     """
 
     __slots__ = ("name", "params", "_kernel", "_run64", "_run32")
@@ -335,7 +361,11 @@ class Loss:
                                   1.0, nt) * row_len
                 if denominator == 0:
                     raise ValueError("reduction='mean' with sample weights that sum to zero")
-        total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k, 1.0 / denominator, nt)
+        try:
+            total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k, 1.0 / denominator, nt)
+        except _kernels.LabelError as e:
+            raise _label_error(self.name, _losses.BY_NAME[self.name].labels, y, e.flags) \
+                from None
         for out, k in copy_back:
             out[...] = k.reshape(out.shape)
         if red == _NONE:

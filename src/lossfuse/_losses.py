@@ -43,6 +43,9 @@ class LossSpec:
     checks: Mapping[str, Callable[[float], None]] = field(default_factory=dict)
     # kernel name and kernel parameters for validated public parameters
     kernel: Callable[[Dict[str, float]], Tuple[str, Tuple[float, ...]]] | None = None
+    # the values y_true may take: None (any real), "unit" ([0, 1]) or "sign" ({0, 1} or
+    # {-1, 1}); the kernels check them in their pass over the data
+    labels: str | None = None
 
     def resolve(self, params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]:
         if self.kernel is not None:
@@ -70,6 +73,13 @@ SPECS: Tuple[LossSpec, ...] = (
     LossSpec("log_cosh", "log(cosh(d))"),
     LossSpec("pinball", "alpha*max(y - p, 0) + (1 - alpha)*max(p - y, 0)", aliases=("quantile",),
              params={"alpha": 0.5}, checks={"alpha": _open_unit("alpha")}),
+    LossSpec("binary_cross_entropy",
+             "-(pos_weight*y*log(s) + (1 - y)*log(1 - s)), s = sigmoid(p), y in [0, 1]",
+             aliases=("log_loss", "logistic", "bce"), params={"pos_weight": 1.0},
+             checks={"pos_weight": _positive("pos_weight")}, labels="unit"),
+    LossSpec("hinge", "max(0, 1 - t*p), t = +-1 from y in {0, 1} or {-1, 1}", labels="sign"),
+    LossSpec("squared_hinge", "max(0, 1 - t*p)^2", labels="sign"),
+    LossSpec("exponential", "exp(-t*p)", labels="sign"),
 )
 
 BY_NAME: Dict[str, LossSpec] = {}

@@ -14,7 +14,11 @@ cdef enum:
     LOSS_PSEUDO_HUBER = 4
     LOSS_LOG_COSH = 5
     LOSS_PINBALL = 6
-    N_LOSSES = 7
+    LOSS_BINARY_CROSS_ENTROPY = 7
+    LOSS_HINGE = 8
+    LOSS_SQUARED_HINGE = 9
+    LOSS_EXPONENTIAL = 10
+    N_LOSSES = 11
 
 # Kernel ids by canonical loss name, with the parameter names each kernel reads, in order.
 LOSSES = {
@@ -25,7 +29,14 @@ LOSSES = {
     "pseudo_huber": (LOSS_PSEUDO_HUBER, ("delta",)),
     "log_cosh": (LOSS_LOG_COSH, ()),
     "pinball": (LOSS_PINBALL, ("alpha",)),
+    "binary_cross_entropy": (LOSS_BINARY_CROSS_ENTROPY, ("pos_weight",)),
+    "hinge": (LOSS_HINGE, ()),
+    "squared_hinge": (LOSS_SQUARED_HINGE, ()),
+    "exponential": (LOSS_EXPONENTIAL, ()),
 }
+
+# Bits of `LabelError.flags` (see `label_flags` in pointwise.pxi).
+LABEL_FLAGS = {"zero": LABEL_ZERO, "minus_one": LABEL_MINUS_ONE, "invalid": LABEL_INVALID}
 
 cdef extern from *:
     """
@@ -70,6 +81,15 @@ cdef enum:
 
 class MisalignedError(ValueError):
     """An operand's address or stride is not a multiple of its itemsize."""
+
+
+class LabelError(ValueError):
+    """Some y_true is outside the loss's label domain; `flags` holds the OR of the elements'
+    label-check bits (`LABEL_FLAGS`).  The outputs may have been written."""
+
+    def __init__(self, flags):
+        super().__init__(f"labels outside the loss's domain (flags {flags})")
+        self.flags = flags
 
 
 class OverlapError(ValueError):
@@ -143,6 +163,7 @@ cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object
     cdef RawView h = _raw(hessian_out, t, b"hessian_out", True)
     cdef bint needs_g = op == OP_GRADIENT or op == OP_LOSS_GRADIENT or op == OP_GRADIENT_HESSIAN
     cdef double total
+    cdef int flags = 0
     cdef RawView* outs[3]
     cdef int k
     if not 0 <= op <= OP_WEIGHT_SUM:
@@ -183,9 +204,11 @@ cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object
     a.contiguous = (a.sy == 1 and a.sp == 1 and a.sw == 1 and a.sg == 1 and a.sh == 1)
     if a.n > GIL_FREE_ABOVE:
         with nogil:
-            total = with_op(op, loss, prm, &a, <floating>scale, max(1, n_threads))
+            total = with_op(op, loss, prm, &a, <floating>scale, max(1, n_threads), &flags)
     else:  # releasing and taking back the GIL costs more than this much work
-        total = with_op(op, loss, prm, &a, <floating>scale, 1)
+        total = with_op(op, loss, prm, &a, <floating>scale, 1, &flags)
+    if flags & LABEL_INVALID or (flags & LABEL_ZERO and flags & LABEL_MINUS_ONE):
+        raise LabelError(flags)
     return total
 
 

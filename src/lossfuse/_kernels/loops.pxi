@@ -158,10 +158,11 @@ cdef extern from *:
 
 cdef inline double segment(const Op* op, const Loss* L, const Access* kind, const Arrays* a,
                            Py_ssize_t i0, Py_ssize_t m, const floating* w, Py_ssize_t sw,
-                           floating scale) noexcept nogil:
+                           floating scale, int* flags) noexcept nogil:
     """The loop.  Elements i0 .. i0+m-1: write gradient and hessian outputs (scale * w *
     dl/dp, d2l/dp2) and loss_out (w * loss) where present, and return the sum of w * loss
     (of w for WeightSumOp).  For ContiguousScalarWeight, `w[0]` is the weight of the whole run.
+    For losses with a label domain, `flags` gets the OR of the elements' `label_flags`.
 
     The sum runs in float64 over sixteen lanes (four vectors of four), element i0 + 16 q + k
     going to lane k, in an order fixed by m alone: the SSE2 and AVX2 builds agree bitwise.
@@ -174,6 +175,7 @@ cdef inline double segment(const Op* op, const Loss* L, const Access* kind, cons
     cdef floating* h = (<floating*>a.hessian_out) + i0 * a.sh
     cdef Py_ssize_t sy = a.sy, sp = a.sp, sl = a.sl, sg = a.sg, sh = a.sh, j, j0, k
     cdef floating wj = w[0], cw = scale * w[0]
+    cdef int fl = 0
     cdef double t[16]
     cdef lf_v4d acc0 = lf_v4d_zero(), acc1 = lf_v4d_zero()
     cdef lf_v4d acc2 = lf_v4d_zero(), acc3 = lf_v4d_zero()
@@ -184,7 +186,10 @@ cdef inline double segment(const Op* op, const Loss* L, const Access* kind, cons
             if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
                 wj = w[j * sw]
                 cw = scale * wj
+            if has_label_domain(L):
+                fl |= label_flags(L, y[j * sy])
             element(op, L, y + j * sy, p + j * sp, NULL, g + j * sg, h + j * sh, wj, cw)
+        flags[0] |= fl
         return 0
     for j0 in range(0, m - m % 16, 16):
         for k in range(16):
@@ -192,6 +197,8 @@ cdef inline double segment(const Op* op, const Loss* L, const Access* kind, cons
             if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
                 wj = w[j * sw]
                 cw = scale * wj
+            if has_label_domain(L):
+                fl |= label_flags(L, y[j * sy])
             t[k] = element(op, L, y + j * sy, p + j * sp, lo + j * sl if lo != NULL else NULL,
                            g + j * sg, h + j * sh, wj, cw)
         acc0 = lf_v4d_add(acc0, t)
@@ -205,6 +212,8 @@ cdef inline double segment(const Op* op, const Loss* L, const Access* kind, cons
             if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
                 wj = w[j * sw]
                 cw = scale * wj
+            if has_label_domain(L):
+                fl |= label_flags(L, y[j * sy])
             t[j % 16] = element(op, L, y + j * sy, p + j * sp,
                                 lo + j * sl if lo != NULL else NULL, g + j * sg, h + j * sh,
                                 wj, cw)
@@ -212,13 +221,14 @@ cdef inline double segment(const Op* op, const Loss* L, const Access* kind, cons
         acc1 = lf_v4d_add(acc1, t + 4)
         acc2 = lf_v4d_add(acc2, t + 8)
         acc3 = lf_v4d_add(acc3, t + 12)
+    flags[0] |= fl
     lf_v4d_store(t, lf_v4d_sum(acc0, acc2))
     lf_v4d_store(t + 4, lf_v4d_sum(acc1, acc3))
     return (((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7])))
 
 
 cdef inline double block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
-                         Py_ssize_t b1, floating scale) noexcept nogil:
+                         Py_ssize_t b1, floating scale, int* flags) noexcept nogil:
     """Elements b0 .. b1-1: pick the access kind, split at rows when a weight covers a row
     (the row pieces' sums are added in order)."""
     cdef floating one = 1, wr
@@ -227,34 +237,38 @@ cdef inline double block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_
     cdef double total = 0
     if w == NULL:
         if a.contiguous:
-            return segment(op, L, <ContiguousScalarWeight*>NULL, a, b0, b1 - b0, &one, 0, scale)
-        return segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, &one, 0, scale)
+            return segment(op, L, <ContiguousScalarWeight*>NULL, a, b0, b1 - b0, &one, 0, scale,
+                           flags)
+        return segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, flags)
     if k == 1:
         if a.contiguous:
-            return segment(op, L, <ContiguousArrayWeight*>NULL, a, b0, b1 - b0, w + b0, 1, scale)
+            return segment(op, L, <ContiguousArrayWeight*>NULL, a, b0, b1 - b0, w + b0, 1, scale,
+                           flags)
         return segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, w + b0 * a.sw, a.sw,
-                       scale)
+                       scale, flags)
     s0 = b0
     while s0 < b1:
         r = s0 // k
         s1 = min(b1, (r + 1) * k)
         wr = w[r * a.sw]
         if a.contiguous:
-            total += segment(op, L, <ContiguousScalarWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale)
+            total += segment(op, L, <ContiguousScalarWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
+                             flags)
         else:
-            total += segment(op, L, <StridedArrayWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale)
+            total += segment(op, L, <StridedArrayWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
+                             flags)
         s0 = s1
     return total
 
 
 cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t start,
-                      Py_ssize_t end, floating scale) noexcept nogil:
+                      Py_ssize_t end, floating scale, int* flags) noexcept nogil:
     """Elements start .. end-1 in blocks of BLOCK, whose sums are added in order."""
     cdef double total = 0
     cdef Py_ssize_t b0 = start, b1
     while b0 < end:
         b1 = min(b0 + BLOCK, end)
-        total += block(op, L, a, b0, b1, scale)
+        total += block(op, L, a, b0, b1, scale, flags)
         b0 = b1
     return total
 
@@ -264,30 +278,35 @@ cdef inline Py_ssize_t n_chunks_for(Py_ssize_t n) noexcept nogil:
 
 
 cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
-                  int n_threads) noexcept nogil:
-    """Run `op` over all elements; return the sum of the buffered values (w * loss)."""
+                  int n_threads, int* flags) noexcept nogil:
+    """Run `op` over all elements; return the sum of w * loss and OR the label-check bits of
+    every element into `flags`."""
     cdef Py_ssize_t n_chunks = n_chunks_for(a.n)
     # chunk length: a multiple of BLOCK, so that block boundaries depend on n only
     cdef Py_ssize_t chunk_len = ((a.n + n_chunks - 1) // n_chunks + BLOCK - 1) // BLOCK * BLOCK
     cdef double partial[MAX_CHUNKS]
+    cdef int chunk_flags[MAX_CHUNKS]
     cdef double total = 0
     cdef int nt = <int>min(<Py_ssize_t>n_threads, n_chunks)
     cdef Py_ssize_t c
+    for c in range(n_chunks):
+        chunk_flags[c] = 0
     if nt > 1:
         for c in prange(n_chunks, schedule="static", num_threads=nt):
             partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n),
-                                   min((c + 1) * chunk_len, a.n), scale)
+                                   min((c + 1) * chunk_len, a.n), scale, &chunk_flags[c])
     else:  # no OpenMP region at all: entering one costs microseconds, tiny calls matter
         for c in range(n_chunks):
             partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n),
-                                   min((c + 1) * chunk_len, a.n), scale)
+                                   min((c + 1) * chunk_len, a.n), scale, &chunk_flags[c])
     for c in range(n_chunks):
         total += partial[c]
+        flags[0] |= chunk_flags[c]
     return total
 
 
 cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a,
-                      floating scale, int n_threads) noexcept nogil:
+                      floating scale, int n_threads, int* flags) noexcept nogil:
     """Build the loss's parameter struct from its id and run `op` with it."""
     cdef SquaredError squared_error_ = SquaredError(0)
     cdef AbsoluteError absolute_error_ = AbsoluteError(0)
@@ -296,38 +315,51 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
     cdef PseudoHuber pseudo_huber_
     cdef LogCosh log_cosh_ = LogCosh(0)
     cdef Pinball pinball_
+    cdef BinaryCrossEntropy binary_cross_entropy_
+    cdef Hinge hinge_ = Hinge(0)
+    cdef SquaredHinge squared_hinge_ = SquaredHinge(0)
+    cdef Exponential exponential_ = Exponential(0)
     if loss == LOSS_SQUARED_ERROR:
-        return drive(op, &squared_error_, a, scale, n_threads)
+        return drive(op, &squared_error_, a, scale, n_threads, flags)
     elif loss == LOSS_ABSOLUTE_ERROR:
-        return drive(op, &absolute_error_, a, scale, n_threads)
+        return drive(op, &absolute_error_, a, scale, n_threads, flags)
     elif loss == LOSS_HUBER:
         huber_.delta = prm[0]
-        return drive(op, &huber_, a, scale, n_threads)
+        return drive(op, &huber_, a, scale, n_threads, flags)
     elif loss == LOSS_SMOOTH_L1:
         smooth_l1_.huber.delta = prm[0]
         smooth_l1_.inv_beta = 1.0 / prm[0]
-        return drive(op, &smooth_l1_, a, scale, n_threads)
+        return drive(op, &smooth_l1_, a, scale, n_threads, flags)
     elif loss == LOSS_PSEUDO_HUBER:
         pseudo_huber_.delta = prm[0]
         pseudo_huber_.inv_delta = 1.0 / prm[0]
-        return drive(op, &pseudo_huber_, a, scale, n_threads)
+        return drive(op, &pseudo_huber_, a, scale, n_threads, flags)
     elif loss == LOSS_LOG_COSH:
-        return drive(op, &log_cosh_, a, scale, n_threads)
-    else:  # LOSS_PINBALL; ids are checked when a LossKernel is made
+        return drive(op, &log_cosh_, a, scale, n_threads, flags)
+    elif loss == LOSS_PINBALL:
         pinball_.alpha = prm[0]
         pinball_.one_minus_alpha = 1.0 - prm[0]
-        return drive(op, &pinball_, a, scale, n_threads)
+        return drive(op, &pinball_, a, scale, n_threads, flags)
+    elif loss == LOSS_BINARY_CROSS_ENTROPY:
+        binary_cross_entropy_.pos_weight = prm[0]
+        return drive(op, &binary_cross_entropy_, a, scale, n_threads, flags)
+    elif loss == LOSS_HINGE:
+        return drive(op, &hinge_, a, scale, n_threads, flags)
+    elif loss == LOSS_SQUARED_HINGE:
+        return drive(op, &squared_hinge_, a, scale, n_threads, flags)
+    else:  # LOSS_EXPONENTIAL; ids are checked when a LossKernel is made
+        return drive(op, &exponential_, a, scale, n_threads, flags)
 
 
 cdef double with_op(int op, int loss, const double* prm, const Arrays* a, floating scale,
-                    int n_threads) noexcept nogil:
+                    int n_threads, int* flags) noexcept nogil:
     if op == OP_LOSS:
-        return with_loss(<LossOp*>NULL, loss, prm, a, scale, n_threads)
+        return with_loss(<LossOp*>NULL, loss, prm, a, scale, n_threads, flags)
     elif op == OP_GRADIENT:
-        return with_loss(<GradientOp*>NULL, loss, prm, a, scale, n_threads)
+        return with_loss(<GradientOp*>NULL, loss, prm, a, scale, n_threads, flags)
     elif op == OP_LOSS_GRADIENT:
-        return with_loss(<LossGradientOp*>NULL, loss, prm, a, scale, n_threads)
+        return with_loss(<LossGradientOp*>NULL, loss, prm, a, scale, n_threads, flags)
     elif op == OP_GRADIENT_HESSIAN:
-        return with_loss(<GradientHessianOp*>NULL, loss, prm, a, scale, n_threads)
+        return with_loss(<GradientHessianOp*>NULL, loss, prm, a, scale, n_threads, flags)
     else:
-        return with_loss(<WeightSumOp*>NULL, LOSS_SQUARED_ERROR, prm, a, scale, n_threads)
+        return with_loss(<WeightSumOp*>NULL, LOSS_SQUARED_ERROR, prm, a, scale, n_threads, flags)
