@@ -71,6 +71,32 @@ def _np_pinball(y, p, alpha=0.5):
     return np.mean(loss), np.where(d < 0, -alpha, 1 - alpha) / d.size
 
 
+def _np_binary_cross_entropy(y, p):
+    # softplus(p) - y p is the loss from logits; sigmoid as exp(-softplus(-p)), both stable
+    loss = np.logaddexp(0, p) - y * p
+    s = np.exp(-np.logaddexp(0, -p))
+    return np.mean(loss), (s - y) / p.size
+
+
+def _np_hinge(y, p):
+    t = 2 * y - 1
+    m = 1 - t * p
+    return np.mean(np.maximum(m, 0)), np.where(m > 0, -t, 0) / p.size
+
+
+def _np_squared_hinge(y, p):
+    t = 2 * y - 1
+    m = np.maximum(1 - t * p, 0)
+    return np.mean(m * m), -2 * t * m / p.size
+
+
+def _np_exponential(y, p):
+    t = 2 * y - 1
+    e = np.exp(-t * p)
+    return np.mean(e), -t * e / p.size
+
+
+CLASSIFICATION = ("binary_cross_entropy", "hinge", "squared_hinge", "exponential")
 NUMPY = {name[4:]: f for name, f in globals().items() if name.startswith("_np_")}
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
 
@@ -87,10 +113,14 @@ def _timer(fn, n):
     return timed
 
 
-def measure(name: str, dtype, n: int, rounds: int, seed: int = 0) -> dict:
+def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int = 1) -> dict:
     rng = np.random.default_rng(seed)
-    y = rng.normal(0, 1, n).astype(dtype)
-    p = (y + rng.normal(0, 1, n)).astype(dtype)
+    if name in CLASSIFICATION:     # labels {0, 1} and logits
+        y = rng.integers(0, 2, n).astype(dtype)
+        p = rng.normal(0, 2, n).astype(dtype)
+    else:
+        y = rng.normal(0, 1, n).astype(dtype)
+        p = (y + rng.normal(0, 1, n)).astype(dtype)
     g = np.empty_like(p)
     c = np.empty_like(p)
     loss = lf.get_loss(name)
@@ -110,6 +140,9 @@ def measure(name: str, dtype, n: int, rounds: int, seed: int = 0) -> dict:
             "baseline": lambda: base_run(op, y, p, None, 1, None, g, None, 1.0 / n, 1),
             "numpy": lambda: numpy_fn(y, p),
         }
+        if threads > 1:
+            candidates["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g,
+                                                               n_threads=threads)
     candidates["np.add"] = lambda: np.add(y, p, out=c)
     timers = {k: _timer(f, n) for k, f in candidates.items()}
     for t in timers.values():        # warm up: page in outputs, load code
@@ -131,6 +164,7 @@ def measure(name: str, dtype, n: int, rounds: int, seed: int = 0) -> dict:
         "dispatch_speedup": (med["baseline"] / med["lossfuse"]) if "baseline" in med else None,
         "gb_per_s": nbytes / med["lossfuse"] / 1e9,
         "spread": spread,
+        "thread_speedup": (med["lossfuse"] / med["threads"]) if "threads" in med else None,
     }
 
 
@@ -146,6 +180,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
     ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds per case")
     ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="also time lossfuse on this many threads (column 'x threads')")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args(argv)
     if args.quick:
@@ -155,20 +191,22 @@ def main(argv=None) -> int:
           f"{', '.join(info['available'])}), numpy {np.__version__}, one thread")
     head = (f"{'loss':15s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} {'numpy us':>10s} "
             f"{'np.add us':>10s} {'x numpy':>8s} {'x np.add':>8s} {'GB/s':>6s} "
-            f"{'isa gain':>8s} {'spread':>6s}")
+            f"{'isa gain':>8s} {'spread':>6s}"
+            + (f" {'x ' + str(args.threads) + ' thr':>9s}" if args.threads > 1 else ""))
     print(head)
     print("-" * len(head))
     results = []
     cases = [(loss, dt, n) for loss in args.losses for dt in args.dtypes for n in args.sizes]
     for i, (name, dt, n) in enumerate(cases):
         print(f"[{i + 1}/{len(cases)}] {name} {dt} n={n}", end="\r", file=sys.stderr, flush=True)
-        r = measure(name, np.dtype(dt), n, args.rounds)
+        r = measure(name, np.dtype(dt), n, args.rounds, threads=args.threads)
         results.append(r)
         gain = f"{r['dispatch_speedup']:8.2f}" if r["dispatch_speedup"] else f"{'':8s}"
         print(f"{name:15s} {dt:8s} {n:9d} {_fmt_t(r['seconds']):>11s} "
               f"{_fmt_t(r['numpy_seconds'])} {_fmt_t(r['add_seconds'])} "
               f"{r['speedup_vs_numpy']:8.2f} {r['fraction_of_add']:8.2f} "
-              f"{r['gb_per_s']:6.1f} {gain} {r['spread']:6.2f}", flush=True)
+              f"{r['gb_per_s']:6.1f} {gain} {r['spread']:6.2f}"
+              + (f" {r['thread_speedup']:9.2f}" if r["thread_speedup"] else ""), flush=True)
     print(file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:

@@ -8,10 +8,10 @@
 # besides the general strided one, so strided inputs never get copied.
 #
 # Every operation is one pass: each input element is read once, each output written once.  The
-# per-element loss values (times the sample weight) are summed in the same loop, in float64,
-# over sixteen lanes kept in vector registers, so the order of additions is fixed by the code,
-# not by the compiler's vector width: the SSE2 and AVX2 builds give bitwise identical sums.
-# Blocks of `BLOCK` elements add up in order within a chunk; chunks are what
+# per-element loss values (times the sample weight) go to a small buffer in L1 (`BLOCK`
+# elements); the buffer is summed in float64 with sixteen independent accumulators, so the
+# order of additions is fixed by the code, not by the compiler's vector width: the SSE2 and
+# AVX2 builds give bitwise identical sums.  Blocks add up in order within a chunk; chunks are what
 # the OpenMP threads share.  Chunk boundaries depend on the number of elements only, and the
 # per-chunk sums are added in chunk order after the parallel loop, so the result is bitwise
 # identical for every thread count.
@@ -23,7 +23,7 @@
 from cython.parallel cimport prange
 
 cdef enum:
-    BLOCK = 1024          # elements per partial sum
+    BLOCK = 1024          # elements per L1 buffer
     CHUNK = 32768         # elements per unit of thread work, at least ...
     MAX_CHUNKS = 256      # ... and at most this many chunks
 
@@ -99,176 +99,122 @@ cdef inline bint _writes_loss(const Op* op) noexcept nogil:
     return Op is LossOp or Op is LossGradientOp or Op is WeightSumOp
 
 
-cdef inline double element(const Op* op, const Loss* L, const floating* y, const floating* p,
-                           floating* lo, floating* g, floating* h, floating wj,
-                           floating cw) noexcept nogil:
-    """One element: write its outputs (scaled gradient and hessian, w * loss where `lo` is not
-    NULL) and return w * loss (w for WeightSumOp, 0 for operations without a loss)."""
-    cdef floating lj, gj, hj
-    if Op is LossOp:
-        pointwise(L, y[0], p[0], &lj, <floating*>NULL, <floating*>NULL)
-    elif Op is GradientOp:
-        pointwise(L, y[0], p[0], <floating*>NULL, &gj, <floating*>NULL)
-        g[0] = cw * gj
-        return 0
-    elif Op is LossGradientOp:
-        pointwise(L, y[0], p[0], &lj, &gj, <floating*>NULL)
-        g[0] = cw * gj
-    elif Op is GradientHessianOp:
-        pointwise(L, y[0], p[0], <floating*>NULL, &gj, &hj)
-        g[0] = cw * gj
-        h[0] = cw * hj
-        return 0
-    else:  # WeightSumOp
-        return wj
-    lj = wj * lj
-    if lo != NULL:
-        lo[0] = lj
-    return lj
+cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const Arrays* a,
+                         Py_ssize_t i0, Py_ssize_t m, const floating* w, Py_ssize_t sw,
+                         floating scale, floating* lbuf, int* flags) noexcept nogil:
+    """The loop.  Elements i0 .. i0+m-1; `lbuf[j]` gets w * loss of element i0 + j; gradient
+    and hessian outputs get scale * w * (dl/dp, d2l/dp2).  For ContiguousScalarWeight, `w[0]`
+    is the weight of the whole run.  For losses with a label domain, `flags` gets the OR of
+    the elements' `label_flags`.
 
-
-cdef extern from *:
-    """
-    /* Four float64 lanes kept in registers (one AVX2 register, two SSE2 ones): the
-       accumulators of `segment`.  GCC and Clang vector extensions; a plain struct elsewhere. */
-    #include <string.h>
-    #if defined(__GNUC__) || defined(__clang__)
-    typedef double lf_v4d __attribute__((vector_size(32)));
-    static inline lf_v4d lf_v4d_zero(void) { lf_v4d z = {0.0, 0.0, 0.0, 0.0}; return z; }
-    static inline lf_v4d lf_v4d_add(lf_v4d a, const double* x) {
-        lf_v4d b; memcpy(&b, x, sizeof b); return a + b; }
-    static inline void lf_v4d_store(double* x, lf_v4d a) { memcpy(x, &a, sizeof a); }
-    static inline lf_v4d lf_v4d_sum(lf_v4d a, lf_v4d b) { return a + b; }
-    #else
-    typedef struct { double v[4]; } lf_v4d;
-    static lf_v4d lf_v4d_zero(void) { lf_v4d z = {{0.0, 0.0, 0.0, 0.0}}; return z; }
-    static lf_v4d lf_v4d_add(lf_v4d a, const double* x) {
-        int i; for (i = 0; i < 4; i++) a.v[i] += x[i]; return a; }
-    static void lf_v4d_store(double* x, lf_v4d a) { memcpy(x, &a, sizeof a); }
-    static lf_v4d lf_v4d_sum(lf_v4d a, lf_v4d b) { return lf_v4d_add(a, b.v); }
-    #endif
-    """
-    ctypedef struct lf_v4d:
-        pass
-    lf_v4d lf_v4d_zero() noexcept nogil
-    lf_v4d lf_v4d_add(lf_v4d a, const double* x) noexcept nogil
-    void lf_v4d_store(double* x, lf_v4d a) noexcept nogil
-    lf_v4d lf_v4d_sum(lf_v4d a, lf_v4d b) noexcept nogil
-
-
-cdef inline double segment(const Op* op, const Loss* L, const Access* kind, const Arrays* a,
-                           Py_ssize_t i0, Py_ssize_t m, const floating* w, Py_ssize_t sw,
-                           floating scale, int* flags) noexcept nogil:
-    """The loop.  Elements i0 .. i0+m-1: write gradient and hessian outputs (scale * w *
-    dl/dp, d2l/dp2) and loss_out (w * loss) where present, and return the sum of w * loss
-    (of w for WeightSumOp).  For ContiguousScalarWeight, `w[0]` is the weight of the whole run.
-    For losses with a label domain, `flags` gets the OR of the elements' `label_flags`.
-
-    The sum runs in float64 over sixteen lanes (four vectors of four), element i0 + 16 q + k
-    going to lane k, in an order fixed by m alone: the SSE2 and AVX2 builds agree bitwise.
-    The sixteen values of a group are stored as vectors and reloaded as such (fewer lanes make
-    GCC store them one by one, and the vector reload then misses store forwarding: 10x slower)."""
+    Deliberately plain (one loop, unconditional stores to the outputs and to `lbuf`): GCC
+    vectorizes this shape for every loss.  Summing in the loop itself, into vector registers,
+    was faster for the cheapest losses but fragile: for bodies with exp/log1p GCC stopped
+    vectorizing (conditional loss_out stores, unrolling limits), 7x slower."""
     cdef const floating* y = (<const floating*>a.y) + i0 * a.sy
     cdef const floating* p = (<const floating*>a.p) + i0 * a.sp
-    cdef floating* lo = (<floating*>a.loss_out) + i0 * a.sl if a.loss_out != NULL else NULL
     cdef floating* g = (<floating*>a.gradient_out) + i0 * a.sg
     cdef floating* h = (<floating*>a.hessian_out) + i0 * a.sh
-    cdef Py_ssize_t sy = a.sy, sp = a.sp, sl = a.sl, sg = a.sg, sh = a.sh, j, j0, k
-    cdef floating wj = w[0], cw = scale * w[0]
+    cdef Py_ssize_t sy = a.sy, sp = a.sp, sg = a.sg, sh = a.sh, j
+    cdef floating wj = w[0], cw = scale * w[0], lj, gj, hj
     cdef int fl = 0
-    cdef double t[16]
-    cdef lf_v4d acc0 = lf_v4d_zero(), acc1 = lf_v4d_zero()
-    cdef lf_v4d acc2 = lf_v4d_zero(), acc3 = lf_v4d_zero()
     if Access is ContiguousScalarWeight or Access is ContiguousArrayWeight:
-        sy = 1; sp = 1; sl = 1; sg = 1; sh = 1; sw = 1   # compile-time unit strides
-    if not _writes_loss(op):
-        for j in range(m):
-            if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
-                wj = w[j * sw]
-                cw = scale * wj
-            if has_label_domain(L):
-                fl |= label_flags(L, y[j * sy])
-            element(op, L, y + j * sy, p + j * sp, NULL, g + j * sg, h + j * sh, wj, cw)
-        flags[0] |= fl
-        return 0
-    for j0 in range(0, m - m % 16, 16):
-        for k in range(16):
-            j = j0 + k
-            if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
-                wj = w[j * sw]
-                cw = scale * wj
-            if has_label_domain(L):
-                fl |= label_flags(L, y[j * sy])
-            t[k] = element(op, L, y + j * sy, p + j * sp, lo + j * sl if lo != NULL else NULL,
-                           g + j * sg, h + j * sh, wj, cw)
-        acc0 = lf_v4d_add(acc0, t)
-        acc1 = lf_v4d_add(acc1, t + 4)
-        acc2 = lf_v4d_add(acc2, t + 8)
-        acc3 = lf_v4d_add(acc3, t + 12)
-    if m % 16:                           # the last m % 16 elements go to the first lanes
-        for k in range(16):
-            t[k] = 0
-        for j in range(m - m % 16, m):
-            if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
-                wj = w[j * sw]
-                cw = scale * wj
-            if has_label_domain(L):
-                fl |= label_flags(L, y[j * sy])
-            t[j % 16] = element(op, L, y + j * sy, p + j * sp,
-                                lo + j * sl if lo != NULL else NULL, g + j * sg, h + j * sh,
-                                wj, cw)
-        acc0 = lf_v4d_add(acc0, t)
-        acc1 = lf_v4d_add(acc1, t + 4)
-        acc2 = lf_v4d_add(acc2, t + 8)
-        acc3 = lf_v4d_add(acc3, t + 12)
+        sy = 1; sp = 1; sg = 1; sh = 1; sw = 1   # compile-time unit strides: vector loops
+    for j in range(m):
+        if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
+            wj = w[j * sw]
+            cw = scale * wj
+        if has_label_domain(L) and not Op is WeightSumOp:
+            fl |= label_flags(L, y[j * sy])
+        if Op is LossOp:
+            pointwise(L, y[j * sy], p[j * sp], &lj, <floating*>NULL, <floating*>NULL)
+            lbuf[j] = wj * lj
+        elif Op is GradientOp:
+            pointwise(L, y[j * sy], p[j * sp], <floating*>NULL, &gj, <floating*>NULL)
+            g[j * sg] = cw * gj
+        elif Op is LossGradientOp:
+            pointwise(L, y[j * sy], p[j * sp], &lj, &gj, <floating*>NULL)
+            lbuf[j] = wj * lj
+            g[j * sg] = cw * gj
+        elif Op is GradientHessianOp:
+            pointwise(L, y[j * sy], p[j * sp], <floating*>NULL, &gj, &hj)
+            g[j * sg] = cw * gj
+            h[j * sh] = cw * hj
+        elif Op is WeightSumOp:
+            lbuf[j] = wj
     flags[0] |= fl
-    lf_v4d_store(t, lf_v4d_sum(acc0, acc2))
-    lf_v4d_store(t + 4, lf_v4d_sum(acc1, acc3))
-    return (((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7])))
 
 
-cdef inline double block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
-                         Py_ssize_t b1, floating scale, int* flags) noexcept nogil:
-    """Elements b0 .. b1-1: pick the access kind, split at rows when a weight covers a row
-    (the row pieces' sums are added in order)."""
+cdef inline double lane_sum(const floating* x, Py_ssize_t m) noexcept nogil:
+    """Sum in float64 with sixteen accumulators (four AVX2 registers of independent chains),
+    in an order fixed by m alone."""
+    cdef double acc[16]
+    cdef Py_ssize_t j, k, m16 = m - m % 16
+    for k in range(16):
+        acc[k] = 0
+    for j in range(0, m16, 16):
+        for k in range(16):
+            acc[k] += x[j + k]
+    for j in range(m16, m):
+        acc[j - m16] += x[j]
+    for k in range(8):
+        acc[k] += acc[k + 8]
+    return (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])))
+
+
+cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
+                       Py_ssize_t b1, floating scale, floating* lbuf, int* flags) noexcept nogil:
+    """Elements b0 .. b1-1: pick the access kind, split at rows when a weight covers a row."""
     cdef floating one = 1, wr
     cdef const floating* w = <const floating*>a.w
     cdef Py_ssize_t r, s0, s1, k = a.row_len
-    cdef double total = 0
     if w == NULL:
         if a.contiguous:
-            return segment(op, L, <ContiguousScalarWeight*>NULL, a, b0, b1 - b0, &one, 0, scale,
-                           flags)
-        return segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, flags)
-    if k == 1:
-        if a.contiguous:
-            return segment(op, L, <ContiguousArrayWeight*>NULL, a, b0, b1 - b0, w + b0, 1, scale,
-                           flags)
-        return segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, w + b0 * a.sw, a.sw,
-                       scale, flags)
-    s0 = b0
-    while s0 < b1:
-        r = s0 // k
-        s1 = min(b1, (r + 1) * k)
-        wr = w[r * a.sw]
-        if a.contiguous:
-            total += segment(op, L, <ContiguousScalarWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
-                             flags)
+            segment(op, L, <ContiguousScalarWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, lbuf,
+                    flags)
         else:
-            total += segment(op, L, <StridedArrayWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
-                             flags)
-        s0 = s1
-    return total
+            segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, lbuf, flags)
+    elif k == 1:
+        if a.contiguous:
+            segment(op, L, <ContiguousArrayWeight*>NULL, a, b0, b1 - b0, w + b0, 1, scale, lbuf,
+                    flags)
+        else:
+            segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, w + b0 * a.sw, a.sw,
+                    scale, lbuf, flags)
+    else:
+        s0 = b0
+        while s0 < b1:
+            r = s0 // k
+            s1 = min(b1, (r + 1) * k)
+            wr = w[r * a.sw]
+            if a.contiguous:
+                segment(op, L, <ContiguousScalarWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
+                        lbuf + (s0 - b0), flags)
+            else:
+                segment(op, L, <StridedArrayWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
+                        lbuf + (s0 - b0), flags)
+            s0 = s1
 
 
 cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t start,
                       Py_ssize_t end, floating scale, int* flags) noexcept nogil:
     """Elements start .. end-1 in blocks of BLOCK, whose sums are added in order."""
+    cdef floating lbuf[BLOCK]
+    cdef floating* lo = <floating*>a.loss_out
     cdef double total = 0
-    cdef Py_ssize_t b0 = start, b1
+    cdef Py_ssize_t b0 = start, b1, j
     while b0 < end:
         b1 = min(b0 + BLOCK, end)
-        total += block(op, L, a, b0, b1, scale, flags)
+        block(op, L, a, b0, b1, scale, lbuf, flags)
+        if _writes_loss(op):
+            if lo != NULL:
+                if a.sl == 1:
+                    for j in range(b1 - b0):
+                        lo[b0 + j] = lbuf[j]
+                else:
+                    for j in range(b1 - b0):
+                        lo[(b0 + j) * a.sl] = lbuf[j]
+            total += lane_sum(lbuf, b1 - b0)
         b0 = b1
     return total
 

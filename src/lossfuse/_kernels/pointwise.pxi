@@ -80,9 +80,11 @@ cdef inline floating _exp(floating x) noexcept nogil:
 
     x = k ln2 + r with k = round(x / ln2) and |r| <= ln2/2 (Cody-Waite: ln2 split in two so
     k * LN2_HI is exact); exp(r) by its Taylor polynomial, of degree 13 in float64 (remainder
-    below 0.347^14/14! < 5e-18) and 7 in float32 (0.347^8/8! < 6e-9); then times 2^k, in two
-    factors near the ends of the range so that no intermediate overflows or flushes."""
-    cdef floating k, r, q, adj, fac
+    below 0.347^14/14! < 5e-18) and 7 in float32 (0.347^8/8! < 6e-9); then times 2^k as
+    2^k1 * 2^(k - k1) with k1 = clip(k, -(emax - 23), emax - 23): the first product is exact
+    (normal range), the second rounds once, into the subnormals or to inf where exp does.
+    Single-level selects only: nested ones keep GCC from vectorizing."""
+    cdef floating k, k1, r, q
     if floating is float:
         x = <float>-104.0 if x < <float>-104.0 else x   # NaN compares false: passes through
         x = <float>89.0 if x > <float>89.0 else x
@@ -91,9 +93,8 @@ cdef inline floating _exp(floating x) noexcept nogil:
         q = <float>1 + r * (<float>1 + r * (<float>(1 / 2.) + r * (<float>(1 / 6.) + r * (
             <float>(1 / 24.) + r * (<float>(1 / 120.) + r * (<float>(1 / 720.) + r * (
                 <float>(1 / 5040.))))))))
-        adj = <float>32 if k < <float>-100 else (<float>-32 if k > <float>100 else <float>0)
-        fac = <float>2.3283064365386963e-10 if k < <float>-100 else (
-            <float>4294967296.0 if k > <float>100 else <float>1)
+        k1 = <float>-100.0 if k < <float>-100.0 else k
+        k1 = <float>100.0 if k1 > <float>100.0 else k1
     else:
         x = -746.0 if x < -746.0 else x
         x = 710.0 if x > 710.0 else x
@@ -103,10 +104,9 @@ cdef inline floating _exp(floating x) noexcept nogil:
             1 / 720. + r * (1 / 5040. + r * (1 / 40320. + r * (1 / 362880. + r * (
                 1 / 3628800. + r * (1 / 39916800. + r * (1 / 479001600. + r * (
                     1 / 6227020800.)))))))))))))
-        adj = 64.0 if k < -1000.0 else (-64.0 if k > 1000.0 else 0.0)
-        fac = 5.421010862427522e-20 if k < -1000.0 else (
-            18446744073709551616.0 if k > 1000.0 else 1.0)
-    return q * _bits_pow2(k + adj) * fac
+        k1 = -1000.0 if k < -1000.0 else k
+        k1 = 1000.0 if k1 > 1000.0 else k1
+    return q * _bits_pow2(k1) * _bits_pow2(k - k1)
 
 
 cdef inline floating _log1p_unit(floating u) noexcept nogil:
@@ -117,7 +117,8 @@ cdef inline floating _log1p_unit(floating u) noexcept nogil:
     |s| <= 3 - 2 sqrt(2) < 0.1716, and the series 2 s (1 + s^2/3 + s^4/5 + ...) is cut after
     s^22 in float64 (remainder < 0.0295^11 / 23 < 1e-18) and s^10 in float32 (< 2e-9)."""
     cdef bint big = u > <floating>0.41421356237309504880
-    cdef floating s = (u - <floating>1 if big else u) / (u + <floating>3 if big else u + <floating>2)
+    cdef floating s = ((u - <floating>1 if big else u)
+                       / (u + <floating>3 if big else u + <floating>2))
     cdef floating z = s * s, q
     if floating is float:
         q = z * (<float>(1 / 3.) + z * (<float>(1 / 5.) + z * (<float>(1 / 7.) + z * (
@@ -379,12 +380,18 @@ cdef enum:
     LABEL_INVALID = 4        # a label outside the loss's domain
 
 cdef inline int label_flags(const Loss* L, floating y) noexcept nogil:
-    """The label-check bits of one y (NaN is not an error: it propagates)."""
+    """The label-check bits of one y (NaN is not an error: it propagates).  Bitwise operators
+    on the comparisons, not `and`/`or`: no branches on the labels, so the loop vectorizes (and
+    random labels cost no mispredictions)."""
+    cdef int zero, minus_one, one
     if Loss is BinaryCrossEntropy:
-        return LABEL_INVALID if (y < 0 or y > 1) else 0
+        return LABEL_INVALID * ((y < 0) | (y > 1))
     elif Loss is Hinge or Loss is SquaredHinge or Loss is Exponential:
-        return ((LABEL_ZERO if y == 0 else 0) | (LABEL_MINUS_ONE if y == -1 else 0)
-                | (LABEL_INVALID if (y != 1 and y != 0 and y != -1 and y == y) else 0))
+        zero = y == 0
+        minus_one = y == -1
+        one = y == 1
+        return (LABEL_ZERO * zero) | (LABEL_MINUS_ONE * minus_one) \
+            | (LABEL_INVALID * ((zero | minus_one | one | (y != y)) ^ 1))
     else:
         return 0
 
