@@ -157,22 +157,37 @@ def _is_same(a: np.ndarray, b: np.ndarray) -> bool:
             and a.shape == b.shape and a.strides == b.strides)
 
 
-def _label_error(name: str, labels: str, y: np.ndarray, flags: int) -> ValueError:
-    """The error for labels a kernel refused, naming the first offending element."""
-    def where(mask):
-        i = int(np.flatnonzero(mask.reshape(-1))[0])
-        index = i if y.ndim <= 1 else tuple(int(k) for k in np.unravel_index(i, y.shape))
-        return index, y.reshape(-1)[i]
-    bits = _kernels.LABEL_FLAGS
-    if labels == "unit":
-        index, value = where((y < 0) | (y > 1))
-        return ValueError(f"y_true must be in [0, 1] for {name}; y_true[{index}] = {value}")
-    if flags & bits["invalid"]:
-        index, value = where((y != 1) & (y != 0) & (y != -1) & ~np.isnan(y))
-        return ValueError(f"y_true must hold labels {{0, 1}} or {{-1, 1}} for {name}; "
-                          f"y_true[{index}] = {value}")
-    i0, _ = where(y == 0)
-    i1, _ = where(y == -1)
+def _label_flags(run, y: np.ndarray) -> int:
+    """The kernel's label-check bits for 1-d `y` (0 when it accepts them)."""
+    try:
+        run(_OP_LOSS, y, y, None, 1, None, None, None, 1.0, 1)
+    except _kernels.LabelError as e:
+        return e.flags
+    return 0
+
+
+def _label_error(name: str, labels: str, run, y: np.ndarray, shape: Tuple[int, ...],
+                 flags: int) -> ValueError:
+    """The error for labels the kernel refused (`y`: the 1-d array it read, `shape`: y_true's),
+    naming the first offending element.  The offender is found by bisection with the kernel's
+    own check (`label_flags` in pointwise.pxi, the one definition of each domain): about 2n
+    work, on the error path only."""
+    def where(i):
+        index = i if len(shape) <= 1 else tuple(int(k) for k in np.unravel_index(i, shape))
+        return index, y[i]
+    if flags & _kernels.LABEL_FLAGS["invalid"]:
+        lo, hi = 0, y.size
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _label_flags(run, y[lo:mid]) & _kernels.LABEL_FLAGS["invalid"]:
+                hi = mid
+            else:
+                lo = mid
+        index, value = where(lo)
+        allowed = "values in [0, 1]" if labels == "unit" else "labels {0, 1} or {-1, 1}"
+        return ValueError(f"y_true must hold {allowed} for {name}; y_true[{index}] = {value}")
+    i0, _ = where(int(np.flatnonzero(y == 0)[0]))
+    i1, _ = where(int(np.flatnonzero(y == -1)[0]))
     return ValueError(f"y_true mixes the label sets {{0, 1}} and {{-1, 1}} for {name}: "
                       f"y_true[{i0}] = 0 and y_true[{i1}] = -1")
 
@@ -364,8 +379,8 @@ class Loss:
         try:
             total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k, 1.0 / denominator, nt)
         except _kernels.LabelError as e:
-            raise _label_error(self.name, _losses.BY_NAME[self.name].labels, y, e.flags) \
-                from None
+            raise _label_error(self.name, _losses.BY_NAME[self.name].labels, run, y_k, shape,
+                               e.flags) from None
         for out, k in copy_back:
             out[...] = k.reshape(out.shape)
         if red == _NONE:

@@ -8,9 +8,13 @@ ISA: str                                   # instruction set compiled for: "sse2
 OPENMP: bool                               # built with OpenMP
 OPERATIONS: Dict[str, int]                 # operation name -> code
 LOSSES: Dict[str, Tuple[int, Tuple[str, ...]]]   # loss name -> (kernel id, parameter names)
+LABEL_FLAGS: Dict[str, int]                # label-check bit names -> bits (LabelError.flags)
 
 class MisalignedError(ValueError): ...
 class OverlapError(ValueError): ...
+class LabelError(ValueError):
+    flags: int
+    def __init__(self, flags: int) -> None: ...
 
 def cpu_has_avx2_fma() -> bool: ...
 
