@@ -83,16 +83,21 @@ cdef inline floating _exp(floating x) noexcept nogil:
     below 0.347^14/14! < 5e-18) and 7 in float32 (0.347^8/8! < 6e-9); then times 2^k as
     2^k1 * 2^(k - k1) with k1 = clip(k, -(emax - 23), emax - 23): the first product is exact
     (normal range), the second rounds once, into the subnormals or to inf where exp does.
+    The polynomial is 1 + (r + r^2 P(r)), P by Estrin's scheme (pairs c_i + c_(i+1) r, joined
+    with r^2, r^4, r^8): a dependency chain of ~8 operations instead of Horner's 26, so the
+    out-of-order core overlaps neighbouring vectors (measured: float64 exp-bound loops 1.3-1.4x
+    faster); the leading 1 + r is added last, so the rounding stays that of Horner's.
     Single-level selects only: nested ones keep GCC from vectorizing."""
-    cdef floating k, k1, r, q
+    cdef floating k, k1, r, r2, r4, q
     if floating is float:
         x = <float>-104.0 if x < <float>-104.0 else x   # NaN compares false: passes through
         x = <float>89.0 if x > <float>89.0 else x
         k = (x * <float>1.44269504088896341 + <float>12582912.0) - <float>12582912.0
         r = (x - k * <float>0.693145751953125) - k * <float>1.42860682030941723212e-6
-        q = <float>1 + r * (<float>1 + r * (<float>(1 / 2.) + r * (<float>(1 / 6.) + r * (
-            <float>(1 / 24.) + r * (<float>(1 / 120.) + r * (<float>(1 / 720.) + r * (
-                <float>(1 / 5040.))))))))
+        r2 = r * r
+        q = (<float>(1 / 2.) + r * <float>(1 / 6.)) + r2 * (
+            (<float>(1 / 24.) + r * <float>(1 / 120.))
+            + r2 * (<float>(1 / 720.) + r * <float>(1 / 5040.)))
         k1 = <float>-100.0 if k < <float>-100.0 else k
         k1 = <float>100.0 if k1 > <float>100.0 else k1
     else:
@@ -100,12 +105,15 @@ cdef inline floating _exp(floating x) noexcept nogil:
         x = 710.0 if x > 710.0 else x
         k = (x * 1.4426950408889634074 + 6755399441055744.0) - 6755399441055744.0
         r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
-        q = 1 + r * (1 + r * (1 / 2. + r * (1 / 6. + r * (1 / 24. + r * (1 / 120. + r * (
-            1 / 720. + r * (1 / 5040. + r * (1 / 40320. + r * (1 / 362880. + r * (
-                1 / 3628800. + r * (1 / 39916800. + r * (1 / 479001600. + r * (
-                    1 / 6227020800.)))))))))))))
+        r2 = r * r
+        r4 = r2 * r2
+        q = (((1 / 2. + r * (1 / 6.)) + r2 * (1 / 24. + r * (1 / 120.)))
+             + r4 * ((1 / 720. + r * (1 / 5040.)) + r2 * (1 / 40320. + r * (1 / 362880.)))
+             + (r4 * r4) * ((1 / 3628800. + r * (1 / 39916800.))
+                            + r2 * (1 / 479001600. + r * (1 / 6227020800.))))
         k1 = -1000.0 if k < -1000.0 else k
         k1 = 1000.0 if k1 > 1000.0 else k1
+    q = <floating>1 + (r + r2 * q)
     return q * _bits_pow2(k1) * _bits_pow2(k - k1)
 
 
@@ -115,18 +123,21 @@ cdef inline floating _log1p_unit(floating u) noexcept nogil:
     log1p(u) = 2 atanh(s) with s = u / (2 + u); above u = sqrt(2) - 1, log1p(u) = ln 2 +
     2 atanh(s') with s' = (u - 1) / (u + 3) (the same identity at (1 + u) / 2).  Then
     |s| <= 3 - 2 sqrt(2) < 0.1716, and the series 2 s (1 + s^2/3 + s^4/5 + ...) is cut after
-    s^22 in float64 (remainder < 0.0295^11 / 23 < 1e-18) and s^10 in float32 (< 2e-9)."""
+    s^22 in float64 (remainder < 0.0295^11 / 23 < 1e-18) and s^10 in float32 (< 2e-9), and
+    evaluated in z = s^2 by Estrin's scheme as in `_exp`."""
     cdef bint big = u > <floating>0.41421356237309504880
     cdef floating s = ((u - <floating>1 if big else u)
                        / (u + <floating>3 if big else u + <floating>2))
-    cdef floating z = s * s, q
+    cdef floating z = s * s, z2 = z * z, z4, q
     if floating is float:
-        q = z * (<float>(1 / 3.) + z * (<float>(1 / 5.) + z * (<float>(1 / 7.) + z * (
-            <float>(1 / 9.) + z * <float>(1 / 11.)))))
+        q = (<float>(1 / 3.) + z * <float>(1 / 5.)) + z2 * (
+            (<float>(1 / 7.) + z * <float>(1 / 9.)) + z2 * <float>(1 / 11.))
     else:
-        q = z * (1 / 3. + z * (1 / 5. + z * (1 / 7. + z * (1 / 9. + z * (1 / 11. + z * (
-            1 / 13. + z * (1 / 15. + z * (1 / 17. + z * (1 / 19. + z * (1 / 21. + z * (
-                1 / 23.)))))))))))
+        z4 = z2 * z2
+        q = (((1 / 3. + z * (1 / 5.)) + z2 * (1 / 7. + z * (1 / 9.)))
+             + z4 * ((1 / 11. + z * (1 / 13.)) + z2 * (1 / 15. + z * (1 / 17.)))
+             + (z4 * z4) * ((1 / 19. + z * (1 / 21.)) + z2 * (1 / 23.)))
+    q = z * q
     return (<floating>M_LN2 if big else <floating>0) + (s + s) + (s + s) * q
 
 
