@@ -2,4 +2,5 @@
 # The same kernels, built with -mavx2 -mfma; imported only on CPUs that have both.
 include "pointwise.pxi"
 include "loops.pxi"
+include "softmax.pxi"
 include "api.pxi"

@@ -2,4 +2,5 @@
 # Kernels built for the baseline instruction set of the target (SSE2 on x86-64).
 include "pointwise.pxi"
 include "loops.pxi"
+include "softmax.pxi"
 include "api.pxi"

@@ -247,3 +247,211 @@ cdef class LossKernel:
         """As `run_float64`, on float32 arrays (sums still accumulate in float64)."""
         return _run(self.loss, self.prm, op, <float>0, y_true, y_pred, sample_weight, row_len,
                     loss_out, gradient_out, hessian_out, scale, n_threads)
+
+
+# ------------------------------------------------------------------------ cross_entropy
+class TargetError(ValueError):
+    """A cross_entropy target is invalid: a class index outside [0, K) (and not ignore_index)
+    at row `index`, or a class probability outside [0, 1] at flat index `index` (row * K +
+    class).  Raised before anything is written."""
+
+    def __init__(self, index):
+        super().__init__(f"invalid target at index {index}")
+        self.index = index
+
+
+cdef struct View2:
+    char* data           # NULL when absent
+    Py_ssize_t n0        # rows (elements of a 1-d array)
+    Py_ssize_t n1        # columns (1 for a 1-d array)
+    Py_ssize_t s0        # strides in elements
+    Py_ssize_t s1
+
+
+cdef View2 _view2(object x, int typenum, int ndim, const char* name, bint output) except *:
+    """Data pointer, shape and element strides of an array of type `typenum` with `ndim`
+    (1 or 2) dimensions, or an absent operand (None)."""
+    cdef View2 r
+    cdef cnp.ndarray arr
+    cdef Py_ssize_t item
+    r.data = NULL
+    r.n0 = r.n1 = 0
+    r.s0 = r.s1 = 0
+    if x is None:
+        return r
+    if not cnp.PyArray_Check(x):
+        raise TypeError(f"{name.decode()} must be a numpy.ndarray")
+    arr = <cnp.ndarray>x
+    if cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_ISNOTSWAPPED(arr):
+        raise TypeError(f"{name.decode()} has the wrong dtype or byte order")
+    if cnp.PyArray_NDIM(arr) != ndim:
+        raise ValueError(f"{name.decode()} must be {ndim}-d")
+    if output and not cnp.PyArray_ISWRITEABLE(arr):
+        raise ValueError(f"{name.decode()} is not writeable")
+    if not cnp.PyArray_ISALIGNED(arr):
+        raise MisalignedError(f"{name.decode()} is not aligned to its itemsize")
+    item = cnp.PyArray_ITEMSIZE(arr)
+    r.n0 = cnp.PyArray_DIM(arr, 0)
+    r.s0 = cnp.PyArray_STRIDE(arr, 0) // item
+    r.n1 = 1
+    if ndim == 2:
+        r.n1 = cnp.PyArray_DIM(arr, 1)
+        r.s1 = cnp.PyArray_STRIDE(arr, 1) // item
+    if r.n0 > 0 and r.n1 > 0:
+        r.data = <char*>cnp.PyArray_DATA(arr)
+    return r
+
+
+cdef inline bint _disjoint(const View2* u, const View2* v, Py_ssize_t iu,
+                           Py_ssize_t iv) noexcept:
+    """Whether the memory spans of two operands (itemsizes iu, iv) do not intersect."""
+    cdef char* lo[2]
+    cdef char* hi[2]
+    cdef const View2* x
+    cdef int k
+    if u.data == NULL or v.data == NULL:
+        return True
+    for k in range(2):
+        x = u if k == 0 else v
+        lo[k] = x.data + ((iu if k == 0 else iv)
+                          * (min(0, (x.n0 - 1) * x.s0) + min(0, (x.n1 - 1) * x.s1)))
+        hi[k] = x.data + ((iu if k == 0 else iv)
+                          * (max(0, (x.n0 - 1) * x.s0) + max(0, (x.n1 - 1) * x.s1) + 1))
+    return hi[0] <= lo[1] or hi[1] <= lo[0]
+
+
+cdef inline bint _c_contiguous_like(const View2* v, Py_ssize_t n, Py_ssize_t K) noexcept:
+    return v.n0 == n and v.n1 == K and (n <= 1 or v.s0 == K) and (K <= 1 or v.s1 == 1) \
+        and (v.data != NULL or n * K == 0)
+
+
+cdef tuple _run_ce(floating dtype_tag, int op, object labels, object probabilities,
+                   object y_pred, object sample_weight, object class_weight, bint has_ignore,
+                   int64_t ignore_index, double label_smoothing, bint mean, object loss_out,
+                   object gradient_out, object hessian_out, int n_threads):
+    """Check shapes, strides and outputs in O(1), validate the targets (one pass over them,
+    before anything is written), then run the row loops without the GIL."""
+    cdef CrossEntropy a
+    cdef int t = cnp.NPY_DOUBLE if floating is double else cnp.NPY_FLOAT
+    cdef View2 p = _view2(y_pred, t, 2, b"y_pred", False)
+    cdef View2 y = _view2(labels, cnp.NPY_INT64, 1, b"labels", False)
+    cdef View2 qv = _view2(probabilities, t, 2, b"probabilities", False)
+    cdef View2 w = _view2(sample_weight, t, 1, b"sample_weight", False)
+    cdef View2 cwv = _view2(class_weight, t, 1, b"class_weight", False)
+    cdef View2 lo = _view2(loss_out, t, 1, b"loss_out", True)
+    cdef View2 g = _view2(gradient_out, t, 2, b"gradient_out", True)
+    cdef View2 h = _view2(hessian_out, t, 2, b"hessian_out", True)
+    cdef View2* ins[5]
+    cdef View2* outs[3]
+    cdef Py_ssize_t isz[5]
+    cdef Py_ssize_t n = p.n0, K = p.n1
+    cdef Py_ssize_t bad, j, k
+    cdef double denominator = 0, total = 0, W = 0
+    cdef bint needs_g = op == OP_GRADIENT or op == OP_LOSS_GRADIENT or op == OP_GRADIENT_HESSIAN
+    if not OP_LOSS <= op <= OP_GRADIENT_HESSIAN:
+        raise ValueError(f"unknown operation code {op}")
+    if y_pred is None:
+        raise ValueError("y_pred must be given")
+    if K < 1:
+        raise ValueError("y_pred must have at least one class (column)")
+    if (labels is None) == (probabilities is None):
+        raise ValueError("give exactly one of labels and probabilities")
+    if labels is not None and y.n0 != n:
+        raise ValueError("labels must have one element per row of y_pred")
+    if probabilities is not None and (qv.n0 != n or qv.n1 != K):
+        raise ValueError("probabilities must have the shape of y_pred")
+    if sample_weight is not None and w.n0 != n:
+        raise ValueError("sample_weight must have one element per row of y_pred")
+    if class_weight is None or cwv.n0 != K or (K > 1 and cwv.s0 != 1):
+        raise ValueError("class_weight must be given, contiguous, with one element per class")
+    if needs_g and not _c_contiguous_like(&g, n, K):
+        raise ValueError("gradient_out must be given, C-contiguous, of the shape of y_pred")
+    if op == OP_GRADIENT_HESSIAN and not _c_contiguous_like(&h, n, K):
+        raise ValueError("hessian_out must be given, C-contiguous, of the shape of y_pred")
+    if lo.data != NULL and lo.n0 != n:
+        raise ValueError("loss_out must have one element per row of y_pred")
+    ins[0] = &p; ins[1] = &y; ins[2] = &qv; ins[3] = &w; ins[4] = &cwv
+    isz[0] = isz[2] = isz[3] = isz[4] = sizeof(floating)
+    isz[1] = sizeof(int64_t)
+    outs[0] = &lo; outs[1] = &g; outs[2] = &h
+    for j in range(3):
+        for k in range(5):
+            if not _disjoint(outs[j], ins[k], sizeof(floating), isz[k]):
+                raise OverlapError("an output shares memory with an input")
+    if n == 0:
+        return 0.0, 0.0
+    for k in range(K):
+        W += (<const floating*>cwv.data)[k]
+    a.n = n
+    a.K = K
+    a.p = p.data
+    a.sp_row = p.s0
+    a.sp_col = p.s1
+    a.labels = <const int64_t*>y.data
+    a.s_lab = y.s0
+    a.q = qv.data
+    a.sq_row = qv.s0
+    a.sq_col = qv.s1
+    a.w = w.data
+    a.sw = w.s0
+    a.cw = cwv.data
+    a.W = W
+    a.eps = label_smoothing
+    a.has_ignore = has_ignore
+    a.ignore_index = ignore_index
+    a.loss_out = lo.data if op == OP_LOSS or op == OP_LOSS_GRADIENT else NULL
+    a.sl = lo.s0
+    a.gradient_out = g.data if needs_g else NULL
+    a.hessian_out = h.data if op == OP_GRADIENT_HESSIAN else NULL
+    if n * K > GIL_FREE_ABOVE:
+        with nogil:
+            bad = ce_check(&a, dtype_tag, &denominator)
+    else:
+        bad = ce_check(&a, dtype_tag, &denominator)
+    if bad >= 0:
+        raise TargetError(bad)
+    if mean and denominator == 0:
+        raise ValueError("reduction='mean' with a total weight of zero (every row ignored, or "
+                         "weights that sum to zero)")
+    scale = 1.0 / denominator if mean else 1.0
+    if n * K > GIL_FREE_ABOVE:
+        with nogil:
+            total = ce_with_op(op, &a, <floating>scale, max(1, n_threads))
+    else:
+        total = ce_with_op(op, &a, <floating>scale, 1)
+    return total, denominator
+
+
+cdef class CrossEntropyKernel:
+    """Softmax cross-entropy over logits (n, K), run on NumPy arrays.
+
+    Private: the facade (`lossfuse.Loss`) validates and prepares the operands (class indices as
+    int64, class weights always given); this layer checks what memory safety rests on, and the
+    targets, before anything is written.
+    """
+    cdef readonly bint has_ignore
+    cdef readonly int64_t ignore_index
+    cdef readonly double label_smoothing
+
+    def __cinit__(self, ignore_index=None, double label_smoothing=0.0):
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError("label_smoothing must be in [0, 1]")
+        self.has_ignore = ignore_index is not None
+        self.ignore_index = 0 if ignore_index is None else ignore_index
+        self.label_smoothing = label_smoothing
+
+    def run_float64(self, int op, labels, probabilities, y_pred, sample_weight, class_weight,
+                    bint mean, loss_out, gradient_out, hessian_out, int n_threads):
+        """Run operation `op` (not weight_sum) on float64 logits; return (sum of the weighted
+        row losses, denominator of the mean) and write the outputs given (scaled by
+        1 / denominator when `mean`)."""
+        return _run_ce(<double>0, op, labels, probabilities, y_pred, sample_weight,
+                       class_weight, self.has_ignore, self.ignore_index, self.label_smoothing,
+                       mean, loss_out, gradient_out, hessian_out, n_threads)
+
+    def run_float32(self, int op, labels, probabilities, y_pred, sample_weight, class_weight,
+                    bint mean, loss_out, gradient_out, hessian_out, int n_threads):
+        """As `run_float64`, on float32 logits (sums still accumulate in float64)."""
+        return _run_ce(<float>0, op, labels, probabilities, y_pred, sample_weight,
+                       class_weight, self.has_ignore, self.ignore_index, self.label_smoothing,
+                       mean, loss_out, gradient_out, hessian_out, n_threads)

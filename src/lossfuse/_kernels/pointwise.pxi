@@ -117,17 +117,11 @@ cdef inline floating _exp(floating x) noexcept nogil:
     return q * _bits_pow2(k1) * _bits_pow2(k - k1)
 
 
-cdef inline floating _log1p_unit(floating u) noexcept nogil:
-    """log1p(u) for 0 <= u <= 1 (and NaN), relatively accurate for tiny u.
-
-    log1p(u) = 2 atanh(s) with s = u / (2 + u); above u = sqrt(2) - 1, log1p(u) = ln 2 +
-    2 atanh(s') with s' = (u - 1) / (u + 3) (the same identity at (1 + u) / 2).  Then
-    |s| <= 3 - 2 sqrt(2) < 0.1716, and the series 2 s (1 + s^2/3 + s^4/5 + ...) is cut after
-    s^22 in float64 (remainder < 0.0295^11 / 23 < 1e-18) and s^10 in float32 (< 2e-9), and
-    evaluated in z = s^2 by Estrin's scheme as in `_exp`."""
-    cdef bint big = u > <floating>0.41421356237309504880
-    cdef floating s = ((u - <floating>1 if big else u)
-                       / (u + <floating>3 if big else u + <floating>2))
+cdef inline floating _log_series(floating s) noexcept nogil:
+    """2 atanh(s) - 2 s for |s| <= 3 - 2 sqrt(2) < 0.1716: the tail 2 s (s^2/3 + s^4/5 + ...)
+    of the series, cut after s^22 in float64 (remainder < 0.0295^11 / 23 < 1e-18 relative)
+    and s^10 in float32 (< 2e-9), evaluated in z = s^2 by Estrin's scheme as in `_exp`.
+    log(f) = 2 s + _log_series(s) with s = (f - 1) / (f + 1), for f in [sqrt(1/2), sqrt(2)]."""
     cdef floating z = s * s, z2 = z * z, z4, q
     if floating is float:
         q = (<float>(1 / 3.) + z * <float>(1 / 5.)) + z2 * (
@@ -137,8 +131,57 @@ cdef inline floating _log1p_unit(floating u) noexcept nogil:
         q = (((1 / 3. + z * (1 / 5.)) + z2 * (1 / 7. + z * (1 / 9.)))
              + z4 * ((1 / 11. + z * (1 / 13.)) + z2 * (1 / 15. + z * (1 / 17.)))
              + (z4 * z4) * ((1 / 19. + z * (1 / 21.)) + z2 * (1 / 23.)))
-    q = z * q
-    return (<floating>M_LN2 if big else <floating>0) + (s + s) + (s + s) * q
+    return (s + s) * (z * q)
+
+
+cdef inline floating _log1p_unit(floating u) noexcept nogil:
+    """log1p(u) for 0 <= u <= 1 (and NaN), relatively accurate for tiny u.
+
+    log1p(u) = 2 atanh(s) with s = u / (2 + u); above u = sqrt(2) - 1, log1p(u) = ln 2 +
+    2 atanh(s') with s' = (u - 1) / (u + 3) (the same identity at (1 + u) / 2).  Then
+    |s| <= 3 - 2 sqrt(2), where `_log_series` holds."""
+    cdef bint big = u > <floating>0.41421356237309504880
+    cdef floating s = ((u - <floating>1 if big else u)
+                       / (u + <floating>3 if big else u + <floating>2))
+    return (<floating>M_LN2 if big else <floating>0) + (s + s) + _log_series(s)
+
+
+cdef inline floating _log1p_pos(floating u) noexcept nogil:
+    """log1p(u) for finite u >= 0 (and NaN), relatively accurate for tiny u; vectorizable.
+
+    t = 1 + u rounds; c = (u - (t - 1)) / t is that rounding relative to t (t - 1 and the
+    difference are exact), and log1p(u) = log(t) + c to within c^2/2.  log(t) = k ln 2 + log(f)
+    with t = 2^k f, f in [sqrt(1/2), sqrt(2)), split off in the exponent bits (the offset
+    trick of musl's log: adding 1 - sqrt(1/2) in the bits carries into the exponent exactly
+    when f >= sqrt(2)); k is read back as a float through the 1.5 * 2^52 shift (no int64 ->
+    double conversion on AVX2).  ln 2 is split in two, so k * LN2_HI is exact."""
+    cdef floating t = <floating>1 + u
+    cdef floating c = (u - (t - <floating>1)) / t
+    cdef floating f, k, s
+    cdef uint32_t i32, k32
+    cdef uint64_t i64, k64
+    if floating is float:
+        memcpy(&i32, &t, 4)
+        i32 = i32 + (0x3f800000u - 0x3f3504f3u)
+        k32 = (i32 >> 23) | 0x4b000000u                    # 2^23 + (k + 127), as float bits
+        i32 = (i32 & 0x007fffffu) + 0x3f3504f3u
+        memcpy(&f, &i32, 4)
+        memcpy(&k, &k32, 4)
+        k = k - <float>(8388608.0 + 127.0)
+        s = (f - <float>1) / (f + <float>1)
+        return k * <float>0.693145751953125 + ((s + s) + (_log_series(s) + (
+            k * <float>1.42860682030941723212e-6 + c)))
+    else:
+        memcpy(&i64, &t, 8)
+        i64 = i64 + (0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull)
+        k64 = (i64 >> 52) | 0x4330000000000000ull          # 2^52 + (k + 1023), as double bits
+        i64 = (i64 & 0x000fffffffffffffull) + 0x3fe6a09e667f3bcdull
+        memcpy(&f, &i64, 8)
+        memcpy(&k, &k64, 8)
+        k = k - (4503599627370496.0 + 1023.0)
+        s = (f - 1) / (f + 1)
+        return k * 6.93147180369123816490e-01 + ((s + s) + (_log_series(s) + (
+            k * 1.90821492927058770002e-10 + c)))
 
 
 # ---------------------------------------------------------------------------- squared_error
