@@ -347,6 +347,7 @@ cdef tuple _run_ce(floating dtype_tag, int op, object labels, object probabiliti
     cdef Py_ssize_t n = p.n0, K = p.n1
     cdef Py_ssize_t bad, j, k
     cdef double denominator = 0, total = 0, W = 0
+    cdef int failed = 0
     cdef bint needs_g = op == OP_GRADIENT or op == OP_LOSS_GRADIENT or op == OP_GRADIENT_HESSIAN
     if not OP_LOSS <= op <= OP_GRADIENT_HESSIAN:
         raise ValueError(f"unknown operation code {op}")
@@ -416,9 +417,11 @@ cdef tuple _run_ce(floating dtype_tag, int op, object labels, object probabiliti
     scale = 1.0 / denominator if mean else 1.0
     if n * K > GIL_FREE_ABOVE:
         with nogil:
-            total = ce_with_op(op, &a, <floating>scale, max(1, n_threads))
+            total = ce_with_op(op, &a, <floating>scale, max(1, n_threads), &failed)
     else:
-        total = ce_with_op(op, &a, <floating>scale, 1)
+        total = ce_with_op(op, &a, <floating>scale, 1, &failed)
+    if failed:
+        raise MemoryError("cross_entropy: no memory for the row buffers")
     return total, denominator
 
 

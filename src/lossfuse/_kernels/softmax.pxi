@@ -24,10 +24,10 @@
 # there, on whole vector registers.
 
 from libc.stdint cimport int64_t
+from libc.stdlib cimport malloc, free
 
 cdef enum:
-    CE_ROWS = 256            # rows per block: the row-loss buffers
-    CE_LANES = 8             # independent lanes of the row reductions
+    CE_R = 16                # rows per block: the vector lanes of the row loops
 
 
 # The operations of loops.pxi but weight_sum (the mean's denominator comes from `ce_check`)
@@ -49,17 +49,6 @@ ctypedef fused Target:
     HardTarget
     SmoothTarget
     SoftTarget
-
-# Row access: unit class stride (vector loops) or any strides
-cdef struct UnitStride:
-    char _unused
-cdef struct AnyStride:
-    char _unused
-
-ctypedef fused RowAccess:
-    UnitStride
-    AnyStride
-
 
 cdef struct CrossEntropy:
     # The operands of one call, type-erased; strides in elements; NULL where absent.
@@ -93,217 +82,242 @@ cdef inline bint ce_skips(const CrossEntropy* a, int64_t y) noexcept nogil:
     return (a.has_ignore and y == a.ignore_index) or y < 0 or y >= a.K
 
 
-cdef inline void ce_sums(const Target* target, const floating* x, Py_ssize_t sx,
-                         const floating* q, Py_ssize_t sq, const floating* cw, floating m,
-                         floating ek, floating keep, floating* g, Py_ssize_t c,
-                         double* s1, double* ties, double* dsum, double* asum) noexcept nogil:
-    """Class c of a row in step 2 of `ce_row`: its exponential (into g when given) and its
-    shares of S' (e < 1 only), of the count of maxima, of sum a_c (m - x_c) and of A."""
-    cdef floating d = m - x[c * sx]
-    cdef floating e = _exp(-d), ac
-    s1[0] += <double>(<floating>0 if e == 1 else e)
-    ties[0] += 1.0 if e == 1 else 0.0
-    if g != NULL:
-        g[c] = e
+cdef struct Lanes:
+    # Per-row quantities of a block of CE_R rows, one lane per row (pointers into scratch).
+    double* s1          # sum of e over the classes but the first maximum
+    double* dsum        # sum of a_c (m - x_c)
+    double* asum        # A (probabilities); unused for class indices
+
+
+cdef inline floating ce_coef(const Target* target, const floating* cw, floating ek,
+                             floating keep, Py_ssize_t c, floating yv, floating wy,
+                             floating qc) noexcept nogil:
+    """a_c: what the target puts on class c, times its class weight."""
     if Target is SoftTarget:
-        ac = cw[c] * (keep * q[c * sq] + ek)
-        asum[0] += <double>ac
-        dsum[0] += <double>(<floating>0 if ac == 0 else ac * d)
+        return cw[c] * (keep * qc + ek)
     elif Target is SmoothTarget:
-        ac = ek * cw[c]
-        dsum[0] += <double>(<floating>0 if ac == 0 else ac * d)
+        return ek * cw[c] + (keep * wy if <floating>c == yv else <floating>0)
+    else:
+        return wy if <floating>c == yv else <floating>0
 
 
-cdef inline void ce_row(const CEOp* op, const Target* target, const RowAccess* kind,
-                        const CrossEntropy* a, Py_ssize_t i, floating scale,
-                        floating* base, floating* coef, floating* sp) noexcept nogil:
-    """Row i: writes its gradient/hessian rows (times scale * sample weight) and the pieces of
-    its loss, which is base + coef * log1p(sp) (sample weight included).
-
-    The row reductions (max and the sums) run in CE_LANES independent lanes, whose inner loop
-    of fixed length GCC turns into vector instructions (a plain reduction loop it would keep
-    scalar: floating-point addition is not associative); the lanes are combined in a fixed
-    order, so the result does not depend on the vector width."""
-    cdef const floating* x = (<const floating*>a.p) + i * a.sp_row
-    cdef const floating* q = NULL
+cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
+                   Py_ssize_t i0, Py_ssize_t nr, floating scale, floating* xt, floating* et,
+                   floating* qt, floating* loss) noexcept nogil:
+    """Rows i0 .. i0+nr-1 (nr <= CE_R), transposed into lanes: xt[c * CE_R + r] is logit c of
+    row i0 + r.  Every loop below runs over the CE_R lanes with a fixed trip count, so each
+    line is a few vector instructions whatever K is; the sums over classes accumulate lane by
+    lane, in class order (no reduction across lanes: nothing depends on the vector width).
+    Writes the gradient/hessian rows and loss[r] = the weighted loss of row i0 + r."""
     cdef const floating* cw = <const floating*>a.cw
-    cdef floating* g = NULL
-    cdef floating* h = NULL
-    cdef Py_ssize_t K = a.K, sx = a.sp_col, sq = a.sq_col, c, c0, k, kl = K - K % CE_LANES
-    cdef int64_t y = 0
-    cdef floating s = 1, m, v, e, d, ac = 0, A, ay = 0, ey = 0, inv_s, sp_s, cs, pc
+    cdef const floating* w = <const floating*>a.w
+    cdef Py_ssize_t K = a.K, c, r, i
+    cdef int64_t yi
     cdef floating ek = <floating>(a.eps / a.K), keep = <floating>(1.0 - a.eps)
-    cdef floating mx[CE_LANES]
-    cdef double s1[CE_LANES]
-    cdef double ties[CE_LANES]
-    cdef double dsum[CE_LANES]
-    cdef double asum[CE_LANES]
-    cdef double spd, dtot
-    if RowAccess is UnitStride:
-        sx = 1
-        sq = 1
-    if a.w != NULL:
-        s = (<const floating*>a.w)[i * a.sw]
-    if not (CEOp is LossOp):
-        g = (<floating*>a.gradient_out) + i * K
-    if CEOp is GradientHessianOp:
-        h = (<floating*>a.hessian_out) + i * K
-    if Target is SoftTarget:
-        q = (<const floating*>a.q) + i * a.sq_row
-    else:
-        y = a.labels[i * a.s_lab]
-        if ce_skips(a, y):
+    cdef floating d, e, ac, im, pc, gv, sp_s, inv_s, A
+    cdef floating m[CE_R]
+    cdef floating yv[CE_R]          # label as a float (-1: the row contributes nothing)
+    cdef floating sw[CE_R]          # sample weight
+    cdef floating wy[CE_R]          # class weight of the label
+    cdef floating first[CE_R]       # 1 until the row's first maximum is seen
+    cdef floating amax[CE_R]        # the class of the first maximum
+    cdef floating coef[CE_R]
+    cdef floating inv[CE_R]
+    cdef floating sps[CE_R]
+    cdef floating cs[CE_R]
+    cdef floating dy[CE_R]
+    cdef floating el[CE_R]          # one class of the block: exponentials, hessian
+    cdef floating gl[CE_R]          # one class of the block: gradient
+    cdef double s1[CE_R]
+    cdef double dsum[CE_R]
+    cdef double asum[CE_R]
+    cdef floating* g = <floating*>a.gradient_out
+    cdef floating* h = <floating*>a.hessian_out
+    # 0. lanes in: logits (and probabilities) transposed; padding lanes hold zeros
+    for r in range(CE_R):
+        i = i0 + r
+        yv[r] = -1
+        sw[r] = 0
+        wy[r] = 0
+        if r < nr:
+            sw[r] = 1 if w == NULL else w[i * a.sw]
+            if not (Target is SoftTarget):
+                yi = a.labels[i * a.s_lab]
+                if ce_skips(a, yi):
+                    sw[r] = 0
+                else:
+                    yv[r] = <floating>yi
+                    wy[r] = cw[yi]
             for c in range(K):
-                if g != NULL: g[c] = 0
-                if h != NULL: h[c] = 0
-            base[0] = 0
-            coef[0] = 0
-            sp[0] = 0
-            return
-
-    # 1. the max (NaN does not win a comparison; it propagates through the exponentials)
-    for k in range(CE_LANES):
-        mx[k] = x[0]
-    for c0 in range(kl // CE_LANES):
-        for k in range(CE_LANES):
-            v = x[(c0 * CE_LANES + k) * sx]
-            mx[k] = v if v > mx[k] else mx[k]
-    for c in range(kl, K):
-        v = x[c * sx]
-        mx[0] = v if v > mx[0] else mx[0]
-    m = mx[0]
-    for k in range(1, CE_LANES):
-        m = mx[k] if mx[k] > m else m
-    # 2. exponentials and the row sums, in float64
-    for k in range(CE_LANES):
-        s1[k] = 0
-        ties[k] = 0
-        dsum[k] = 0
-        asum[k] = 0
-    for c0 in range(kl // CE_LANES):
-        for k in range(CE_LANES):
-            ce_sums(target, x, sx, q, sq, cw, m, ek, keep, g, c0 * CE_LANES + k,
-                    &s1[k], &ties[k], &dsum[k], &asum[k])
-    for c in range(kl, K):
-        ce_sums(target, x, sx, q, sq, cw, m, ek, keep, g, c,
-                &s1[c - kl], &ties[c - kl], &dsum[c - kl], &asum[c - kl])
-    for k in range(1, CE_LANES):
-        s1[0] += s1[k]
-        ties[0] += ties[k]
-        dsum[0] += dsum[k]
-        asum[0] += asum[k]
-    spd = s1[0] + (ties[0] - 1.0)
-    dtot = dsum[0]
-    if Target is SoftTarget:
-        A = <floating>asum[0]
-    else:
-        ay = keep * cw[y] if Target is SmoothTarget else cw[y]
-        A = ay + <floating>(a.eps / a.K * a.W) if Target is SmoothTarget else ay
-        ey = g[y] if g != NULL else 0
-        d = m - x[y * sx]
-        dtot += <double>(<floating>0 if ay == 0 else ay * d)
-        ay = ay + ek * cw[y] if Target is SmoothTarget else ay     # the whole a_y
-    base[0] = s * <floating>dtot
-    coef[0] = s * A
-    sp[0] = <floating>spd
-
-    # 3. gradient and hessian from the stored exponentials
-    if g != NULL:
-        inv_s = <floating>(1.0 / (1.0 + spd))
-        sp_s = <floating>(spd / (1.0 + spd))         # 1 - p at the max, without cancellation
-        cs = scale * s
-        for c in range(K):
-            e = g[c]
-            pc = e * inv_s
+                xt[c * CE_R + r] = (<const floating*>a.p)[i * a.sp_row + c * a.sp_col]
             if Target is SoftTarget:
-                ac = cw[c] * (keep * q[c * sq] + ek)
-            elif Target is SmoothTarget:
-                ac = ek * cw[c]
-            else:
-                ac = 0
-            g[c] = cs * (((A - ac) * inv_s - ac * sp_s) if e == 1 else A * pc - ac)
-            if h != NULL:
-                h[c] = cs * (A * pc * (sp_s if e == 1 else <floating>1 - pc))
-        if not (Target is SoftTarget):     # the label's own term, -a_y, in place
-            g[y] = cs * (((A - ay) * inv_s - ay * sp_s) if ey == 1 else A * (ey * inv_s) - ay)
+                for c in range(K):
+                    qt[c * CE_R + r] = (<const floating*>a.q)[i * a.sq_row + c * a.sq_col]
+        else:
+            for c in range(K):
+                xt[c * CE_R + r] = 0
+            if Target is SoftTarget:
+                for c in range(K):
+                    qt[c * CE_R + r] = 0
+    # 1. the row maxima (NaN does not win a comparison; it propagates through the exps)
+    for r in range(CE_R):
+        m[r] = xt[r]
+    for c in range(1, K):
+        for r in range(CE_R):
+            m[r] = xt[c * CE_R + r] if xt[c * CE_R + r] > m[r] else m[r]
+    # 2. exponentials and the row sums (float64), class by class
+    for r in range(CE_R):
+        s1[r] = 0
+        dsum[r] = 0
+        asum[r] = 0
+        first[r] = 1
+        amax[r] = 0
+    for c in range(K):
+        for r in range(CE_R):       # the exponentials alone: a loop like the elementwise ones
+            el[r] = _exp(xt[c * CE_R + r] - m[r])
+        for r in range(CE_R):
+            # branch-free bookkeeping (selects of constants and arithmetic vectorize; selects of
+            # loaded values here did not): im = 1 at the row's first maximum, else 0
+            e = el[r]
+            im = (<floating>1 if e == 1 else <floating>0) * first[r]
+            first[r] = first[r] - im
+            amax[r] = amax[r] + im * (<floating>c - amax[r])
+            gl[r] = e - im * e
+            if Target is SoftTarget or Target is SmoothTarget:
+                d = m[r] - xt[c * CE_R + r]
+                ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
+                             qt[c * CE_R + r] if Target is SoftTarget else <floating>0)
+                asum[r] += <double>ac
+                dsum[r] += <double>(<floating>0 if ac == 0 else ac * d)
+        for r in range(CE_R):       # float64 sums in a loop of their own (vectorizes)
+            s1[r] += <double>gl[r]
+        for r in range(CE_R):       # stored apart: GCC cannot tell et from xt, and a store
+            et[c * CE_R + r] = el[r]        # that may alias a later load stops vectorization
+    # 3. per row: A, the loss pieces, 1/S and 1 - p_max = S'/S (the label's logit is gathered
+    #    in a loop of its own: a gather would keep the other one from being vectorized)
+    if not (Target is SoftTarget):
+        for r in range(CE_R):
+            yi = <int64_t>yv[r] if yv[r] >= 0 else 0
+            dy[r] = xt[yi * CE_R + r]
+    for r in range(CE_R):
+        if Target is SoftTarget or Target is SmoothTarget:   # a_y is in the sums
+            coef[r] = <floating>asum[r]
+            dy[r] = <floating>dsum[r]
+        else:
+            coef[r] = wy[r]
+            d = m[r] - dy[r]
+            dy[r] = <floating>0 if wy[r] == 0 else wy[r] * d
+        inv[r] = <floating>(1.0 / (1.0 + s1[r]))
+        sps[r] = <floating>(s1[r] / (1.0 + s1[r]))
+        cs[r] = scale * sw[r]
+    if CEOp is LossOp or CEOp is LossGradientOp:
+        for r in range(CE_R):
+            loss[r] = <floating>0 if sw[r] == 0 else sw[r] * (
+                dy[r] + coef[r] * _log1p_pos(<floating>s1[r]))
+    # 4. gradient and hessian, lanes out
+    if not (CEOp is LossOp):
+        for c in range(K):
+            for r in range(CE_R):
+                e = et[c * CE_R + r]
+                pc = e * inv[r]
+                A = coef[r]
+                ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
+                             qt[c * CE_R + r] if Target is SoftTarget else <floating>0)
+                gv = ((A - ac) * inv[r] - ac * sps[r]) if <floating>c == amax[r] \
+                    else A * pc - ac
+                gl[r] = <floating>0 if sw[r] == 0 else cs[r] * gv
+                if CEOp is GradientHessianOp:
+                    el[r] = <floating>0 if sw[r] == 0 else cs[r] * (
+                        A * pc * (sps[r] if <floating>c == amax[r] else <floating>1 - pc))
+            for r in range(CE_R):
+                xt[c * CE_R + r] = gl[r]
+                if CEOp is GradientHessianOp:
+                    et[c * CE_R + r] = el[r]
+        for r in range(nr):
+            for c in range(K):
+                g[(i0 + r) * K + c] = xt[c * CE_R + r]
+            if CEOp is GradientHessianOp:
+                for c in range(K):
+                    h[(i0 + r) * K + c] = et[c * CE_R + r]
 
 
-cdef double ce_chunk(const CEOp* op, const Target* target, const RowAccess* kind,
-                     const CrossEntropy* a, Py_ssize_t r0, Py_ssize_t r1,
-                     floating scale) noexcept nogil:
-    """Rows r0 .. r1-1 in blocks of CE_ROWS; each block's row losses are finished with one
-    vector loop of log1p and summed like the elementwise losses (`lane_sum`)."""
-    cdef floating base[CE_ROWS]
-    cdef floating coef[CE_ROWS]
-    cdef floating sp[CE_ROWS]
+cdef double ce_chunk(const CEOp* op, const Target* target, const CrossEntropy* a,
+                     Py_ssize_t r0, Py_ssize_t r1, floating scale, int* failed) noexcept nogil:
+    """Rows r0 .. r1-1 in blocks of CE_R; the row losses of up to BLOCK rows are summed like
+    the elementwise losses (`lane_sum`), those sums in order."""
+    cdef floating lbuf[BLOCK]
     cdef floating* lo = <floating*>a.loss_out
+    cdef floating* scratch
     cdef double total = 0
-    cdef Py_ssize_t b0 = r0, b1, i, j
+    cdef Py_ssize_t b0 = r0, b1, j, k0 = r0, K = a.K
+    scratch = <floating*>malloc(3 * K * CE_R * sizeof(floating))
+    if scratch == NULL:
+        failed[0] = 1
+        return 0
     while b0 < r1:
-        b1 = min(b0 + CE_ROWS, r1)
-        for i in range(b0, b1):
-            ce_row(op, target, kind, a, i, scale, &base[i - b0], &coef[i - b0], &sp[i - b0])
-        if CEOp is LossOp or CEOp is LossGradientOp:
-            for j in range(b1 - b0):
-                base[j] = base[j] + coef[j] * _log1p_pos(sp[j])
-            if lo != NULL:
-                for j in range(b1 - b0):
-                    lo[(b0 + j) * a.sl] = base[j]
-            total += lane_sum(base, b1 - b0)
+        b1 = min(b0 + CE_R, r1)
+        ce_block(op, target, a, b0, b1 - b0, scale, scratch, scratch + K * CE_R,
+                 scratch + 2 * K * CE_R, lbuf + (b0 - k0))
         b0 = b1
+        if CEOp is LossOp or CEOp is LossGradientOp:
+            if b0 - k0 > BLOCK - CE_R or b0 == r1:       # lbuf full (or the last rows)
+                if lo != NULL:
+                    for j in range(b0 - k0):
+                        lo[(k0 + j) * a.sl] = lbuf[j]
+                total += lane_sum(lbuf, b0 - k0)
+                k0 = b0
+    free(scratch)
     return total
 
 
-cdef double ce_drive(const CEOp* op, const Target* target, const RowAccess* kind,
-                     const CrossEntropy* a, floating scale, int n_threads) noexcept nogil:
+cdef double ce_drive(const CEOp* op, const Target* target, const CrossEntropy* a,
+                     floating scale, int n_threads, int* failed) noexcept nogil:
     """All rows, in chunks whose boundaries depend on n and K only, summed in chunk order:
     bitwise identical for every thread count."""
-    cdef Py_ssize_t n_chunks = max(1, min(<Py_ssize_t>MAX_CHUNKS, min(a.n, a.n * a.K // CHUNK)))
-    cdef Py_ssize_t chunk_rows = ((a.n + n_chunks - 1) // n_chunks + CE_ROWS - 1) \
-        // CE_ROWS * CE_ROWS
+    cdef Py_ssize_t n_chunks = max(1, min(<Py_ssize_t>MAX_CHUNKS,
+                                          min((a.n + CE_R - 1) // CE_R, a.n * a.K // CHUNK)))
+    cdef Py_ssize_t chunk_rows = ((a.n + n_chunks - 1) // n_chunks + CE_R - 1) // CE_R * CE_R
     cdef double partial[MAX_CHUNKS]
+    cdef int chunk_failed[MAX_CHUNKS]
     cdef double total = 0
     cdef int nt = <int>min(<Py_ssize_t>n_threads, n_chunks)
     cdef Py_ssize_t c
+    for c in range(n_chunks):
+        chunk_failed[c] = 0
     if nt > 1:
         for c in prange(n_chunks, schedule="static", num_threads=nt):
-            partial[c] = ce_chunk(op, target, kind, a, min(c * chunk_rows, a.n),
-                                  min((c + 1) * chunk_rows, a.n), scale)
+            partial[c] = ce_chunk(op, target, a, min(c * chunk_rows, a.n),
+                                  min((c + 1) * chunk_rows, a.n), scale, &chunk_failed[c])
     else:
         for c in range(n_chunks):
-            partial[c] = ce_chunk(op, target, kind, a, min(c * chunk_rows, a.n),
-                                  min((c + 1) * chunk_rows, a.n), scale)
+            partial[c] = ce_chunk(op, target, a, min(c * chunk_rows, a.n),
+                                  min((c + 1) * chunk_rows, a.n), scale, &chunk_failed[c])
     for c in range(n_chunks):
         total += partial[c]
+        failed[0] |= chunk_failed[c]
     return total
 
 
 cdef double ce_with_target(const CEOp* op, const CrossEntropy* a, floating scale,
-                           int n_threads) noexcept nogil:
-    cdef bint unit = a.sp_col == 1 and (a.q == NULL or a.sq_col == 1)
+                           int n_threads, int* failed) noexcept nogil:
     if a.q != NULL:
-        if unit:
-            return ce_drive(op, <SoftTarget*>NULL, <UnitStride*>NULL, a, scale, n_threads)
-        return ce_drive(op, <SoftTarget*>NULL, <AnyStride*>NULL, a, scale, n_threads)
+        return ce_drive(op, <SoftTarget*>NULL, a, scale, n_threads, failed)
     elif a.eps != 0:
-        if unit:
-            return ce_drive(op, <SmoothTarget*>NULL, <UnitStride*>NULL, a, scale, n_threads)
-        return ce_drive(op, <SmoothTarget*>NULL, <AnyStride*>NULL, a, scale, n_threads)
-    if unit:
-        return ce_drive(op, <HardTarget*>NULL, <UnitStride*>NULL, a, scale, n_threads)
-    return ce_drive(op, <HardTarget*>NULL, <AnyStride*>NULL, a, scale, n_threads)
+        return ce_drive(op, <SmoothTarget*>NULL, a, scale, n_threads, failed)
+    return ce_drive(op, <HardTarget*>NULL, a, scale, n_threads, failed)
 
 
-cdef double ce_with_op(int op, const CrossEntropy* a, floating scale,
-                       int n_threads) noexcept nogil:
+cdef double ce_with_op(int op, const CrossEntropy* a, floating scale, int n_threads,
+                       int* failed) noexcept nogil:
+    """Dispatch on the operation and the kind of target."""
     if op == OP_LOSS:
-        return ce_with_target(<LossOp*>NULL, a, scale, n_threads)
+        return ce_with_target(<LossOp*>NULL, a, scale, n_threads, failed)
     elif op == OP_GRADIENT:
-        return ce_with_target(<GradientOp*>NULL, a, scale, n_threads)
+        return ce_with_target(<GradientOp*>NULL, a, scale, n_threads, failed)
     elif op == OP_LOSS_GRADIENT:
-        return ce_with_target(<LossGradientOp*>NULL, a, scale, n_threads)
+        return ce_with_target(<LossGradientOp*>NULL, a, scale, n_threads, failed)
     else:
-        return ce_with_target(<GradientHessianOp*>NULL, a, scale, n_threads)
+        return ce_with_target(<GradientHessianOp*>NULL, a, scale, n_threads, failed)
 
 
 cdef Py_ssize_t ce_check(const CrossEntropy* a, floating dtype_tag,
