@@ -114,13 +114,11 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     cdef Py_ssize_t K = a.K, c, r, i
     cdef int64_t yi
     cdef floating ek = <floating>(a.eps / a.K), keep = <floating>(1.0 - a.eps)
-    cdef floating d, e, ac, im, pc, gv, sp_s, inv_s, A
+    cdef floating d, e, ac, pc, gv, sp_s, inv_s, A
     cdef floating m[CE_R]
     cdef floating yv[CE_R]          # label as a float (-1: the row contributes nothing)
     cdef floating sw[CE_R]          # sample weight
     cdef floating wy[CE_R]          # class weight of the label
-    cdef floating first[CE_R]       # 1 until the row's first maximum is seen
-    cdef floating amax[CE_R]        # the class of the first maximum
     cdef floating coef[CE_R]
     cdef floating inv[CE_R]
     cdef floating sps[CE_R]
@@ -131,6 +129,7 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     cdef double s1[CE_R]
     cdef double dsum[CE_R]
     cdef double asum[CE_R]
+    cdef double ties[CE_R]          # the number of e == 1 (maxima)
     cdef floating* g = <floating*>a.gradient_out
     cdef floating* h = <floating*>a.hessian_out
     # 0. lanes in: logits (and probabilities) transposed; padding lanes hold zeros
@@ -170,19 +169,16 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
         s1[r] = 0
         dsum[r] = 0
         asum[r] = 0
-        first[r] = 1
-        amax[r] = 0
+        ties[r] = 0
     for c in range(K):
         for r in range(CE_R):       # the exponentials alone: a loop like the elementwise ones
             el[r] = _exp(xt[c * CE_R + r] - m[r])
         for r in range(CE_R):
-            # branch-free bookkeeping (selects of constants and arithmetic vectorize; selects of
-            # loaded values here did not): im = 1 at the row's first maximum, else 0
+            # S' = (sum of the e < 1) + (number of e == 1) - 1: every e == 1 is a maximum to
+            # working precision, and each one's 1 is exact
             e = el[r]
-            im = (<floating>1 if e == 1 else <floating>0) * first[r]
-            first[r] = first[r] - im
-            amax[r] = amax[r] + im * (<floating>c - amax[r])
-            gl[r] = e - im * e
+            gl[r] = <floating>0 if e == 1 else e
+            ties[r] += 1.0 if e == 1 else 0.0
             if Target is SoftTarget or Target is SmoothTarget:
                 d = m[r] - xt[c * CE_R + r]
                 ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
@@ -193,6 +189,8 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
             s1[r] += <double>gl[r]
         for r in range(CE_R):       # stored apart: GCC cannot tell et from xt, and a store
             et[c * CE_R + r] = el[r]        # that may alias a later load stops vectorization
+    for r in range(CE_R):
+        s1[r] += ties[r] - 1.0
     # 3. per row: A, the loss pieces, 1/S and 1 - p_max = S'/S (the label's logit is gathered
     #    in a loop of its own: a gather would keep the other one from being vectorized)
     if not (Target is SoftTarget):
@@ -223,12 +221,11 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
                 A = coef[r]
                 ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
                              qt[c * CE_R + r] if Target is SoftTarget else <floating>0)
-                gv = ((A - ac) * inv[r] - ac * sps[r]) if <floating>c == amax[r] \
-                    else A * pc - ac
+                gv = ((A - ac) * inv[r] - ac * sps[r]) if e == 1 else A * pc - ac
                 gl[r] = <floating>0 if sw[r] == 0 else cs[r] * gv
                 if CEOp is GradientHessianOp:
                     el[r] = <floating>0 if sw[r] == 0 else cs[r] * (
-                        A * pc * (sps[r] if <floating>c == amax[r] else <floating>1 - pc))
+                        A * pc * (sps[r] if e == 1 else <floating>1 - pc))
             for r in range(CE_R):
                 xt[c * CE_R + r] = gl[r]
                 if CEOp is GradientHessianOp:
