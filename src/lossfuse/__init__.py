@@ -7,11 +7,11 @@
 (0.8125, array([0.25, 0.5 ]))
 """
 
-from ._api import Loss, available_losses, get_loss
+from ._api import CrossEntropyLoss, Loss, available_losses, get_loss
 from ._kernels import kernels as _kernels
 
 __version__ = "0.1.0"
-__all__ = ["Loss", "available_losses", "get_loss", "kernel_info"]
+__all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss", "kernel_info"]
 
 
 def kernel_info() -> dict:

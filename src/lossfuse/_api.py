@@ -18,7 +18,7 @@ import numpy as np
 from . import _losses
 from ._kernels import kernels as _kernels
 
-__all__ = ["Loss", "available_losses", "get_loss"]
+__all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss"]
 
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
@@ -61,6 +61,8 @@ def get_loss(name: str, **params: float) -> "Loss":
     if spec is None:
         raise ValueError(f"unknown loss {name!r}; valid names: "
                          f"{', '.join(sorted(_losses.BY_NAME))}")
+    if spec.name == "cross_entropy":
+        return CrossEntropyLoss(spec, params)
     return Loss(spec, params)
 
 
@@ -388,6 +390,173 @@ class Loss:
         else:
             loss = total / denominator if red == _MEAN else total
         return loss, g, h
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy over logits ``y_pred`` of shape ``(n, K)``, with the semantics of
+    ``torch.nn.functional.cross_entropy``.
+
+    Parameters (keyword-only, through :func:`get_loss`):
+
+    class_weight : sequence of K non-negative numbers, optional
+        Weight of each class (torch's ``weight``).
+    ignore_index : int, optional
+        Rows whose class index is this contribute nothing, and do not count in the mean.
+        Applies to class-index targets only (as in torch).
+    label_smoothing : float in [0, 1]
+        The target becomes ``(1 - label_smoothing) * target + label_smoothing / K``.
+
+    ``y_true`` is either class indices of shape ``(n,)`` (any integer dtype, or floats that are
+    integral) or class probabilities of shape ``(n, K)`` (values in [0, 1]).  With class
+    weights ``w``, a row's loss is ``-sum_c a_c log softmax(y_pred)_c`` with ``a_c`` the
+    (smoothed) target times ``w_c``; ``reduction="mean"`` divides the sum by the total weight
+    of the non-ignored rows, ``sample_weight[i] * w[y_i]`` (class indices), or by
+    ``sum(sample_weight)`` (probabilities; ``n`` without weights), exactly as torch does.
+    ``reduction="none"`` gives one loss per row (shape ``(n,)``); gradients and hessians have
+    the shape of ``y_pred``.  The targets are checked before anything is written: a class index
+    outside ``[0, K)`` (other than ``ignore_index``), a non-integral one, or a probability
+    outside [0, 1] is a ``ValueError`` naming the first offending element.  Logits of -inf are
+    fine for classes whose target is 0.
+    """
+
+    __slots__ = ("_class_weight", "_ce")
+
+    def __init__(self, spec: _losses.LossSpec, params: dict):
+        unknown = set(params) - set(spec.params)
+        if unknown:
+            raise TypeError(f"{spec.name} got unexpected parameter(s) "
+                            f"{', '.join(sorted(unknown))}; valid parameters: "
+                            f"{', '.join(spec.params)}")
+        cw = params.get("class_weight")
+        if cw is not None:
+            arr = np.asarray(cw)
+            if arr.dtype.kind not in "biuf" or arr.ndim != 1 or arr.size == 0:
+                raise TypeError("class_weight must be a 1-d sequence of real numbers, one per "
+                                "class")
+            arr = arr.astype(np.float64)
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                raise ValueError("class_weight must hold finite numbers >= 0")
+            cw = tuple(float(v) for v in arr)
+        ignore = params.get("ignore_index")
+        if ignore is not None:
+            if isinstance(ignore, bool):
+                raise TypeError("ignore_index must be an int or None, got bool")
+            try:
+                ignore = operator.index(ignore)
+            except TypeError:
+                raise TypeError("ignore_index must be an int or None, got "
+                                f"{type(ignore).__name__}") from None
+            if not -2**63 <= ignore < 2**63:
+                raise ValueError("ignore_index must fit in a 64-bit integer")
+        smoothing = params.get("label_smoothing", 0.0)
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float, np.integer,
+                                                                     np.floating)):
+            raise TypeError(f"label_smoothing must be a real number, got "
+                            f"{type(smoothing).__name__}")
+        smoothing = float(smoothing)
+        if not 0.0 <= smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {smoothing!r}")
+        self.name = spec.name
+        self.params = {"class_weight": cw, "ignore_index": ignore,
+                       "label_smoothing": smoothing}
+        self._class_weight = None if cw is None else np.array(cw)
+        self._ce = _kernels.CrossEntropyKernel(ignore, smoothing)
+        self._kernel = self._ce
+        self._run64 = self._run32 = None
+
+    def _execute(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
+                 hessian_out, n_threads):
+        red = _reduction(reduction)
+        nt = _n_threads(n_threads)
+        p = _as_y_pred(y_pred)
+        dt = p.dtype
+        if p.ndim != 2:
+            raise ValueError(f"y_pred must be logits of shape (n, K) for cross_entropy, got "
+                             f"shape {p.shape}")
+        n, K = p.shape
+        if K == 0:
+            raise ValueError("y_pred must have at least one class (K >= 1)")
+        if self._class_weight is not None and self._class_weight.size != K:
+            raise ValueError(f"class_weight has {self._class_weight.size} elements but "
+                             f"y_pred has K = {K} classes")
+        cw = np.ones(K, dt) if self._class_weight is None else self._class_weight.astype(dt)
+        labels, probs, y = self._targets(y_true, n, K, dt)
+        w = None
+        if sample_weight is not None:
+            w = _as_operand(sample_weight, "sample_weight", dt)
+            if w.shape != (n,):
+                raise ValueError(f"sample_weight must have shape ({n},) (one weight per row "
+                                 f"of y_pred), got {w.shape}")
+        if loss_out is not None and red != _NONE:
+            raise ValueError("loss_out is only used with reduction='none'; with "
+                             f"reduction={reduction!r} the loss is a float")
+        if red == _MEAN and n == 0:
+            raise ValueError("reduction='mean' over zero samples (y_pred is empty)")
+        inputs = (y, p, w)
+        lo = lo_k = g = g_k = h = h_k = None
+        copy_back = []
+        if op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE:
+            lo, lo_k, copy = _output(loss_out, "loss_out", (n,), dt, inputs)
+            copy_back += [(lo, lo_k)] if copy else []
+        if op != _OP_LOSS:
+            g, g_k, copy = _output(gradient_out, "gradient_out", (n, K), dt, inputs)
+            g_k = g_k.reshape(n, K)
+            copy_back += [(g, g_k)] if copy else []
+        if op == _OP_GRADIENT_HESSIAN:
+            h, h_k, copy = _output(hessian_out, "hessian_out", (n, K), dt, inputs)
+            h_k = h_k.reshape(n, K)
+            copy_back += [(h, h_k)] if copy else []
+        run = self._ce.run_float64 if dt == _F64 else self._ce.run_float32
+        try:
+            total, denominator = run(op, labels, probs, _aligned(p), _aligned(w), cw,
+                                     red == _MEAN, lo_k, g_k, h_k, nt)
+        except _kernels.TargetError as e:
+            raise self._target_error(y, probs is not None, K, e.index) from None
+        for out, k in copy_back:
+            out[...] = k.reshape(out.shape)
+        if red == _NONE:
+            loss = lo
+        else:
+            loss = total / denominator if red == _MEAN else total
+        return loss, g, h
+
+    def _targets(self, y_true, n, K, dt):
+        """(class indices as int64 or None, probabilities or None, y_true as an array)."""
+        y = y_true if type(y_true) is np.ndarray else np.asarray(y_true)
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"y_true must be class indices or probabilities (real numbers), "
+                            f"got dtype {y.dtype}")
+        if y.shape == (n, K) and y.ndim == 2:
+            return None, _aligned(y.astype(dt, copy=False) if y.dtype != dt or
+                                  not y.dtype.isnative else y), y
+        if y.shape != (n,):
+            raise ValueError(f"y_true must be class indices of shape ({n},) or class "
+                             f"probabilities of shape {(n, K)}, got shape {y.shape}")
+        if y.dtype.kind == "f":
+            bad = ~(np.isfinite(y) & (np.floor(y) == y))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"y_true holds class indices, which must be integers; "
+                                 f"y_true[{i}] = {y[i]}")
+            out_of_range = np.abs(y) >= 2.0**63
+            if out_of_range.any():      # cannot be a class; say so instead of converting
+                raise self._target_error(y, False, K, int(np.flatnonzero(out_of_range)[0]))
+        elif y.dtype.kind == "u" and y.dtype.itemsize == 8:
+            big = y > np.uint64(2**63 - 1)
+            if big.any():
+                raise self._target_error(y, False, K, int(np.flatnonzero(big)[0]))
+        labels = y.astype(np.int64) if y.dtype != np.int64 or not y.dtype.isnative else y
+        return _aligned(labels), None, y
+
+    def _target_error(self, y, probabilities, K, index):
+        if probabilities:
+            i, c = divmod(index, K)
+            return ValueError(f"y_true holds class probabilities, which must be in [0, 1]; "
+                              f"y_true[{i}, {c}] = {y[i, c]}")
+        ignore = self.params["ignore_index"]
+        extra = "" if ignore is None else f" (or ignore_index={ignore})"
+        return ValueError(f"y_true holds class indices, which must be in [0, {K}){extra}; "
+                          f"y_true[{index}] = {y[index]}")
 
 
 def _make(name: str, params: dict) -> Loss:

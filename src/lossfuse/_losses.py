@@ -43,8 +43,8 @@ class LossSpec:
     checks: Mapping[str, Callable[[float], None]] = field(default_factory=dict)
     # kernel name and kernel parameters for validated public parameters
     kernel: Callable[[Dict[str, float]], Tuple[str, Tuple[float, ...]]] | None = None
-    # the values y_true may take: None (any real), "unit" ([0, 1]) or "sign" ({0, 1} or
-    # {-1, 1}); the kernels check them in their pass over the data
+    # the values y_true may take: None (any real), "unit" ([0, 1]), "sign" ({0, 1} or
+    # {-1, 1}) or "classes" (class indices or probabilities); the kernels check them
     labels: str | None = None
 
     def resolve(self, params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]:
@@ -80,6 +80,13 @@ SPECS: Tuple[LossSpec, ...] = (
     LossSpec("hinge", "max(0, 1 - t*p), t = +-1 from y in {0, 1} or {-1, 1}", labels="sign"),
     LossSpec("squared_hinge", "max(0, 1 - t*p)^2", labels="sign"),
     LossSpec("exponential", "exp(-t*p)", labels="sign"),
+    # cross_entropy's parameters are not all numbers; lossfuse.CrossEntropyLoss checks them
+    LossSpec("cross_entropy",
+             "-sum_c a_c log softmax(p)_c over logits (n, K); a = class weight x target "
+             "(one-hot or probabilities, label-smoothed)",
+             aliases=("softmax", "multinomial"),
+             params={"class_weight": None, "ignore_index": None, "label_smoothing": 0.0},
+             labels="classes"),
 )
 
 BY_NAME: Dict[str, LossSpec] = {}
