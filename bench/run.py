@@ -96,8 +96,28 @@ def _np_exponential(y, p):
     return np.mean(e), -t * e / p.size
 
 
+def _np_cross_entropy(y, p):
+    # log-sum-exp with the row max; softmax minus one-hot, as a careful NumPy user writes it
+    n = p.shape[0]
+    rows = np.arange(n)
+    m = p.max(axis=1, keepdims=True)
+    z = p - m
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(s[:, 0]) - z[rows, y])
+    g = e / s
+    g[rows, y] -= 1
+    g /= n
+    return loss, g
+
+
 CLASSIFICATION = ("binary_cross_entropy", "hinge", "squared_hinge", "exponential")
-NUMPY = {name[4:]: f for name, f in globals().items() if name.startswith("_np_")}
+# cross_entropy: (rows, classes); --sizes does not apply (the bar is at 1e5 x 10)
+CE_CASES = ((16, 10), (100_000, 2), (100_000, 10), (10_000, 1000))
+CE_QUICK = ((16, 10), (1_000, 10))
+NUMPY = {name[4:]: f for name, f in globals().items()
+         if name.startswith("_np_") and name != "_np_cross_entropy"}
+LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
 
 
@@ -111,6 +131,63 @@ def _timer(fn, n):
             fn()
         return (time.perf_counter() - t0) / loops
     return timed
+
+
+def _time_all(candidates: dict, n: int, rounds: int) -> tuple:
+    """Median seconds per candidate and the largest relative spread (IQR / median), the
+    candidates timed interleaved, round after round."""
+    timers = {k: _timer(f, n) for k, f in candidates.items()}
+    for t in timers.values():        # warm up: page in outputs, load code
+        t()
+    samples = {k: [] for k in timers}
+    for _ in range(rounds):
+        for k, t in timers.items():
+            samples[k].append(t())
+    med = {k: float(np.median(v)) for k, v in samples.items()}
+    spread = max(float(np.subtract(*np.percentile(v, [75, 25]))) / med[k]
+                 for k, v in samples.items())
+    return med, spread
+
+
+def _result(name, dtype, n, med, spread, nbytes, **extra) -> dict:
+    return dict({
+        "loss": name, "dtype": np.dtype(dtype).name, "n": n, "threads": 1,
+        "seconds": med["lossfuse"], "numpy_seconds": med["numpy"],
+        "add_seconds": med["np.add"], "baseline_seconds": med.get("baseline"),
+        "speedup_vs_numpy": med["numpy"] / med["lossfuse"],
+        "fraction_of_add": med["np.add"] / med["lossfuse"],
+        "dispatch_speedup": (med["baseline"] / med["lossfuse"]) if "baseline" in med else None,
+        "gb_per_s": nbytes / med["lossfuse"] / 1e9,
+        "spread": spread,
+        "thread_speedup": (med["lossfuse"] / med["threads"]) if "threads" in med else None,
+    }, **extra)
+
+
+def measure_cross_entropy(dtype, n: int, K: int, rounds: int, seed: int = 0,
+                          threads: int = 1) -> dict:
+    """cross_entropy's loss_gradient on n rows of K logits, class-index targets."""
+    rng = np.random.default_rng(seed)
+    p = rng.normal(0, 2, (n, K)).astype(dtype)
+    y = rng.integers(0, K, n)
+    g = np.empty_like(p)
+    c = np.empty_like(p)
+    loss = lf.get_loss("cross_entropy")
+    base = available["baseline"].CrossEntropyKernel(None, 0.0)
+    base_run = base.run_float64 if dtype == np.float64 else base.run_float32
+    op = available["baseline"].OPERATIONS["loss_gradient"]
+    ones, y64 = np.ones(K, dtype), y.astype(np.int64)
+    candidates = {
+        "lossfuse": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1),
+        "baseline": lambda: base_run(op, y64, None, p, None, ones, True, None, g, None, 1),
+        "numpy": lambda: _np_cross_entropy(y, p),
+        "np.add": lambda: np.add(p, p, out=c),
+    }
+    if threads > 1:
+        candidates["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g,
+                                                           n_threads=threads)
+    med, spread = _time_all(candidates, n * K, rounds)
+    return _result("cross_entropy", dtype, n, med, spread, 2 * n * K * np.dtype(dtype).itemsize,
+                   classes=K)
 
 
 def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int = 1) -> dict:
@@ -144,28 +221,8 @@ def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int =
             candidates["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g,
                                                                n_threads=threads)
     candidates["np.add"] = lambda: np.add(y, p, out=c)
-    timers = {k: _timer(f, n) for k, f in candidates.items()}
-    for t in timers.values():        # warm up: page in outputs, load code
-        t()
-    samples = {k: [] for k in timers}
-    for _ in range(rounds):
-        for k, t in timers.items():
-            samples[k].append(t())
-    med = {k: float(np.median(v)) for k, v in samples.items()}
-    spread = max(float(np.subtract(*np.percentile(v, [75, 25]))) / med[k]
-                 for k, v in samples.items())
-    nbytes = 3 * n * np.dtype(dtype).itemsize
-    return {
-        "loss": name, "dtype": np.dtype(dtype).name, "n": n, "threads": 1,
-        "seconds": med["lossfuse"], "numpy_seconds": med["numpy"],
-        "add_seconds": med["np.add"], "baseline_seconds": med.get("baseline"),
-        "speedup_vs_numpy": med["numpy"] / med["lossfuse"],
-        "fraction_of_add": med["np.add"] / med["lossfuse"],
-        "dispatch_speedup": (med["baseline"] / med["lossfuse"]) if "baseline" in med else None,
-        "gb_per_s": nbytes / med["lossfuse"] / 1e9,
-        "spread": spread,
-        "thread_speedup": (med["lossfuse"] / med["threads"]) if "threads" in med else None,
-    }
+    med, spread = _time_all(candidates, n, rounds)
+    return _result(name, dtype, n, med, spread, 3 * n * np.dtype(dtype).itemsize)
 
 
 def _fmt_t(s):
@@ -175,7 +232,7 @@ def _fmt_t(s):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--losses", nargs="+", default=sorted(NUMPY), choices=sorted(NUMPY))
+    ap.add_argument("--losses", nargs="+", default=LOSSES, choices=LOSSES)
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
     ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds per case")
@@ -196,13 +253,19 @@ def main(argv=None) -> int:
     print(head)
     print("-" * len(head))
     results = []
-    cases = [(loss, dt, n) for loss in args.losses for dt in args.dtypes for n in args.sizes]
-    for i, (name, dt, n) in enumerate(cases):
+    ce_cases = CE_QUICK if args.quick else CE_CASES
+    cases = [(loss, dt, n, K) for loss in args.losses for dt in args.dtypes
+             for n, K in (ce_cases if loss == "cross_entropy" else [(n, 1) for n in args.sizes])]
+    for i, (name, dt, n, K) in enumerate(cases):
         print(f"[{i + 1}/{len(cases)}] {name} {dt} n={n}", end="\r", file=sys.stderr, flush=True)
-        r = measure(name, np.dtype(dt), n, args.rounds, threads=args.threads)
+        if name == "cross_entropy":
+            r = measure_cross_entropy(np.dtype(dt), n, K, args.rounds, threads=args.threads)
+        else:
+            r = measure(name, np.dtype(dt), n, args.rounds, threads=args.threads)
         results.append(r)
+        shown = f"{n}x{K}" if name == "cross_entropy" else str(n)
         gain = f"{r['dispatch_speedup']:8.2f}" if r["dispatch_speedup"] else f"{'':8s}"
-        print(f"{name:15s} {dt:8s} {n:9d} {_fmt_t(r['seconds']):>11s} "
+        print(f"{name:15s} {dt:8s} {shown:>9s} {_fmt_t(r['seconds']):>11s} "
               f"{_fmt_t(r['numpy_seconds'])} {_fmt_t(r['add_seconds'])} "
               f"{r['speedup_vs_numpy']:8.2f} {r['fraction_of_add']:8.2f} "
               f"{r['gb_per_s']:6.1f} {gain} {r['spread']:6.2f}"

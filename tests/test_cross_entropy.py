@@ -339,3 +339,15 @@ def test_kernel_never_reads_outside_the_labels_it_is_given():
     with pytest.raises(kernels.OverlapError):
         k.run_float64(1, np.zeros(4, np.int64), None, p, None, np.ones(3), True, None, p, None,
                       1)
+
+
+def test_gradient_out_aliasing_the_logits_is_still_right():
+    """gradient_out = y_pred itself: the kernel refuses the overlap, the facade computes into a
+    temporary and copies back; the numbers are those of a separate output."""
+    rng = np.random.default_rng(5)
+    p, y = problem(rng, 9, 4, np.float64, "indices")
+    loss = lf.get_loss("cross_entropy")
+    want = loss.gradient(y, p)
+    q = p.copy()
+    assert loss.gradient(y, q, gradient_out=q) is q
+    assert np.array_equal(q, want)

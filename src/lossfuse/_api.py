@@ -153,6 +153,13 @@ def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
     return out, np.empty(out.size, dtype), True
 
 
+def _direct(out: Any, shape: Tuple[int, ...], dtype: np.dtype) -> bool:
+    """Whether the kernel can write `out` as it is (overlap with the inputs aside, which the
+    kernel checks): the right type, shape and dtype, C-contiguous, aligned, writeable."""
+    return (type(out) is np.ndarray and out.dtype is dtype and out.shape == shape
+            and out.flags.c_contiguous and out.flags.aligned and out.flags.writeable)
+
+
 def _is_same(a: np.ndarray, b: np.ndarray) -> bool:
     """Same memory, element for element (writing a[i] after reading b[i] is then safe)."""
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
@@ -492,26 +499,37 @@ class CrossEntropyLoss(Loss):
                              f"reduction={reduction!r} the loss is a float")
         if red == _MEAN and n == 0:
             raise ValueError("reduction='mean' over zero samples (y_pred is empty)")
-        inputs = (y, p, w)
-        lo = lo_k = g = g_k = h = h_k = None
-        copy_back = []
-        if op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE:
-            lo, lo_k, copy = _output(loss_out, "loss_out", (n,), dt, inputs)
-            copy_back += [(lo, lo_k)] if copy else []
-        if op != _OP_LOSS:
-            g, g_k, copy = _output(gradient_out, "gradient_out", (n, K), dt, inputs)
-            g_k = g_k.reshape(n, K)
-            copy_back += [(g, g_k)] if copy else []
-        if op == _OP_GRADIENT_HESSIAN:
-            h, h_k, copy = _output(hessian_out, "hessian_out", (n, K), dt, inputs)
-            h_k = h_k.reshape(n, K)
-            copy_back += [(h, h_k)] if copy else []
+        wanted = [(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out, "loss_out",
+                   (n,)),
+                  (op != _OP_LOSS, gradient_out, "gradient_out", (n, K)),
+                  (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out", (n, K))]
         run = self._ce.run_float64 if dt == _F64 else self._ce.run_float32
-        try:
-            total, denominator = run(op, labels, probs, _aligned(p), _aligned(w), cw,
-                                     red == _MEAN, lo_k, g_k, h_k, nt)
-        except _kernels.TargetError as e:
-            raise self._target_error(y, probs is not None, K, e.index) from None
+        p_k, w_k = _aligned(p), _aligned(w)
+        for attempt in (0, 1):
+            # First try: the caller's outputs as they are (the kernel checks overlap with the
+            # inputs in O(1)); if it refuses, the general output handling (copies) decides.
+            outs, copy_back = [], []
+            for needed, out, name, shape in wanted:
+                if not needed:
+                    outs.append((None, None))
+                elif attempt == 0 and out is not None and _direct(out, shape, dt):
+                    outs.append((out, out))
+                else:
+                    ret, k, copy = _output(out, name, shape, dt, (y, p, w))
+                    k = k.reshape(shape)
+                    outs.append((ret, k))
+                    copy_back += [(ret, k)] if copy else []
+            try:
+                total, denominator = run(op, labels, probs, p_k, w_k, cw, red == _MEAN,
+                                         outs[0][1], outs[1][1], outs[2][1], nt)
+            except _kernels.TargetError as e:
+                raise self._target_error(y, probs is not None, K, e.index) from None
+            except _kernels.OverlapError:
+                if attempt == 0:
+                    continue
+                raise
+            break
+        lo, g, h = outs[0][0], outs[1][0], outs[2][0]
         for out, k in copy_back:
             out[...] = k.reshape(out.shape)
         if red == _NONE:
