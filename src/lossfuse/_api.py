@@ -517,6 +517,8 @@ class CrossEntropyLoss(Loss):
                 else:
                     ret, k, copy = _output(out, name, shape, dt, (y, p, w))
                     k = k.reshape(shape)
+                    if attempt == 1 and out is not None and not copy:
+                        k, copy = np.empty(shape, dt), True    # the kernel refused it as is
                     outs.append((ret, k))
                     copy_back += [(ret, k)] if copy else []
             try:
