@@ -12,6 +12,9 @@ LABEL_FLAGS: Dict[str, int]                # label-check bit names -> bits (Labe
 
 class MisalignedError(ValueError): ...
 class OverlapError(ValueError): ...
+class TargetError(ValueError):
+    index: int                             # row (class indices) or row * K + class
+    def __init__(self, index: int) -> None: ...
 class LabelError(ValueError):
     flags: int
     def __init__(self, flags: int) -> None: ...
@@ -48,3 +51,38 @@ class LossKernel:
         scale: float,
         n_threads: int,
     ) -> float: ...
+
+
+class CrossEntropyKernel:
+    has_ignore: bool
+    ignore_index: int
+    label_smoothing: float
+    def __init__(self, ignore_index: Optional[int] = ..., label_smoothing: float = ...) -> None: ...
+    def run_float64(
+        self,
+        op: int,                             # not weight_sum
+        labels: Optional[np.ndarray],        # const int64[n] -- or
+        probabilities: Optional[np.ndarray], # const float64[n, K]
+        y_pred: np.ndarray,                  # const float64[n, K], any strides
+        sample_weight: Optional[np.ndarray], # const float64[n]
+        class_weight: np.ndarray,            # const float64[K], contiguous
+        mean: bool,
+        loss_out: Optional[np.ndarray],      # float64[n], written
+        gradient_out: Optional[np.ndarray],  # float64[n, K], C-contiguous, written
+        hessian_out: Optional[np.ndarray],   # float64[n, K], C-contiguous, written
+        n_threads: int,
+    ) -> Tuple[float, float]: ...            # (weighted sum of row losses, mean denominator)
+    def run_float32(
+        self,
+        op: int,
+        labels: Optional[np.ndarray],        # const int64[n]
+        probabilities: Optional[np.ndarray], # const float32[n, K]
+        y_pred: np.ndarray,                  # const float32[n, K]
+        sample_weight: Optional[np.ndarray], # const float32[n]
+        class_weight: np.ndarray,            # const float32[K]
+        mean: bool,
+        loss_out: Optional[np.ndarray],
+        gradient_out: Optional[np.ndarray],
+        hessian_out: Optional[np.ndarray],
+        n_threads: int,
+    ) -> Tuple[float, float]: ...
