@@ -114,7 +114,7 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     cdef Py_ssize_t K = a.K, c, r, i
     cdef int64_t yi
     cdef floating ek = <floating>(a.eps / a.K), keep = <floating>(1.0 - a.eps)
-    cdef floating d, e, ac, pc, gv, sp_s, inv_s, A
+    cdef floating d, e, t, z, ac, pc, gv, sp_s, inv_s, A
     cdef floating m[CE_R]
     cdef floating yv[CE_R]          # label as a float (-1: the row contributes nothing)
     cdef floating sw[CE_R]          # sample weight
@@ -129,7 +129,8 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     cdef double s1[CE_R]
     cdef double dsum[CE_R]
     cdef double asum[CE_R]
-    cdef double ties[CE_R]          # the number of e == 1 (maxima)
+    cdef floating hi[CE_R]          # S = hi + lo
+    cdef floating lo[CE_R]
     cdef floating* g = <floating*>a.gradient_out
     cdef floating* h = <floating*>a.hessian_out
     # 0. lanes in: logits (and probabilities) transposed; padding lanes hold zeros
@@ -169,28 +170,30 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
         s1[r] = 0
         dsum[r] = 0
         asum[r] = 0
-        ties[r] = 0
+        hi[r] = 0
+        lo[r] = 0
     for c in range(K):
         for r in range(CE_R):       # the exponentials alone: a loop like the elementwise ones
             el[r] = _exp(xt[c * CE_R + r] - m[r])
         for r in range(CE_R):
-            # S' = (sum of the e < 1) + (number of e == 1) - 1: every e == 1 is a maximum to
-            # working precision, and each one's 1 is exact
+            # S = sum of e as an unevaluated pair hi + lo (TwoSum: exact rounding errors, in
+            # the type of e, arithmetic only), so that S' = S - 1 = (hi - 1) + lo keeps full
+            # relative accuracy when the row is confident (S' far below the precision of 1)
             e = el[r]
-            gl[r] = <floating>0 if e == 1 else e
-            ties[r] += 1.0 if e == 1 else 0.0
+            t = hi[r] + e
+            z = t - hi[r]
+            lo[r] = lo[r] + ((hi[r] - (t - z)) + (e - z))
+            hi[r] = t
             if Target is SoftTarget or Target is SmoothTarget:
                 d = m[r] - xt[c * CE_R + r]
                 ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
                              qt[c * CE_R + r] if Target is SoftTarget else <floating>0)
                 asum[r] += <double>ac
                 dsum[r] += <double>(<floating>0 if ac == 0 else ac * d)
-        for r in range(CE_R):       # float64 sums in a loop of their own (vectorizes)
-            s1[r] += <double>gl[r]
         for r in range(CE_R):       # stored apart: GCC cannot tell et from xt, and a store
             et[c * CE_R + r] = el[r]        # that may alias a later load stops vectorization
     for r in range(CE_R):
-        s1[r] += ties[r] - 1.0
+        s1[r] = <double>((hi[r] - <floating>1) + lo[r])    # hi - 1 is exact (Sterbenz)
     # 3. per row: A, the loss pieces, 1/S and 1 - p_max = S'/S (the label's logit is gathered
     #    in a loop of its own: a gather would keep the other one from being vectorized)
     if not (Target is SoftTarget):
