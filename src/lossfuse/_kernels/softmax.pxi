@@ -27,7 +27,7 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
 
 cdef enum:
-    CE_R = 16                # rows per block: the vector lanes of the row loops
+    CE_R = 64                # rows per block: the vector lanes of the row loops
 
 
 # The operations of loops.pxi but weight_sum (the mean's denominator comes from `ce_check`)
