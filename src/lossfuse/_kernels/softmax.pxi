@@ -1,5 +1,6 @@
-# Softmax cross-entropy: the one loss that is not elementwise.  Its math (`ce_row`), its loop
-# over blocks of rows and its threaded driver live here; `pointwise.pxi` supplies exp and log1p.
+# Softmax cross-entropy: the one loss that is not elementwise.  Its math (`ce_block`, with
+# `ce_coef`), its loop over blocks of rows and its threaded driver live here; `pointwise.pxi`
+# supplies exp and log1p.
 #
 # A row of logits x (K classes) with row-sum weights a_c (what the target puts on class c,
 # times the class weight) has the loss  sum_c a_c (-log softmax(x)_c), and with A = sum_c a_c
@@ -8,20 +9,22 @@
 #     hessian_c = A p_c (1 - p_c),
 #
 # where m = max_c x_c, e_c = exp(x_c - m) (<= 1, never overflows), S = sum_c e_c and
-# S' = S - 1 is the sum without the max's own e = 1, accumulated directly so that a confident
-# row (S' tiny) keeps full relative accuracy in its loss, in p_max - 1 = -S'/S and in
-# 1 - p_max = S'/S.  (An e that is exactly 1 is treated as a maximum, which it is to working
-# precision: both forms of each expression agree there.)  The targets:
+# S' = S - 1.  S is accumulated as an exact pair hi + lo (TwoSum), so S' = (hi - 1) + lo keeps
+# full relative accuracy when the row is confident (S' tiny): in the loss, in p_max - 1 =
+# -S'/S and in 1 - p_max = S'/S (used where e == 1, i.e. at a maximum to working precision;
+# both forms of each expression agree there).  The targets:
 #
 #   hard labels y:   a_c = (1 - eps) w_y [c = y] + (eps / K) w_c    (torch's label smoothing)
 #   probabilities q: a_c = w_c ((1 - eps) q_c + eps / K)
 #
 # with class weights w (ones when not given).  A term with a_c = 0 contributes 0 even where
 # x_c = -inf (torch gives NaN there for probabilities; 0 log 0 = 0 is the math).  A row whose
-# label is ignore_index contributes nothing.  One visit per row while it is in L1: the max;
-# the exponentials (kept in the gradient output) with the sums; the gradient and hessian.
-# The row losses need one log1p each: they are collected over a block of rows and computed
-# there, on whole vector registers.
+# label is ignore_index contributes nothing.
+#
+# Layout: rows are taken CE_R at a time and transposed into lanes (class-major scratch), so
+# every step -- max, exponentials, sums, log1p of the row losses, gradient -- is a loop over
+# the CE_R lanes with a fixed trip count, which GCC turns into vector instructions whatever K
+# is; the scratch of a block (3 K CE_R elements) stays in L1/L2 for moderate K.
 
 from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
@@ -80,13 +83,6 @@ cdef inline bint ce_skips(const CrossEntropy* a, int64_t y) noexcept nogil:
     `ce_check`, but the loops must not read out of bounds whatever they are given) a label
     outside [0, K)."""
     return (a.has_ignore and y == a.ignore_index) or y < 0 or y >= a.K
-
-
-cdef struct Lanes:
-    # Per-row quantities of a block of CE_R rows, one lane per row (pointers into scratch).
-    double* s1          # sum of e over the classes but the first maximum
-    double* dsum        # sum of a_c (m - x_c)
-    double* asum        # A (probabilities); unused for class indices
 
 
 cdef inline floating ce_coef(const Target* target, const floating* cw, floating ek,
