@@ -113,6 +113,38 @@ def test_against_mpmath(dtype, target, weighted, smoothing, ignore, sw, K):
     assert np.array_equal(g2, g) and np.array_equal(loss.gradient(y, p, sample_weight=s), g)
 
 
+@pytest.mark.parametrize("dtype,target,smoothing", list(itertools.product(
+    [np.float64, np.float32], ["indices", "probabilities"], [0.0, 0.3])))
+@pytest.mark.parametrize("K", [256, 300, 640])
+def test_many_classes_against_mpmath(dtype, target, smoothing, K):
+    """K >= 256 takes the one-row-at-a-time path (classes as lanes): same numbers."""
+    rng = np.random.default_rng(K)
+    n = 5
+    p, y = problem(rng, n, K, dtype, target)
+    p[1, :7] = -np.inf                       # fine where the target is 0
+    if target == "indices":
+        y[1] = 9
+    else:
+        y[1, :7] = 0
+    cw = (rng.random(K) + 0.25).round(3)
+    s = (rng.random(n) + 0.5).astype(dtype)
+    loss = lf.get_loss("cross_entropy", class_weight=cw, label_smoothing=smoothing)
+    kw = {"q": y} if target == "probabilities" else {"y": y}
+    ref_l, den, ref_g, ref_h = mp_reference(p, class_weight=cw, label_smoothing=smoothing,
+                                            sample_weight=s, **kw)
+    rtol = 1e-13 if dtype == np.float64 else 8 * np.finfo(np.float32).eps
+    rows = loss.loss(y, p, sample_weight=s, reduction="none")
+    want = np.array([float(v) for v in ref_l])
+    if smoothing:                            # -inf logits with a_c > 0: infinite, as in torch
+        assert np.isinf(rows[1])
+        rows, want = np.delete(rows, 1), np.delete(want, 1)
+    np.testing.assert_allclose(rows, want, rtol=rtol)
+    g, h = loss.gradient_hessian(y, p, sample_weight=s, reduction="sum")
+    gw, hw = as_float(ref_g), as_float(ref_h)
+    np.testing.assert_allclose(g, gw, rtol=rtol, atol=rtol * np.abs(gw).max())
+    np.testing.assert_allclose(h, hw, rtol=rtol, atol=rtol * np.abs(hw).max())
+
+
 @pytest.mark.parametrize("target", ["indices", "probabilities"])
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 def test_gradient_and_hessian_by_finite_differences(target, reduction):
@@ -199,12 +231,13 @@ def test_ignore_index_and_weights_follow_torch_denominator():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_bitwise_identical_for_every_thread_count(dtype):
     rng = np.random.default_rng(9)
-    p, y = problem(rng, 20000, 13, dtype, "indices")
-    s = rng.random(20000).astype(dtype)
-    loss = lf.get_loss("cross_entropy", label_smoothing=0.05)
-    results = [loss.loss_gradient(y, p, sample_weight=s, n_threads=t) for t in (1, 2, 3)]
-    for value, g in results[1:]:
-        assert value == results[0][0] and np.array_equal(g, results[0][1])
+    for n, K in ((20000, 13), (3000, 300)):        # blocks of rows; one row at a time
+        p, y = problem(rng, n, K, dtype, "indices")
+        s = rng.random(n).astype(dtype)
+        loss = lf.get_loss("cross_entropy", label_smoothing=0.05)
+        results = [loss.loss_gradient(y, p, sample_weight=s, n_threads=t) for t in (1, 2, 3)]
+        for value, g in results[1:]:
+            assert value == results[0][0] and np.array_equal(g, results[0][1])
 
 
 @pytest.mark.parametrize("layout", ["strided", "readonly", "byteswapped", "fortran", "list"])

@@ -33,9 +33,10 @@ def torch_ce(p, y, reduction, **kwargs):
 
 @pytest.mark.parametrize("dtype,reduction,weighted,ignore,smoothing", list(itertools.product(
     DTYPES, REDUCTIONS, [False, True], [None, -100, 2], [0.0, 0.2])))
-def test_cross_entropy_class_indices(dtype, reduction, weighted, ignore, smoothing):
+@pytest.mark.parametrize("K", [5, 300])        # blocks of rows; one row at a time
+def test_cross_entropy_class_indices(dtype, reduction, weighted, ignore, smoothing, K):
     rng = np.random.default_rng(0)
-    n, K = 40, 5
+    n = 40
     p = (rng.normal(size=(n, K)) * 2).astype(dtype)
     y = rng.integers(0, K, n)
     if ignore is not None:

@@ -31,6 +31,7 @@ from libc.stdlib cimport malloc, free
 
 cdef enum:
     CE_R = 64                # rows per block: the vector lanes of the row loops
+    CE_LONG = 256            # from this many classes on, a row at a time (classes as lanes)
 
 
 # The operations of loops.pxi but weight_sum (the mean's denominator comes from `ce_check`)
@@ -237,23 +238,145 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
                     h[(i0 + r) * K + c] = et[c * CE_R + r]
 
 
+cdef inline void two_sum_add(floating* hi, floating* lo, floating v) noexcept nogil:
+    """hi + lo += v, with the rounding error of hi + v kept exactly in lo (TwoSum)."""
+    cdef floating t = hi[0] + v
+    cdef floating z = t - hi[0]
+    lo[0] = lo[0] + ((hi[0] - (t - z)) + (v - z))
+    hi[0] = t
+
+
+cdef floating ce_long_row(const CEOp* op, const Target* target, const CrossEntropy* a,
+                          Py_ssize_t i, floating scale) noexcept nogil:
+    """Row i when K is large (>= CE_LONG): the same math as `ce_block`, with the classes as the
+    lanes -- class b * CE_R + l in lane l -- so nothing is transposed and no scratch is needed
+    (the exponentials go to the gradient row, or nowhere for the loss alone).  The lanes are
+    combined at the end of each step in a fixed order.  Returns the weighted row loss."""
+    cdef const floating* x = (<const floating*>a.p) + i * a.sp_row
+    cdef const floating* q = NULL
+    cdef const floating* cw = <const floating*>a.cw
+    cdef floating* g = NULL
+    cdef floating* h = NULL
+    cdef Py_ssize_t K = a.K, sx = a.sp_col, sq = a.sq_col, nb = K // CE_R, c, l, b, kl, nl
+    cdef int64_t yi = 0
+    cdef floating ek = <floating>(a.eps / a.K), keep = <floating>(1.0 - a.eps)
+    cdef floating sw = 1, yv = -1, wy = 0, m, v, e, d, ac, A, dy, inv, sps, cs, pc, gv, hs, ls
+    cdef floating mx[CE_R]
+    cdef floating el[CE_R]
+    cdef floating hi[CE_R]
+    cdef floating lo[CE_R]
+    cdef double dsum[CE_R]
+    cdef double asum[CE_R]
+    cdef double spd, dtot = 0, atot = 0
+    kl = nb * CE_R
+    if a.w != NULL:
+        sw = (<const floating*>a.w)[i * a.sw]
+    if not (CEOp is LossOp):
+        g = (<floating*>a.gradient_out) + i * K
+    if CEOp is GradientHessianOp:
+        h = (<floating*>a.hessian_out) + i * K
+    if Target is SoftTarget:
+        q = (<const floating*>a.q) + i * a.sq_row
+    else:
+        yi = a.labels[i * a.s_lab]
+        if ce_skips(a, yi):
+            for c in range(K):
+                if g != NULL: g[c] = 0
+                if h != NULL: h[c] = 0
+            return 0
+        yv = <floating>yi
+        wy = cw[yi]
+    # 1. the max
+    for l in range(CE_R):
+        mx[l] = x[0]
+    for b in range(nb):
+        for l in range(CE_R):
+            v = x[(b * CE_R + l) * sx]
+            mx[l] = v if v > mx[l] else mx[l]
+    for c in range(kl, K):
+        v = x[c * sx]
+        mx[0] = v if v > mx[0] else mx[0]
+    m = mx[0]
+    for l in range(1, CE_R):
+        m = mx[l] if mx[l] > m else m
+    # 2. exponentials (into the gradient row) and the sums, lane by lane
+    for l in range(CE_R):
+        hi[l] = 0
+        lo[l] = 0
+        dsum[l] = 0
+        asum[l] = 0
+    for b in range(nb + 1):            # full blocks of CE_R classes, then the rest
+        nl = CE_R if b < nb else K - kl
+        for l in range(nl):
+            el[l] = _exp(x[(b * CE_R + l) * sx] - m)
+        for l in range(nl):
+            two_sum_add(&hi[l], &lo[l], el[l])
+            if Target is SoftTarget or Target is SmoothTarget:
+                c = b * CE_R + l
+                d = m - x[c * sx]
+                ac = ce_coef(target, cw, ek, keep, c, yv, wy,
+                             q[c * sq] if Target is SoftTarget else <floating>0)
+                asum[l] += <double>ac
+                dsum[l] += <double>(<floating>0 if ac == 0 else ac * d)
+        if g != NULL:
+            for l in range(nl):
+                g[b * CE_R + l] = el[l]
+    for l in range(1, CE_R):           # the lanes, in order (TwoSum again: S' stays exact)
+        two_sum_add(&hi[0], &lo[0], hi[l])
+        lo[0] = lo[0] + lo[l]
+        dsum[0] += dsum[l]
+        asum[0] += asum[l]
+    spd = <double>((hi[0] - <floating>1) + lo[0])
+    if Target is SoftTarget or Target is SmoothTarget:
+        A = <floating>asum[0]
+        dy = <floating>dsum[0]
+    else:
+        A = wy
+        d = m - x[yi * sx]
+        dy = <floating>0 if wy == 0 else wy * d
+    ls = <floating>0 if sw == 0 else sw * (dy + A * _log1p_pos(<floating>spd))
+    # 3. gradient and hessian, in place of the stored exponentials
+    if g != NULL:
+        inv = <floating>(1.0 / (1.0 + spd))
+        sps = <floating>(spd / (1.0 + spd))
+        cs = scale * sw
+        for c in range(K):
+            e = g[c]
+            pc = e * inv
+            ac = ce_coef(target, cw, ek, keep, c, yv, wy,
+                         q[c * sq] if Target is SoftTarget else <floating>0)
+            gv = ((A - ac) * inv - ac * sps) if e == 1 else A * pc - ac
+            hs = A * pc * (sps if e == 1 else <floating>1 - pc)
+            g[c] = <floating>0 if sw == 0 else cs * gv
+            if h != NULL:
+                h[c] = <floating>0 if sw == 0 else cs * hs
+    return ls
+
+
 cdef double ce_chunk(const CEOp* op, const Target* target, const CrossEntropy* a,
                      Py_ssize_t r0, Py_ssize_t r1, floating scale, int* failed) noexcept nogil:
-    """Rows r0 .. r1-1 in blocks of CE_R; the row losses of up to BLOCK rows are summed like
-    the elementwise losses (`lane_sum`), those sums in order."""
+    """Rows r0 .. r1-1 in blocks of CE_R (or one by one for K >= CE_LONG); the row losses of
+    up to BLOCK rows are summed like the elementwise losses (`lane_sum`), those sums in
+    order."""
     cdef floating lbuf[BLOCK]
     cdef floating* lo = <floating*>a.loss_out
-    cdef floating* scratch
+    cdef floating* scratch = NULL
     cdef double total = 0
     cdef Py_ssize_t b0 = r0, b1, j, k0 = r0, K = a.K
-    scratch = <floating*>malloc(3 * K * CE_R * sizeof(floating))
-    if scratch == NULL:
-        failed[0] = 1
-        return 0
+    cdef bint long_rows = K >= CE_LONG
+    if not long_rows:
+        scratch = <floating*>malloc(3 * K * CE_R * sizeof(floating))
+        if scratch == NULL:
+            failed[0] = 1
+            return 0
     while b0 < r1:
         b1 = min(b0 + CE_R, r1)
-        ce_block(op, target, a, b0, b1 - b0, scale, scratch, scratch + K * CE_R,
-                 scratch + 2 * K * CE_R, lbuf + (b0 - k0))
+        if long_rows:
+            for j in range(b0, b1):
+                lbuf[j - k0] = ce_long_row(op, target, a, j, scale)
+        else:
+            ce_block(op, target, a, b0, b1 - b0, scale, scratch, scratch + K * CE_R,
+                     scratch + 2 * K * CE_R, lbuf + (b0 - k0))
         b0 = b1
         if CEOp is LossOp or CEOp is LossGradientOp:
             if b0 - k0 > BLOCK - CE_R or b0 == r1:       # lbuf full (or the last rows)
