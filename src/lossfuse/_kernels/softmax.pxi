@@ -24,7 +24,9 @@
 # Layout: rows are taken CE_R at a time and transposed into lanes (class-major scratch), so
 # every step -- max, exponentials, sums, log1p of the row losses, gradient -- is a loop over
 # the CE_R lanes with a fixed trip count, which GCC turns into vector instructions whatever K
-# is; the scratch of a block (3 K CE_R elements) stays in L1/L2 for moderate K.
+# is; the scratch of a block (3 K CE_R elements) stays in L1/L2 for moderate K.  From CE_LONG
+# classes on, `ce_long_row` does a row at a time with the classes as the lanes instead (no
+# transposes, no scratch).
 
 from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
