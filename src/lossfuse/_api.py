@@ -201,6 +201,49 @@ def _label_error(name: str, labels: str, run, y: np.ndarray, shape: Tuple[int, .
                       f"y_true[{i0}] = 0 and y_true[{i1}] = -1")
 
 
+def _check_param_names(spec: _losses.LossSpec, params: dict) -> None:
+    unknown = set(params) - set(spec.params)
+    if unknown:
+        valid = ", ".join(spec.params) or "none"
+        raise TypeError(f"{spec.name} got unexpected parameter(s) "
+                        f"{', '.join(sorted(unknown))}; valid parameters: {valid}")
+
+
+def _real(key: str, value: Any) -> float:
+    """A real-number parameter as a float (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def _weights(sample_weight: Any, rows: int, dtype: np.dtype) -> Optional[np.ndarray]:
+    """sample_weight as a (rows,) array of `dtype`, or None."""
+    if sample_weight is None:
+        return None
+    w = _as_operand(sample_weight, "sample_weight", dtype)
+    if w.shape != (rows,):
+        raise ValueError(f"sample_weight must have shape ({rows},) (one weight per row of "
+                         f"y_pred), got {w.shape}")
+    return w
+
+
+def _check_reduction_args(red: int, reduction: Any, loss_out: Any, size: int) -> None:
+    if loss_out is not None and red != _NONE:
+        raise ValueError("loss_out is only used with reduction='none'; with "
+                         f"reduction={reduction!r} the loss is a float")
+    if red == _MEAN and size == 0:
+        raise ValueError("reduction='mean' over zero samples (y_pred is empty)")
+
+
+def _finish(red: int, copy_back: list, lo, g, h, total: float, denominator: float):
+    """Copy kernel outputs into the caller's arrays where needed; the (loss, g, h) to return."""
+    for out, k in copy_back:
+        out[...] = k.reshape(out.shape)
+    if red == _NONE:
+        return lo, g, h
+    return (total / denominator if red == _MEAN else total), g, h
+
+
 def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
     return a if a is None or a.flags.aligned else a.copy()
 
@@ -235,18 +278,10 @@ class Loss:
     __slots__ = ("name", "params", "_kernel", "_run64", "_run32")
 
     def __init__(self, spec: _losses.LossSpec, params: dict):
-        unknown = set(params) - set(spec.params)
-        if unknown:
-            valid = ", ".join(spec.params) or "none"
-            raise TypeError(f"{spec.name} got unexpected parameter(s) "
-                            f"{', '.join(sorted(unknown))}; valid parameters: {valid}")
+        _check_param_names(spec, params)
         values = {}
         for key, default in spec.params.items():
-            value = params.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
-                                                                 np.floating)):
-                raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
-            value = float(value)
+            value = _real(key, params.get(key, default))
             spec.checks[key](value)
             values[key] = value
         self.name = spec.name
@@ -356,9 +391,7 @@ class Loss:
                 raise ValueError(f"sample_weight must have shape ({rows},) (one weight per "
                                  f"row of y_pred), got {w.shape}")
             w = w.reshape(-1)
-        if loss_out is not None and red != _NONE:
-            raise ValueError("loss_out is only used with reduction='none'; with "
-                             f"reduction={reduction!r} the loss is a float")
+        _check_reduction_args(red, reduction, loss_out, size)
         inputs = (y, p, w)
         lo = lo_k = g = g_k = h = h_k = None
         copy_back = []
@@ -376,8 +409,6 @@ class Loss:
         run = self._run64 if dt == _F64 else self._run32
         denominator = 1.0
         if red == _MEAN:
-            if size == 0:
-                raise ValueError("reduction='mean' over zero samples (y_pred is empty)")
             if w_k is None:
                 denominator = float(size)
             else:
@@ -390,13 +421,7 @@ class Loss:
         except _kernels.LabelError as e:
             raise _label_error(self.name, _losses.BY_NAME[self.name].labels, run, y_k, shape,
                                e.flags) from None
-        for out, k in copy_back:
-            out[...] = k.reshape(out.shape)
-        if red == _NONE:
-            loss = lo
-        else:
-            loss = total / denominator if red == _MEAN else total
-        return loss, g, h
+        return _finish(red, copy_back, lo, g, h, total, denominator)
 
 
 class CrossEntropyLoss(Loss):
@@ -429,11 +454,7 @@ class CrossEntropyLoss(Loss):
     __slots__ = ("_class_weight", "_ce")
 
     def __init__(self, spec: _losses.LossSpec, params: dict):
-        unknown = set(params) - set(spec.params)
-        if unknown:
-            raise TypeError(f"{spec.name} got unexpected parameter(s) "
-                            f"{', '.join(sorted(unknown))}; valid parameters: "
-                            f"{', '.join(spec.params)}")
+        _check_param_names(spec, params)
         cw = params.get("class_weight")
         if cw is not None:
             arr = np.asarray(cw)
@@ -455,12 +476,7 @@ class CrossEntropyLoss(Loss):
                                 f"{type(ignore).__name__}") from None
             if not -2**63 <= ignore < 2**63:
                 raise ValueError("ignore_index must fit in a 64-bit integer")
-        smoothing = params.get("label_smoothing", 0.0)
-        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float, np.integer,
-                                                                     np.floating)):
-            raise TypeError(f"label_smoothing must be a real number, got "
-                            f"{type(smoothing).__name__}")
-        smoothing = float(smoothing)
+        smoothing = _real("label_smoothing", params.get("label_smoothing", 0.0))
         if not 0.0 <= smoothing <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {smoothing!r}")
         self.name = spec.name
@@ -488,17 +504,8 @@ class CrossEntropyLoss(Loss):
                              f"y_pred has K = {K} classes")
         cw = np.ones(K, dt) if self._class_weight is None else self._class_weight.astype(dt)
         labels, probs, y = self._targets(y_true, n, K, dt)
-        w = None
-        if sample_weight is not None:
-            w = _as_operand(sample_weight, "sample_weight", dt)
-            if w.shape != (n,):
-                raise ValueError(f"sample_weight must have shape ({n},) (one weight per row "
-                                 f"of y_pred), got {w.shape}")
-        if loss_out is not None and red != _NONE:
-            raise ValueError("loss_out is only used with reduction='none'; with "
-                             f"reduction={reduction!r} the loss is a float")
-        if red == _MEAN and n == 0:
-            raise ValueError("reduction='mean' over zero samples (y_pred is empty)")
+        w = _weights(sample_weight, n, dt)
+        _check_reduction_args(red, reduction, loss_out, n)
         wanted = [(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out, "loss_out",
                    (n,)),
                   (op != _OP_LOSS, gradient_out, "gradient_out", (n, K)),
@@ -531,14 +538,7 @@ class CrossEntropyLoss(Loss):
                     continue
                 raise
             break
-        lo, g, h = outs[0][0], outs[1][0], outs[2][0]
-        for out, k in copy_back:
-            out[...] = k.reshape(out.shape)
-        if red == _NONE:
-            loss = lo
-        else:
-            loss = total / denominator if red == _MEAN else total
-        return loss, g, h
+        return _finish(red, copy_back, outs[0][0], outs[1][0], outs[2][0], total, denominator)
 
     def _targets(self, y_true, n, K, dt):
         """(class indices as int64 or None, probabilities or None, y_true as an array)."""

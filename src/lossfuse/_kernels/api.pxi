@@ -97,57 +97,72 @@ class OverlapError(ValueError):
     output may only alias element i of an input: each element is read before it is written)."""
 
 
-cdef struct RawView:
-    char* data           # NULL when absent or empty
-    Py_ssize_t n
-    Py_ssize_t stride    # in elements
+cdef struct View2:
+    char* data           # NULL when absent
+    Py_ssize_t n0        # rows (elements of a 1-d array)
+    Py_ssize_t n1        # columns (1 for a 1-d array)
+    Py_ssize_t s0        # strides in elements
+    Py_ssize_t s1
 
 
-cdef RawView _raw(object x, int typenum, const char* name, bint output) except *:
-    """Data pointer, length and element stride of a 1-d array of type `typenum` (or None).
-
-    Read through the NumPy C API rather than by acquiring a typed memoryview: acquisition
-    costs ~150 ns per operand, a third of a whole 16-element call."""
-    cdef RawView r
-    cdef cnp.ndarray a
+cdef View2 _view2(object x, int typenum, int ndim, const char* name, bint output) except *:
+    """Data pointer, shape and element strides of an array of type `typenum` with `ndim`
+    (1 or 2) dimensions, or an absent operand (None)."""
+    cdef View2 r
+    cdef cnp.ndarray arr
+    cdef Py_ssize_t item
     r.data = NULL
-    r.n = 0
-    r.stride = 1
+    r.n0 = r.n1 = 0
+    r.s0 = r.s1 = 1      # an absent operand does not spoil unit-stride detection
     if x is None:
         return r
     if not cnp.PyArray_Check(x):
         raise TypeError(f"{name.decode()} must be a numpy.ndarray")
-    a = <cnp.ndarray>x
-    if cnp.PyArray_TYPE(a) != typenum or not cnp.PyArray_ISNOTSWAPPED(a):
-        raise TypeError(f"{name.decode()} must have the native-order dtype of y_pred")
-    if cnp.PyArray_NDIM(a) != 1:
-        raise ValueError(f"{name.decode()} must be 1-d")
-    if output and not cnp.PyArray_ISWRITEABLE(a):
+    arr = <cnp.ndarray>x
+    if cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_ISNOTSWAPPED(arr):
+        raise TypeError(f"{name.decode()} has the wrong dtype or byte order (native order, "
+                        "the dtype of y_pred or int64 for labels)")
+    if cnp.PyArray_NDIM(arr) != ndim:
+        raise ValueError(f"{name.decode()} must be {ndim}-d")
+    if output and not cnp.PyArray_ISWRITEABLE(arr):
         raise ValueError(f"{name.decode()} is not writeable")
-    if not cnp.PyArray_ISALIGNED(a):
+    if not cnp.PyArray_ISALIGNED(arr):
         raise MisalignedError(f"{name.decode()} is not aligned to its itemsize")
-    r.n = cnp.PyArray_DIM(a, 0)
-    if r.n > 0:
-        r.data = <char*>cnp.PyArray_DATA(a)
-        r.stride = cnp.PyArray_STRIDE(a, 0) // cnp.PyArray_ITEMSIZE(a)
+    item = cnp.PyArray_ITEMSIZE(arr)
+    r.n0 = cnp.PyArray_DIM(arr, 0)
+    r.s0 = cnp.PyArray_STRIDE(arr, 0) // item
+    r.n1 = 1
+    if ndim == 2:
+        r.n1 = cnp.PyArray_DIM(arr, 1)
+        r.s1 = cnp.PyArray_STRIDE(arr, 1) // item
+    if r.n0 > 0 and r.n1 > 0:
+        r.data = <char*>cnp.PyArray_DATA(arr)
     return r
 
 
-cdef inline bint _overlaps(const RawView* out, const RawView* x, Py_ssize_t itemsize) noexcept:
-    """Whether `out` and `x` share memory other than element for element."""
-    cdef char* o0
-    cdef char* o1
-    cdef char* x0
-    cdef char* x1
-    if out.data == NULL or x.data == NULL:
+cdef inline bint _disjoint(const View2* u, const View2* v, Py_ssize_t iu,
+                           Py_ssize_t iv) noexcept:
+    """Whether the memory spans of two operands (itemsizes iu, iv) do not intersect."""
+    cdef char* lo[2]
+    cdef char* hi[2]
+    cdef const View2* x
+    cdef int k
+    if u.data == NULL or v.data == NULL:
+        return True
+    for k in range(2):
+        x = u if k == 0 else v
+        lo[k] = x.data + ((iu if k == 0 else iv)
+                          * (min(0, (x.n0 - 1) * x.s0) + min(0, (x.n1 - 1) * x.s1)))
+        hi[k] = x.data + ((iu if k == 0 else iv)
+                          * (max(0, (x.n0 - 1) * x.s0) + max(0, (x.n1 - 1) * x.s1) + 1))
+    return hi[0] <= lo[1] or hi[1] <= lo[0]
+
+
+cdef inline bint _overlaps(const View2* out, const View2* x, Py_ssize_t itemsize) noexcept:
+    """Whether 1-d `out` and `x` share memory other than element for element."""
+    if out.data != NULL and out.data == x.data and out.s0 == x.s0 and out.n0 == x.n0:
         return False
-    if out.data == x.data and out.stride == x.stride and out.n == x.n:
-        return False
-    o0 = out.data + min(0, (out.n - 1) * out.stride) * itemsize
-    o1 = out.data + max(0, (out.n - 1) * out.stride) * itemsize + itemsize
-    x0 = x.data + min(0, (x.n - 1) * x.stride) * itemsize
-    x1 = x.data + max(0, (x.n - 1) * x.stride) * itemsize + itemsize
-    return o0 < x1 and x0 < o1
+    return not _disjoint(out, x, itemsize, itemsize)
 
 
 cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object y_true,
@@ -156,32 +171,33 @@ cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object
     """Check lengths, strides and required outputs in O(1), then run the loops without the GIL."""
     cdef Arrays a
     cdef int t = cnp.NPY_DOUBLE if floating is double else cnp.NPY_FLOAT
-    cdef RawView y = _raw(y_true, t, b"y_true", False), p = _raw(y_pred, t, b"y_pred", False)
-    cdef RawView w = _raw(sample_weight, t, b"sample_weight", False)
-    cdef RawView lo = _raw(loss_out, t, b"loss_out", True)
-    cdef RawView g = _raw(gradient_out, t, b"gradient_out", True)
-    cdef RawView h = _raw(hessian_out, t, b"hessian_out", True)
+    cdef View2 y = _view2(y_true, t, 1, b"y_true", False)
+    cdef View2 p = _view2(y_pred, t, 1, b"y_pred", False)
+    cdef View2 w = _view2(sample_weight, t, 1, b"sample_weight", False)
+    cdef View2 lo = _view2(loss_out, t, 1, b"loss_out", True)
+    cdef View2 g = _view2(gradient_out, t, 1, b"gradient_out", True)
+    cdef View2 h = _view2(hessian_out, t, 1, b"hessian_out", True)
     cdef bint needs_g = op == OP_GRADIENT or op == OP_LOSS_GRADIENT or op == OP_GRADIENT_HESSIAN
     cdef double total
     cdef int flags = 0
-    cdef RawView* outs[3]
+    cdef View2* outs[3]
     cdef int k
     if not 0 <= op <= OP_WEIGHT_SUM:
         raise ValueError(f"unknown operation code {op}")
     if row_len < 1:
         raise ValueError("row_len must be >= 1")
-    a.n = w.n * row_len if op == OP_WEIGHT_SUM else p.n
+    a.n = w.n0 * row_len if op == OP_WEIGHT_SUM else p.n0
     if a.n == 0:
         return 0.0
-    if op != OP_WEIGHT_SUM and y.n != a.n:
+    if op != OP_WEIGHT_SUM and y.n0 != a.n:
         raise ValueError("y_true and y_pred must have the same number of elements")
-    if w.data != NULL and w.n * row_len != a.n:
+    if w.data != NULL and w.n0 * row_len != a.n:
         raise ValueError("sample_weight must have one element per row_len elements")
-    if needs_g and g.n != a.n:
+    if needs_g and g.n0 != a.n:
         raise ValueError("gradient_out must be given, with one element per element of y_pred")
-    if op == OP_GRADIENT_HESSIAN and h.n != a.n:
+    if op == OP_GRADIENT_HESSIAN and h.n0 != a.n:
         raise ValueError("hessian_out must be given, with one element per element of y_pred")
-    if lo.data != NULL and lo.n != a.n:
+    if lo.data != NULL and lo.n0 != a.n:
         raise ValueError("loss_out must have one element per element of y_pred")
     outs[0] = &lo; outs[1] = &g; outs[2] = &h
     for k in range(3):
@@ -190,17 +206,17 @@ cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object
             raise OverlapError("an output shares memory with an input")
     a.row_len = row_len
     a.y = y.data
-    a.sy = y.stride
+    a.sy = y.s0
     a.p = p.data
-    a.sp = p.stride
+    a.sp = p.s0
     a.w = w.data
-    a.sw = w.stride
+    a.sw = w.s0
     a.loss_out = lo.data if op == OP_LOSS or op == OP_LOSS_GRADIENT else NULL
-    a.sl = lo.stride
+    a.sl = lo.s0
     a.gradient_out = g.data if needs_g else NULL
-    a.sg = g.stride
+    a.sg = g.s0
     a.hessian_out = h.data if op == OP_GRADIENT_HESSIAN else NULL
-    a.sh = h.stride
+    a.sh = h.s0
     a.contiguous = (a.sy == 1 and a.sp == 1 and a.sw == 1 and a.sg == 1 and a.sh == 1)
     if a.n > GIL_FREE_ABOVE:
         with nogil:
@@ -258,66 +274,6 @@ class TargetError(ValueError):
     def __init__(self, index):
         super().__init__(f"invalid target at index {index}")
         self.index = index
-
-
-cdef struct View2:
-    char* data           # NULL when absent
-    Py_ssize_t n0        # rows (elements of a 1-d array)
-    Py_ssize_t n1        # columns (1 for a 1-d array)
-    Py_ssize_t s0        # strides in elements
-    Py_ssize_t s1
-
-
-cdef View2 _view2(object x, int typenum, int ndim, const char* name, bint output) except *:
-    """Data pointer, shape and element strides of an array of type `typenum` with `ndim`
-    (1 or 2) dimensions, or an absent operand (None)."""
-    cdef View2 r
-    cdef cnp.ndarray arr
-    cdef Py_ssize_t item
-    r.data = NULL
-    r.n0 = r.n1 = 0
-    r.s0 = r.s1 = 0
-    if x is None:
-        return r
-    if not cnp.PyArray_Check(x):
-        raise TypeError(f"{name.decode()} must be a numpy.ndarray")
-    arr = <cnp.ndarray>x
-    if cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_ISNOTSWAPPED(arr):
-        raise TypeError(f"{name.decode()} has the wrong dtype or byte order")
-    if cnp.PyArray_NDIM(arr) != ndim:
-        raise ValueError(f"{name.decode()} must be {ndim}-d")
-    if output and not cnp.PyArray_ISWRITEABLE(arr):
-        raise ValueError(f"{name.decode()} is not writeable")
-    if not cnp.PyArray_ISALIGNED(arr):
-        raise MisalignedError(f"{name.decode()} is not aligned to its itemsize")
-    item = cnp.PyArray_ITEMSIZE(arr)
-    r.n0 = cnp.PyArray_DIM(arr, 0)
-    r.s0 = cnp.PyArray_STRIDE(arr, 0) // item
-    r.n1 = 1
-    if ndim == 2:
-        r.n1 = cnp.PyArray_DIM(arr, 1)
-        r.s1 = cnp.PyArray_STRIDE(arr, 1) // item
-    if r.n0 > 0 and r.n1 > 0:
-        r.data = <char*>cnp.PyArray_DATA(arr)
-    return r
-
-
-cdef inline bint _disjoint(const View2* u, const View2* v, Py_ssize_t iu,
-                           Py_ssize_t iv) noexcept:
-    """Whether the memory spans of two operands (itemsizes iu, iv) do not intersect."""
-    cdef char* lo[2]
-    cdef char* hi[2]
-    cdef const View2* x
-    cdef int k
-    if u.data == NULL or v.data == NULL:
-        return True
-    for k in range(2):
-        x = u if k == 0 else v
-        lo[k] = x.data + ((iu if k == 0 else iv)
-                          * (min(0, (x.n0 - 1) * x.s0) + min(0, (x.n1 - 1) * x.s1)))
-        hi[k] = x.data + ((iu if k == 0 else iv)
-                          * (max(0, (x.n0 - 1) * x.s0) + max(0, (x.n1 - 1) * x.s1) + 1))
-    return hi[0] <= lo[1] or hi[1] <= lo[0]
 
 
 cdef inline bint _c_contiguous_like(const View2* v, Py_ssize_t n, Py_ssize_t K) noexcept:

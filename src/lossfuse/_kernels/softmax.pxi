@@ -100,6 +100,14 @@ cdef inline floating ce_coef(const Target* target, const floating* cw, floating 
         return wy if <floating>c == yv else <floating>0
 
 
+cdef inline void two_sum_add(floating* hi, floating* lo, floating v) noexcept nogil:
+    """hi + lo += v, with the rounding error of hi + v kept exactly in lo (TwoSum)."""
+    cdef floating t = hi[0] + v
+    cdef floating z = t - hi[0]
+    lo[0] = lo[0] + ((hi[0] - (t - z)) + (v - z))
+    hi[0] = t
+
+
 cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
                    Py_ssize_t i0, Py_ssize_t nr, floating scale, floating* xt, floating* et,
                    floating* qt, floating* loss) noexcept nogil:
@@ -113,7 +121,7 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     cdef Py_ssize_t K = a.K, c, r, i
     cdef int64_t yi
     cdef floating ek = <floating>(a.eps / a.K), keep = <floating>(1.0 - a.eps)
-    cdef floating d, e, t, z, ac, pc, gv, sp_s, inv_s, A
+    cdef floating d, e, ac, pc, gv, sp_s, inv_s, A
     cdef floating m[CE_R]
     cdef floating yv[CE_R]          # label as a float (-1: the row contributes nothing)
     cdef floating sw[CE_R]          # sample weight
@@ -178,11 +186,7 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
             # S = sum of e as an unevaluated pair hi + lo (TwoSum: exact rounding errors, in
             # the type of e, arithmetic only), so that S' = S - 1 = (hi - 1) + lo keeps full
             # relative accuracy when the row is confident (S' far below the precision of 1)
-            e = el[r]
-            t = hi[r] + e
-            z = t - hi[r]
-            lo[r] = lo[r] + ((hi[r] - (t - z)) + (e - z))
-            hi[r] = t
+            two_sum_add(&hi[r], &lo[r], el[r])
             if Target is SoftTarget or Target is SmoothTarget:
                 d = m[r] - xt[c * CE_R + r]
                 ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
@@ -238,14 +242,6 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
             if CEOp is GradientHessianOp:
                 for c in range(K):
                     h[(i0 + r) * K + c] = et[c * CE_R + r]
-
-
-cdef inline void two_sum_add(floating* hi, floating* lo, floating v) noexcept nogil:
-    """hi + lo += v, with the rounding error of hi + v kept exactly in lo (TwoSum)."""
-    cdef floating t = hi[0] + v
-    cdef floating z = t - hi[0]
-    lo[0] = lo[0] + ((hi[0] - (t - z)) + (v - z))
-    hi[0] = t
 
 
 cdef floating ce_long_row(const CEOp* op, const Target* target, const CrossEntropy* a,
