@@ -121,28 +121,39 @@ LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
 
 
-def _timer(fn, n):
-    """A callable timing `fn` once (or in a loop of calls for tiny n), in seconds per call."""
+def _timer(fn, n, repeats=3):
+    """A callable timing `fn` (in a loop of calls for small n) `repeats` times back to back,
+    giving the least seconds per call: the other candidates' memory traffic slows the first
+    calls after them for longer than one call (measured at 1e6: the first of three
+    np.add calls after NumPy's formulation up to 2-3x the others), and noise only adds time."""
     loops = max(1, 200_000 // max(n, 1)) if n < 100_000 else 1
 
     def timed():
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        return (time.perf_counter() - t0) / loops
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(loops):
+                fn()
+            best = min(best, (time.perf_counter() - t0) / loops)
+        return best
     return timed
 
 
 def _time_all(candidates: dict, n: int, rounds: int) -> tuple:
     """Median seconds per candidate and the largest relative spread (IQR / median), the
-    candidates timed interleaved, round after round."""
+    candidates timed interleaved, round after round.
+
+    A round's sample of a candidate is the best of a few calls back to back (see `_timer`),
+    and the order of the candidates rotates from round to round, so that no candidate always
+    follows the same one."""
     timers = {k: _timer(f, n) for k, f in candidates.items()}
+    names = list(timers)
     for t in timers.values():        # warm up: page in outputs, load code
         t()
     samples = {k: [] for k in timers}
-    for _ in range(rounds):
-        for k, t in timers.items():
-            samples[k].append(t())
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            samples[k].append(timers[k]())
     med = {k: float(np.median(v)) for k, v in samples.items()}
     spread = max(float(np.subtract(*np.percentile(v, [75, 25]))) / med[k]
                  for k, v in samples.items())
