@@ -1,11 +1,14 @@
 """Build of lossfuse's compiled kernels: every build flag, the OpenMP probe and the debug switch.
 
-Two extension modules are built from the same Cython source (src/lossfuse/_kernels/*.pxi):
+Three extension modules are built from the same Cython source (src/lossfuse/_kernels/*.pxi):
 
 * ``lossfuse._kernels._baseline`` -- the target's baseline instruction set (SSE2 on x86-64),
   runs on any CPU of the architecture;
-* ``lossfuse._kernels._avx2`` -- x86-64 only, compiled with ``-mavx2 -mfma``; imported at run
-  time only when the CPU has both (see ``lossfuse/_kernels/__init__.py``).
+* ``lossfuse._kernels._avx2`` -- x86-64 only, compiled with ``-mavx2 -mfma``;
+* ``lossfuse._kernels._avx512`` -- x86-64 only, AVX-512 (F, DQ, BW, VL) on 512-bit vectors,
+  where the compiler has it (else left out, with a warning).
+
+``lossfuse/_kernels/__init__.py`` imports the widest one the running CPU supports.
 
 No ``-march=native``: a wheel built here runs on every x86-64.
 
@@ -39,11 +42,14 @@ DIRECTIVES = {
     "cdivision": True,
     "embedsignature": True,
 }
-# -ffp-contract=off: no FMA contraction, so the SSE2 and AVX2 modules round identically.
+# -ffp-contract=off: no FMA contraction, so the SSE2, AVX2 and AVX-512 modules round identically.
 # -fno-math-errno: sqrt becomes an instruction (vectorizable); NaN and inf semantics are kept.
 FLAGS = (["-O1", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]) + [
     "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
-ISA_FLAGS = {"_baseline": [], "_avx2": ["-mavx2", "-mfma"]}
+AVX512_FLAGS = ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl",
+                "-mprefer-vector-width=512"]
+ISA_FLAGS = {"_baseline": [], "_avx2": ["-mavx2", "-mfma"],
+             "_avx512": ["-mavx2", "-mfma"] + AVX512_FLAGS}
 
 
 OPENMP_PROBE = textwrap.dedent("""
@@ -58,6 +64,7 @@ OPENMP_PROBE = textwrap.dedent("""
 # exp/log1p losses (binary_cross_entropy) are inlined into their loops -- which then cannot
 # be vectorized (measured: 1.9x instead of 14x NumPy).  A larger budget fixes that.
 INLINE_FLAGS = ["--param", "inline-unit-growth=400"]
+TRIVIAL = "int main(void) { return 0; }\n"
 
 
 def _compiles_with(compiler, flags, src=OPENMP_PROBE):
@@ -92,8 +99,13 @@ class BuildExt(build_ext):
                               "thread (n_threads is then ignored).")
         inline = []
         if self.compiler.compiler_type == "unix" and _compiles_with(
-                self.compiler, ["-Werror"] + INLINE_FLAGS, "int main(void) { return 0; }\n"):
+                self.compiler, ["-Werror"] + INLINE_FLAGS, TRIVIAL):
             inline = INLINE_FLAGS
+        avx512 = [e for e in self.extensions if e.name.endswith("_avx512")]
+        if avx512 and not _compiles_with(self.compiler, ISA_FLAGS["_avx512"], TRIVIAL):
+            warnings.warn("lossfuse: the C compiler cannot target AVX-512; that build is left "
+                          "out (the AVX2 one serves those CPUs).")
+            self.extensions = [e for e in self.extensions if e not in avx512]
         for ext in self.extensions:
             ext.extra_compile_args += openmp + inline
             ext.extra_link_args += openmp
@@ -110,7 +122,7 @@ def extension(name):
     )
 
 
-modules = ["_baseline"] + (["_avx2"] if X86_64 and sys.platform != "win32" else [])
+modules = ["_baseline"] + (["_avx2", "_avx512"] if X86_64 and sys.platform != "win32" else [])
 setup(
     ext_modules=cythonize([extension(m) for m in modules], compiler_directives=DIRECTIVES,
                           force=True, nthreads=os.cpu_count() or 1),

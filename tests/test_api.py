@@ -1,5 +1,6 @@
 """The public API: names, parameters, accepted inputs, outputs, and every wrong input."""
 
+import os
 import pickle
 import tracemalloc
 
@@ -320,3 +321,22 @@ def test_kernel_layer_checks_memory_safety_itself():
             with pytest.raises(module.OverlapError):
                 k.run_float64(op, y, pred, None, 1, None, out, None, 1.0, 1)
         k.run_float64(op, y, p, None, 1, None, p, None, 1.0, 1)           # identical: fine
+
+
+def test_dispatch_takes_the_widest_build_the_cpu_runs_and_obeys_lossfuse_isa():
+    """Without LOSSFUSE_ISA the widest available build runs; LOSSFUSE_ISA picks another one,
+    and naming one this CPU cannot run is an ImportError that lists the available ones."""
+    import subprocess
+    import sys
+    from lossfuse._kernels import available
+    assert lf.kernel_info()["module"] == list(available.values())[-1].__name__
+    probe = "import lossfuse; print(lossfuse.kernel_info()['module'])"
+    for isa, module in available.items():
+        env = dict(os.environ, LOSSFUSE_ISA=isa)
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        assert out == module.__name__
+    env = dict(os.environ, LOSSFUSE_ISA="avx1024")
+    res = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "LOSSFUSE_ISA='avx1024' is not available" in res.stderr and "baseline" in res.stderr

@@ -120,7 +120,8 @@ def test_results_identical_for_every_thread_count(name, dtype):
 @pytest.mark.parametrize("name", LOSSES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_instruction_sets_agree_bitwise(name, dtype):
-    """The baseline and AVX2 builds round identically (no FMA contraction, fixed-order sums)."""
+    """Every instruction-set build (baseline, AVX2, AVX-512) rounds identically: no FMA
+    contraction, fixed-order sums."""
     from lossfuse._kernels import available
     if len(available) < 2:
         pytest.skip("only one kernel build on this CPU")
@@ -138,7 +139,8 @@ def test_instruction_sets_agree_bitwise(name, dtype):
         run(module.OPERATIONS["gradient_hessian"], y, p, None, 1, None, np.empty_like(p), h,
             1.0, 1)
         out[isa] = (total, lo, g, h)
-    a, b = out.values()
-    assert a[0] == b[0]
-    for x, z in zip(a[1:], b[1:]):
-        np.testing.assert_array_equal(x, z)
+    first, *others = out.values()
+    for other in others:
+        assert other[0] == first[0]
+        for x, z in zip(first[1:], other[1:]):
+            np.testing.assert_array_equal(x, z)

@@ -45,10 +45,20 @@ cdef extern from *:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
+    /* libgcc sets the AVX-512 features only where the OS saves the 512-bit state (XGETBV) */
+    static int lossfuse_cpu_has_avx512(void) {
+        __builtin_cpu_init();
+        return lossfuse_cpu_has_avx2_fma() && __builtin_cpu_supports("avx512f")
+            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl");
+    }
     #else
     static int lossfuse_cpu_has_avx2_fma(void) { return 0; }
+    static int lossfuse_cpu_has_avx512(void) { return 0; }
     #endif
-    #if defined(__AVX2__)
+    #if defined(__AVX512F__)
+    #define LOSSFUSE_ISA "avx512"
+    #elif defined(__AVX2__)
     #define LOSSFUSE_ISA "avx2"
     #elif defined(__x86_64__)
     #define LOSSFUSE_ISA "sse2"
@@ -64,6 +74,7 @@ cdef extern from *:
     #endif
     """
     int lossfuse_cpu_has_avx2_fma() noexcept nogil
+    int lossfuse_cpu_has_avx512() noexcept nogil
     const char* LOSSFUSE_ISA
     int LOSSFUSE_OPENMP
 
@@ -74,6 +85,11 @@ OPENMP = bool(LOSSFUSE_OPENMP)
 def cpu_has_avx2_fma():
     """True when the running CPU (and OS) support AVX2 and FMA."""
     return bool(lossfuse_cpu_has_avx2_fma())
+
+
+def cpu_has_avx512():
+    """True when the running CPU (and OS) support AVX-512 F, DQ, BW and VL (and AVX2, FMA)."""
+    return bool(lossfuse_cpu_has_avx512())
 
 
 cdef enum:
