@@ -251,7 +251,7 @@ def main(argv=None) -> int:
     ap.add_argument("--losses", nargs="+", default=LOSSES, choices=LOSSES)
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
-    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds per case")
+    ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per case")
     ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
     ap.add_argument("--threads", type=int, default=1,
                     help="also time lossfuse on this many threads (column 'x threads')")
