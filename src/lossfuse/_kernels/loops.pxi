@@ -10,12 +10,13 @@
 # Every operation is one pass: each input element is read once, each output written once.  The
 # per-element loss values (times the sample weight) go to a small buffer in L1 (`BLOCK`
 # elements); the buffer is summed in float64 with sixteen independent accumulators, so the
-# order of additions is fixed by the code, not by the compiler's vector width: the SSE2 and
-# AVX2 builds give bitwise identical sums.  `loss_gradient` stages its gradient in L1 as well
-# and copies each block out in a loop of its own (see `run_chunk` for why that is faster).  Blocks add up in order within a chunk; chunks are what
-# the OpenMP threads share.  Chunk boundaries depend on the number of elements only, and the
-# per-chunk sums are added in chunk order after the parallel loop, so the result is bitwise
-# identical for every thread count.
+# order of additions is fixed by the code, not by the compiler's vector width: the SSE2, AVX2
+# and AVX-512 builds give bitwise identical sums.  `loss_gradient` stages its gradient in L1
+# as well and copies each block out in a loop of its own (`run_chunk` says why that is
+# faster).  Blocks add up in order within a chunk; chunks are what the OpenMP threads share.
+# Chunk boundaries depend on the number of elements only, and the per-chunk sums are added in
+# chunk order after the parallel loop, so the result is bitwise identical for every thread
+# count.
 #
 # The kernel layer never allocates and assumes the facade validated the inputs (dtype, shapes,
 # domains).  The entry points still check what memory safety rests on (lengths, strides,
