@@ -119,7 +119,8 @@ cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const 
     cdef floating* h = (<floating*>a.hessian_out) + i0 * a.sh
     cdef Py_ssize_t sy = a.sy, sp = a.sp, sg = a.sg, sh = a.sh, j
     cdef floating wj = w[0], cw = scale * w[0], lj, gj, hj
-    cdef int fl = 0
+    cdef int32_t fl32 = 0          # label-check bits, as wide as floating (see label_flags)
+    cdef int64_t fl64 = 0
     if Access is ContiguousScalarWeight or Access is ContiguousArrayWeight:
         sy = 1; sp = 1; sg = 1; sh = 1; sw = 1   # compile-time unit strides: vector loops
     for j in range(m):
@@ -127,7 +128,10 @@ cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const 
             wj = w[j * sw]
             cw = scale * wj
         if has_label_domain(L) and not Op is WeightSumOp:
-            fl |= label_flags(L, y[j * sy])
+            if floating is float:
+                fl32 |= label_flags(L, y[j * sy], fl32)
+            else:
+                fl64 |= label_flags(L, y[j * sy], fl64)
         if Op is LossOp:
             pointwise(L, y[j * sy], p[j * sp], &lj, <floating*>NULL, <floating*>NULL)
             lbuf[j] = wj * lj
@@ -144,7 +148,7 @@ cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const 
             h[j * sh] = cw * hj
         elif Op is WeightSumOp:
             lbuf[j] = wj
-    flags[0] |= fl
+    flags[0] |= <int>(fl32 | fl64)
 
 
 cdef inline double lane_sum(const floating* x, Py_ssize_t m) noexcept nogil:
