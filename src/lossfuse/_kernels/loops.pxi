@@ -205,6 +205,19 @@ cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t 
             s0 = s1
 
 
+cdef inline void store_block(floating* out, Py_ssize_t stride, const floating* buf,
+                             Py_ssize_t m) noexcept nogil:
+    """out[j * stride] = buf[j] for j < m: a block's values from L1 to the output (a unit-stride
+    loop of its own when the output is contiguous, which the compiler vectorizes)."""
+    cdef Py_ssize_t j
+    if stride == 1:
+        for j in range(m):
+            out[j] = buf[j]
+    else:
+        for j in range(m):
+            out[j * stride] = buf[j]
+
+
 cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t start,
                       Py_ssize_t end, floating scale, int* flags) noexcept nogil:
     """Elements start .. end-1 in blocks of BLOCK, whose sums are added in order.
@@ -220,7 +233,7 @@ cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t s
     cdef floating* lo = <floating*>a.loss_out
     cdef floating* go = <floating*>a.gradient_out
     cdef double total = 0
-    cdef Py_ssize_t b0 = start, b1, j
+    cdef Py_ssize_t b0 = start, b1
     # staged: segments write gbuf with unit stride, so only strided operands make the
     # segment loop strided
     cdef Arrays staged = a[0]
@@ -230,22 +243,12 @@ cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t s
         b1 = min(b0 + BLOCK, end)
         if Op is LossGradientOp:
             block(op, L, &staged, b0, b1, scale, lbuf, gbuf, flags)
-            if a.sg == 1:
-                for j in range(b1 - b0):
-                    go[b0 + j] = gbuf[j]
-            else:
-                for j in range(b1 - b0):
-                    go[(b0 + j) * a.sg] = gbuf[j]
+            store_block(go + b0 * a.sg, a.sg, gbuf, b1 - b0)
         else:
             block(op, L, a, b0, b1, scale, lbuf, go + b0 * a.sg if go != NULL else go, flags)
         if _writes_loss(op):
             if lo != NULL:
-                if a.sl == 1:
-                    for j in range(b1 - b0):
-                        lo[b0 + j] = lbuf[j]
-                else:
-                    for j in range(b1 - b0):
-                        lo[(b0 + j) * a.sl] = lbuf[j]
+                store_block(lo + b0 * a.sl, a.sl, lbuf, b1 - b0)
             total += lane_sum(lbuf, b1 - b0)
         b0 = b1
     return total
