@@ -74,47 +74,85 @@ cdef inline floating _bits_pow2(floating k) noexcept nogil:
     return t
 
 
-cdef inline floating _exp(floating x) noexcept nogil:
-    """exp(x) for every x, NaN propagating, overflowing to inf and underflowing through the
-    subnormals to 0 where the true value does.
+cdef inline floating _exp_poly(floating x, floating* k, floating* shifted) noexcept nogil:
+    """exp(x) = q * 2^k: returns q and sets k, for x clamped to the range of `_exp`; `shifted`
+    is k + 1.5 * 2^(mantissa bits), which holds k in its low bits (see `_exp_nonpos`).
 
     x = k ln2 + r with k = round(x / ln2) and |r| <= ln2/2 (Cody-Waite: ln2 split in two so
-    k * LN2_HI is exact); exp(r) by its Taylor polynomial, of degree 13 in float64 (remainder
-    below 0.347^14/14! < 5e-18) and 7 in float32 (0.347^8/8! < 6e-9); then times 2^k as
-    2^k1 * 2^(k - k1) with k1 = clip(k, -(emax - 23), emax - 23): the first product is exact
-    (normal range), the second rounds once, into the subnormals or to inf where exp does.
+    k * LN2_HI is exact); q = exp(r) by its Taylor polynomial, of degree 13 in float64
+    (remainder below 0.347^14/14! < 5e-18) and 7 in float32 (0.347^8/8! < 6e-9).
     The polynomial is 1 + (r + r^2 P(r)), P by Estrin's scheme (pairs c_i + c_(i+1) r, joined
     with r^2, r^4, r^8): a dependency chain of ~8 operations instead of Horner's 26, so the
     out-of-order core overlaps neighbouring vectors (measured: float64 exp-bound loops 1.3-1.4x
-    faster); the leading 1 + r is added last, so the rounding stays that of Horner's.
-    Single-level selects only: nested ones keep GCC from vectorizing."""
-    cdef floating k, k1, r, r2, r4, q
+    faster); the leading 1 + r is added last, so the rounding stays that of Horner's."""
+    cdef floating r, r2, r4, q
     if floating is float:
-        x = <float>-104.0 if x < <float>-104.0 else x   # NaN compares false: passes through
-        x = <float>89.0 if x > <float>89.0 else x
-        k = (x * <float>1.44269504088896341 + <float>12582912.0) - <float>12582912.0
-        r = (x - k * <float>0.693145751953125) - k * <float>1.42860682030941723212e-6
+        shifted[0] = x * <float>1.44269504088896341 + <float>12582912.0
+        k[0] = shifted[0] - <float>12582912.0
+        r = (x - k[0] * <float>0.693145751953125) - k[0] * <float>1.42860682030941723212e-6
         r2 = r * r
         q = (<float>(1 / 2.) + r * <float>(1 / 6.)) + r2 * (
             (<float>(1 / 24.) + r * <float>(1 / 120.))
             + r2 * (<float>(1 / 720.) + r * <float>(1 / 5040.)))
-        k1 = <float>-100.0 if k < <float>-100.0 else k
-        k1 = <float>100.0 if k1 > <float>100.0 else k1
     else:
-        x = -746.0 if x < -746.0 else x
-        x = 710.0 if x > 710.0 else x
-        k = (x * 1.4426950408889634074 + 6755399441055744.0) - 6755399441055744.0
-        r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+        shifted[0] = x * 1.4426950408889634074 + 6755399441055744.0
+        k[0] = shifted[0] - 6755399441055744.0
+        r = (x - k[0] * 6.93147180369123816490e-01) - k[0] * 1.90821492927058770002e-10
         r2 = r * r
         r4 = r2 * r2
         q = (((1 / 2. + r * (1 / 6.)) + r2 * (1 / 24. + r * (1 / 120.)))
              + r4 * ((1 / 720. + r * (1 / 5040.)) + r2 * (1 / 40320. + r * (1 / 362880.)))
              + (r4 * r4) * ((1 / 3628800. + r * (1 / 39916800.))
                             + r2 * (1 / 479001600. + r * (1 / 6227020800.))))
+    return <floating>1 + (r + r2 * q)
+
+
+cdef inline floating _exp(floating x) noexcept nogil:
+    """exp(x) for every x, NaN propagating, overflowing to inf and underflowing through the
+    subnormals to 0 where the true value does: q 2^k from `_exp_poly`, times 2^k as
+    2^k1 * 2^(k - k1) with k1 = clip(k, -(emax - 23), emax - 23): the first product is exact
+    (normal range), the second rounds once, into the subnormals or to inf where exp does.
+    Single-level selects only: nested ones keep GCC from vectorizing."""
+    cdef floating k, k1, q, t
+    if floating is float:
+        x = <float>-104.0 if x < <float>-104.0 else x   # NaN compares false: passes through
+        x = <float>89.0 if x > <float>89.0 else x
+        q = _exp_poly(x, &k, &t)
+        k1 = <float>-100.0 if k < <float>-100.0 else k
+        k1 = <float>100.0 if k1 > <float>100.0 else k1
+    else:
+        x = -746.0 if x < -746.0 else x
+        x = 710.0 if x > 710.0 else x
+        q = _exp_poly(x, &k, &t)
         k1 = -1000.0 if k < -1000.0 else k
         k1 = 1000.0 if k1 > 1000.0 else k1
-    q = <floating>1 + (r + r2 * q)
     return q * _bits_pow2(k1) * _bits_pow2(k - k1)
+
+
+cdef inline floating _exp_nonpos(floating x) noexcept nogil:
+    """exp(x) for x <= 0 (and NaN, -inf): the same bits as `_exp` at a third less work.  No
+    upper clamp, and one scaling step: k >= -1076 (float64) or -150 (float32) here, so
+    2^(k + s) with s = 64 (32) is a normal number, q * 2^(k + s) is exact, and the product
+    with 2^-s rounds once -- the one rounding of `_exp`'s two-step scaling.  2^(k + s) is
+    built from the bits of k + 1.5 * 2^52 (2^23) that `_exp_poly` had at hand: adding
+    k + s + bias there and shifting the sum into the exponent field drops the high bits."""
+    cdef floating k, q, t
+    cdef uint32_t i32
+    cdef uint64_t i64
+    if floating is float:
+        x = <float>-104.0 if x < <float>-104.0 else x
+        q = _exp_poly(x, &k, &t)
+        memcpy(&i32, &t, 4)
+        i32 = (i32 + (127 + 32)) << 23
+        memcpy(&t, &i32, 4)
+        return q * t * <float>2.3283064365386963e-10                     # 2^-32
+    else:
+        x = -746.0 if x < -746.0 else x
+        q = _exp_poly(x, &k, &t)
+        memcpy(&i64, &t, 8)
+        i64 = (i64 + (1023 + 64)) << 52
+        memcpy(&t, &i64, 8)
+        return q * t * 5.421010862427522e-20                              # 2^-64
 
 
 cdef inline floating _log_series(floating s) noexcept nogil:
@@ -325,7 +363,7 @@ cdef inline void binary_cross_entropy(const BinaryCrossEntropy* L, floating y, f
     # A weight of exactly 0 drops its term (hard labels at infinite logits give 0, not 0*inf).
     cdef floating pw = <floating>L.pos_weight
     cdef floating a = _abs(p)
-    cdef floating e = _exp(-a)
+    cdef floating e = _exp_nonpos(-a)
     cdef floating c1 = pw * y, c0 = <floating>1 - y
     cdef floating q, sp, sn, lp
     if l != NULL:
