@@ -410,3 +410,39 @@ def test_every_instruction_set_gives_the_same_bits(dtype, target):
         a = results[i % n]
         assert a[1] == b[1] and a[2:4] == b[2:4]
         assert all(np.array_equal(x, z) for x, z in zip(a[4:], b[4:]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", ["indices", "probabilities"])
+def test_vector_transposes_move_the_data_exactly(dtype, target):
+    """Blocks of contiguous rows go through the in-register transposes of tiles.h (every class
+    count, the last rows of the array and of each thread's chunk through the element-wise
+    loops); strided logits always take the element-wise loops.  Both give the same bits, in
+    every instruction-set build, and nothing is written past the rows of the output."""
+    from lossfuse._kernels import available
+    rng = np.random.default_rng(11)
+    sentinel = -7.25
+    for K in [*range(1, 19), 23, 31, 32, 33, 64, 100, 255]:
+        for n in (64, 131, 2100 if K >= 32 else 7000):      # the last: 2+ thread chunks
+            p, y = problem(rng, n, K, dtype, target)
+            wide = np.empty((n, 2 * K), dtype)
+            wide[:, ::2] = p
+            strided = wide[:, ::2]                           # column stride 2: no tiles
+            labels, q = (y.astype(np.int64), None) if target == "indices" else (None, y)
+            want = None
+            for isa, module in sorted(available.items()):
+                kernel = module.CrossEntropyKernel(None, 0.0)
+                run = kernel.run_float64 if dtype == np.float64 else kernel.run_float32
+                for logits, threads in ((p, 1), (p, 2), (strided, 1)):
+                    g = np.full((n + 2, K), sentinel, dtype)
+                    h = np.full((n + 2, K), sentinel, dtype)
+                    lo = np.empty(n, dtype)
+                    s = run(3, labels, q, logits, None, np.ones(K, dtype), True, None,
+                            g[:n], h[:n], threads)
+                    t = run(2, labels, q, logits, None, np.ones(K, dtype), True, lo,
+                            g[:n], None, threads)
+                    assert np.all(g[n:] == sentinel) and np.all(h[n:] == sentinel), (isa, K, n)
+                    got = (s, t, g.tobytes(), h.tobytes(), lo.tobytes())
+                    if want is None:
+                        want = got
+                    assert got == want, (isa, K, n, threads, logits is strided)

@@ -353,8 +353,10 @@ cdef tuple _run_ce(floating dtype_tag, int op, object labels, object probabiliti
                 raise OverlapError("an output shares memory with an input")
     if n == 0:
         return 0.0, 0.0
+    a.unit_class_weight = True
     for k in range(K):
         W += (<const floating*>cwv.data)[k]
+        a.unit_class_weight &= (<const floating*>cwv.data)[k] == 1
     a.n = n
     a.K = K
     a.p = p.data

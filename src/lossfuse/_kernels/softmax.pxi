@@ -24,12 +24,29 @@
 # Layout: rows are taken CE_R at a time and transposed into lanes (class-major scratch), so
 # every step -- max, exponentials, sums, log1p of the row losses, gradient -- is a loop over
 # the CE_R lanes with a fixed trip count, which GCC turns into vector instructions whatever K
-# is; the scratch of a block (3 K CE_R elements) stays in L1/L2 for moderate K.  From CE_LONG
-# classes on, `ce_long_row` does a row at a time with the classes as the lanes instead (no
-# transposes, no scratch).
+# is; the scratch of a block (3 K CE_R elements) stays in L1/L2 for moderate K.  The
+# transposes of contiguous rows run on vector registers (tiles.h: C with vector extensions,
+# pure data movement); copied an element at a time they were half of the time.  Per-row
+# quantities avoid gathers (the label's logit and class weight are picked by selects in the
+# class loop).  From CE_LONG classes on, `ce_long_row` does a row at a time with the classes as
+# the lanes instead (no transposes, no scratch).
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport malloc, free
+
+cdef extern from "tiles.h" nogil:
+    # rows <-> lanes on vector registers (see tiles.h); 0 lanes: not available, use the loops
+    Py_ssize_t lf_tile_lanes_f()
+    Py_ssize_t lf_tile_lanes_d()
+    Py_ssize_t lf_tile_out_min_classes()
+    void lf_rows_to_lanes_F(const float* x, Py_ssize_t K, Py_ssize_t nrows, float* xt,
+                            Py_ssize_t ldt)
+    void lf_rows_to_lanes_D(const double* x, Py_ssize_t K, Py_ssize_t nrows, double* xt,
+                            Py_ssize_t ldt)
+    void lf_lanes_to_rows_F(const float* gt, Py_ssize_t ldt, float* g, Py_ssize_t K,
+                            Py_ssize_t nrows, const float* limit)
+    void lf_lanes_to_rows_D(const double* gt, Py_ssize_t ldt, double* g, Py_ssize_t K,
+                            Py_ssize_t nrows, const double* limit)
 
 cdef enum:
     CE_R = 64                # rows per block: the vector lanes of the row loops
@@ -72,6 +89,7 @@ cdef struct CrossEntropy:
     Py_ssize_t sw
     char* cw                   # class weights (K,), contiguous; always present
     double W                   # sum of the class weights
+    bint unit_class_weight     # every class weight is 1
     double eps                 # label smoothing
     bint has_ignore
     int64_t ignore_index
@@ -79,6 +97,32 @@ cdef struct CrossEntropy:
     Py_ssize_t sl
     char* gradient_out         # (n, K), C-contiguous, or NULL
     char* hessian_out          # (n, K), C-contiguous, or NULL
+
+
+cdef inline Py_ssize_t tile_lanes(const floating* tag) noexcept nogil:
+    """Rows per tile of the vector transposes in this build (0: none)."""
+    if floating is float:
+        return lf_tile_lanes_f()
+    else:
+        return lf_tile_lanes_d()
+
+
+cdef inline void rows_to_lanes(const floating* x, Py_ssize_t K, floating* xt) noexcept nogil:
+    """xt[c * CE_R + r] = x[r * K + c] for the CE_R contiguous rows at x (see tiles.h for what
+    the caller guarantees)."""
+    if floating is float:
+        lf_rows_to_lanes_F(x, K, CE_R, xt, CE_R)
+    else:
+        lf_rows_to_lanes_D(x, K, CE_R, xt, CE_R)
+
+
+cdef inline void lanes_to_rows(const floating* xt, floating* g, Py_ssize_t K,
+                               const floating* limit) noexcept nogil:
+    """g[r * K + c] = xt[c * CE_R + r] for CE_R rows; no write at or after `limit`."""
+    if floating is float:
+        lf_lanes_to_rows_F(xt, CE_R, g, K, CE_R, limit)
+    else:
+        lf_lanes_to_rows_D(xt, CE_R, g, K, CE_R, limit)
 
 
 cdef inline bint ce_skips(const CrossEntropy* a, int64_t y) noexcept nogil:
@@ -100,6 +144,14 @@ cdef inline floating ce_coef(const Target* target, const floating* cw, floating 
         return wy if <floating>c == yv else <floating>0
 
 
+cdef inline floating ce_gradient(floating e, floating inv, floating sps, floating A,
+                                floating ac) noexcept nogil:
+    """dloss/dx_c of a row: A p_c - a_c with p_c = e inv; at a maximum (e == 1) from
+    1 - p_max = S'/S (`sps`), which keeps its relative accuracy when the row is confident.
+    With a_c = 0 this is A (e inv) exactly, both ways."""
+    return ((A - ac) * inv - ac * sps) if e == 1 else A * (e * inv) - ac
+
+
 cdef inline void two_sum_add(floating* hi, floating* lo, floating v) noexcept nogil:
     """hi + lo += v, with the rounding error of hi + v kept exactly in lo (TwoSum)."""
     cdef floating t = hi[0] + v
@@ -109,16 +161,19 @@ cdef inline void two_sum_add(floating* hi, floating* lo, floating v) noexcept no
 
 
 cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
-                   Py_ssize_t i0, Py_ssize_t nr, floating scale, floating* xt, floating* et,
-                   floating* qt, floating* loss) noexcept nogil:
+                   Py_ssize_t i0, Py_ssize_t nr, Py_ssize_t i_end, floating scale,
+                   floating* xt, floating* et, floating* qt, floating* loss) noexcept nogil:
     """Rows i0 .. i0+nr-1 (nr <= CE_R), transposed into lanes: xt[c * CE_R + r] is logit c of
     row i0 + r.  Every loop below runs over the CE_R lanes with a fixed trip count, so each
     line is a few vector instructions whatever K is; the sums over classes accumulate lane by
     lane, in class order (no reduction across lanes: nothing depends on the vector width).
-    Writes the gradient/hessian rows and loss[r] = the weighted loss of row i0 + r."""
+    Writes the gradient/hessian rows (none at or after row i_end, the end of this thread's
+    rows) and loss[r] = the weighted loss of row i0 + r."""
     cdef const floating* cw = <const floating*>a.cw
     cdef const floating* w = <const floating*>a.w
-    cdef Py_ssize_t K = a.K, c, r, i
+    cdef Py_ssize_t K = a.K, c, r, i, V
+    cdef bint tiled, ok
+    cdef floating cf, cwc
     cdef int64_t yi
     cdef floating ek = <floating>(a.eps / a.K), keep = <floating>(1.0 - a.eps)
     cdef floating d, e, ac, pc, gv, sp_s, inv_s, A
@@ -126,6 +181,7 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     cdef floating yv[CE_R]          # label as a float (-1: the row contributes nothing)
     cdef floating sw[CE_R]          # sample weight
     cdef floating wy[CE_R]          # class weight of the label
+    cdef floating xy[CE_R]          # logit of the label
     cdef floating coef[CE_R]
     cdef floating inv[CE_R]
     cdef floating sps[CE_R]
@@ -133,45 +189,74 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     cdef floating dy[CE_R]
     cdef floating el[CE_R]          # one class of the block: exponentials, hessian
     cdef floating gl[CE_R]          # one class of the block: gradient
-    cdef double s1[CE_R]
+    cdef floating gy[CE_R]          # gradient at the label (class indices)
+    cdef floating s1[CE_R]          # S' = S - 1
     cdef double dsum[CE_R]
     cdef double asum[CE_R]
     cdef floating hi[CE_R]          # S = hi + lo
     cdef floating lo[CE_R]
     cdef floating* g = <floating*>a.gradient_out
     cdef floating* h = <floating*>a.hessian_out
-    # 0. lanes in: logits (and probabilities) transposed; padding lanes hold zeros
-    for r in range(CE_R):
-        i = i0 + r
-        yv[r] = -1
-        sw[r] = 0
-        wy[r] = 0
-        if r < nr:
-            sw[r] = 1 if w == NULL else w[i * a.sw]
-            if not (Target is SoftTarget):
-                yi = a.labels[i * a.s_lab]
-                if ce_skips(a, yi):
-                    sw[r] = 0
-                else:
-                    yv[r] = <floating>yi
-                    wy[r] = cw[yi]
+    # 0. lanes in: logits (and probabilities) transposed; padding lanes hold zeros.  A full
+    #    block of contiguous rows goes through the vector transposes, when their tile loads
+    #    (whole vectors from each row's class tiles) stay inside the array.
+    V = tile_lanes(xt)
+    tiled = (V > 0 and nr == CE_R and a.sp_col == 1 and a.sp_row == K
+             and (i0 + CE_R - 1) * K + (K + V - 1) // V * V <= a.n * K)
+    if not (Target is SoftTarget) and nr == CE_R and a.s_lab == 1:
+        for r in range(CE_R):      # vector lanes: the same as the loop below, without branches
+            yi = a.labels[i0 + r]
+            ok = (yi >= 0) & (yi < K) & ((not a.has_ignore) | (yi != a.ignore_index))
+            yv[r] = <floating><int32_t>yi if ok else <floating>-1     # K < CE_LONG: exact
+            sw[r] = ((<floating>1 if w == NULL else w[(i0 + r) * a.sw]) if ok
+                     else <floating>0)
+    else:
+        for r in range(CE_R):
+            i = i0 + r
+            yv[r] = -1
+            sw[r] = 0
+            if r < nr:
+                sw[r] = 1 if w == NULL else w[i * a.sw]
+                if not (Target is SoftTarget):
+                    yi = a.labels[i * a.s_lab]
+                    if ce_skips(a, yi):
+                        sw[r] = 0
+                    else:
+                        yv[r] = <floating>yi
+    if tiled:
+        rows_to_lanes((<const floating*>a.p) + i0 * K, K, xt)
+    else:
+        for r in range(CE_R):
+            i = i0 + r
             for c in range(K):
-                xt[c * CE_R + r] = (<const floating*>a.p)[i * a.sp_row + c * a.sp_col]
-            if Target is SoftTarget:
-                for c in range(K):
-                    qt[c * CE_R + r] = (<const floating*>a.q)[i * a.sq_row + c * a.sq_col]
+                xt[c * CE_R + r] = (<const floating*>a.p)[i * a.sp_row + c * a.sp_col] \
+                    if r < nr else <floating>0
+    if Target is SoftTarget:
+        if tiled and a.sq_col == 1 and a.sq_row == K:
+            rows_to_lanes((<const floating*>a.q) + i0 * K, K, qt)
         else:
-            for c in range(K):
-                xt[c * CE_R + r] = 0
-            if Target is SoftTarget:
+            for r in range(CE_R):
+                i = i0 + r
                 for c in range(K):
-                    qt[c * CE_R + r] = 0
+                    qt[c * CE_R + r] = (<const floating*>a.q)[i * a.sq_row + c * a.sq_col] \
+                        if r < nr else <floating>0
     # 1. the row maxima (NaN does not win a comparison; it propagates through the exps)
+    #    and, for class indices, the label's logit and class weight (selects, not gathers)
+    #    (sums of one term and zeros: exact but for the sign of a zero label logit, which no
+    #    result depends on; a select that keeps the old value, or adds -0, would become a
+    #    masked store behind a data-dependent branch)
     for r in range(CE_R):
         m[r] = xt[r]
-    for c in range(1, K):
+        xy[r] = 0
+        wy[r] = 0
+    for c in range(K):
+        cf = <floating>c
+        cwc = cw[c]
         for r in range(CE_R):
             m[r] = xt[c * CE_R + r] if xt[c * CE_R + r] > m[r] else m[r]
+            if not (Target is SoftTarget):
+                xy[r] = xy[r] + (xt[c * CE_R + r] if yv[r] == cf else <floating>0)
+                wy[r] = wy[r] + (cwc if yv[r] == cf else <floating>0)
     # 2. exponentials and the row sums (float64), class by class
     for r in range(CE_R):
         s1[r] = 0
@@ -181,7 +266,7 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
         lo[r] = 0
     for c in range(K):
         for r in range(CE_R):       # the exponentials alone: a loop like the elementwise ones
-            el[r] = _exp(xt[c * CE_R + r] - m[r])
+            el[r] = _exp_nonpos(xt[c * CE_R + r] - m[r])
         for r in range(CE_R):
             # S = sum of e as an unevaluated pair hi + lo (TwoSum: exact rounding errors, in
             # the type of e, arithmetic only), so that S' = S - 1 = (hi - 1) + lo keeps full
@@ -196,52 +281,66 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
         for r in range(CE_R):       # stored apart: GCC cannot tell et from xt, and a store
             et[c * CE_R + r] = el[r]        # that may alias a later load stops vectorization
     for r in range(CE_R):
-        s1[r] = <double>((hi[r] - <floating>1) + lo[r])    # hi - 1 is exact (Sterbenz)
-    # 3. per row: A, the loss pieces, 1/S and 1 - p_max = S'/S (the label's logit is gathered
-    #    in a loop of its own: a gather would keep the other one from being vectorized)
-    if not (Target is SoftTarget):
-        for r in range(CE_R):
-            yi = <int64_t>yv[r] if yv[r] >= 0 else 0
-            dy[r] = xt[yi * CE_R + r]
+        s1[r] = (hi[r] - <floating>1) + lo[r]    # hi - 1 is exact (Sterbenz)
+    # 3. per row: A, the loss pieces, 1/S and 1 - p_max = S'/S (in the type of the logits:
+    #    float32 divisions are a quarter of the cost of float64 ones, and were a tenth of the
+    #    time of a float32 call)
     for r in range(CE_R):
         if Target is SoftTarget or Target is SmoothTarget:   # a_y is in the sums
             coef[r] = <floating>asum[r]
             dy[r] = <floating>dsum[r]
         else:
             coef[r] = wy[r]
-            d = m[r] - dy[r]
+            d = m[r] - xy[r]
             dy[r] = <floating>0 if wy[r] == 0 else wy[r] * d
-        inv[r] = <floating>(1.0 / (1.0 + s1[r]))
-        sps[r] = <floating>(s1[r] / (1.0 + s1[r]))
+        inv[r] = <floating>1 / (<floating>1 + s1[r])
+        sps[r] = s1[r] / (<floating>1 + s1[r])
         cs[r] = scale * sw[r]
     if CEOp is LossOp or CEOp is LossGradientOp:
         for r in range(CE_R):
             loss[r] = <floating>0 if sw[r] == 0 else sw[r] * (
-                dy[r] + coef[r] * _log1p_pos(<floating>s1[r]))
-    # 4. gradient and hessian, lanes out
+                dy[r] + coef[r] * _log1p_pos(s1[r]))
+    # 4. gradient and hessian, lanes out.  With class indices (no smoothing) a_c is zero but
+    #    at the label, where the gradient is A p_c: the label's value is taken per row (from
+    #    the same exponential, recomputed) and put in place with a select.
+    if (CEOp is GradientOp or CEOp is LossGradientOp) and Target is HardTarget:
+        for r in range(CE_R):
+            gy[r] = ce_gradient(_exp_nonpos(xy[r] - m[r]), inv[r], sps[r], coef[r], wy[r])
     if not (CEOp is LossOp):
         for c in range(K):
+            cf = <floating>c
             for r in range(CE_R):
                 e = et[c * CE_R + r]
-                pc = e * inv[r]
                 A = coef[r]
-                ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
-                             qt[c * CE_R + r] if Target is SoftTarget else <floating>0)
-                gv = ((A - ac) * inv[r] - ac * sps[r]) if e == 1 else A * pc - ac
-                gl[r] = <floating>0 if sw[r] == 0 else cs[r] * gv
-                if CEOp is GradientHessianOp:
+                if (CEOp is GradientOp or CEOp is LossGradientOp) and Target is HardTarget:
+                    gv = gy[r] if yv[r] == cf else A * (e * inv[r])    # = ce_gradient(.., 0)
+                else:
+                    ac = ce_coef(target, cw, ek, keep, c, yv[r], wy[r],
+                                 qt[c * CE_R + r] if Target is SoftTarget else <floating>0)
+                    gv = ce_gradient(e, inv[r], sps[r], A, ac)
+                gv = <floating>0 if sw[r] == 0 else cs[r] * gv
+                if CEOp is GradientHessianOp:       # et is read here: stored after the loop
+                    gl[r] = gv
+                    pc = e * inv[r]
                     el[r] = <floating>0 if sw[r] == 0 else cs[r] * (
                         A * pc * (sps[r] if e == 1 else <floating>1 - pc))
-            for r in range(CE_R):
-                xt[c * CE_R + r] = gl[r]
-                if CEOp is GradientHessianOp:
-                    et[c * CE_R + r] = el[r]
-        for r in range(nr):
-            for c in range(K):
-                g[(i0 + r) * K + c] = xt[c * CE_R + r]
+                else:
+                    xt[c * CE_R + r] = gv
             if CEOp is GradientHessianOp:
+                for r in range(CE_R):
+                    xt[c * CE_R + r] = gl[r]
+                    et[c * CE_R + r] = el[r]
+        if V > 0 and nr == CE_R and K >= lf_tile_out_min_classes():
+            lanes_to_rows(xt, g + i0 * K, K, g + i_end * K)
+            if CEOp is GradientHessianOp:
+                lanes_to_rows(et, h + i0 * K, K, h + i_end * K)
+        else:
+            for r in range(nr):
                 for c in range(K):
-                    h[(i0 + r) * K + c] = et[c * CE_R + r]
+                    g[(i0 + r) * K + c] = xt[c * CE_R + r]
+                if CEOp is GradientHessianOp:
+                    for c in range(K):
+                        h[(i0 + r) * K + c] = et[c * CE_R + r]
 
 
 cdef floating ce_long_row(const CEOp* op, const Target* target, const CrossEntropy* a,
@@ -306,7 +405,7 @@ cdef floating ce_long_row(const CEOp* op, const Target* target, const CrossEntro
     for b in range(nb + 1):            # full blocks of CE_R classes, then the rest
         nl = CE_R if b < nb else K - kl
         for l in range(nl):
-            el[l] = _exp(x[(b * CE_R + l) * sx] - m)
+            el[l] = _exp_nonpos(x[(b * CE_R + l) * sx] - m)
         for l in range(nl):
             two_sum_add(&hi[l], &lo[l], el[l])
             if Target is SoftTarget or Target is SmoothTarget:
@@ -373,7 +472,7 @@ cdef double ce_chunk(const CEOp* op, const Target* target, const CrossEntropy* a
             for j in range(b0, b1):
                 lbuf[j - k0] = ce_long_row(op, target, a, j, scale)
         else:
-            ce_block(op, target, a, b0, b1 - b0, scale, scratch, scratch + K * CE_R,
+            ce_block(op, target, a, b0, b1 - b0, r1, scale, scratch, scratch + K * CE_R,
                      scratch + 2 * K * CE_R, lbuf + (b0 - k0))
         b0 = b1
         if CEOp is LossOp or CEOp is LossGradientOp:
@@ -452,24 +551,36 @@ cdef Py_ssize_t ce_check(const CrossEntropy* a, floating dtype_tag,
     cdef Py_ssize_t i, c, b0 = 0, b1
     cdef int64_t y
     cdef floating v
+    cdef bint bad, ign
     while b0 < a.n:
         b1 = min(b0 + BLOCK, a.n)
-        for i in range(b0, b1):
-            if a.q != NULL:
-                q = (<const floating*>a.q) + i * a.sq_row
-                for c in range(a.K):
-                    v = q[c * a.sq_col]
-                    if v < 0 or v > 1:
-                        return i * a.K + c
-                buf[i - b0] = 1.0 if w == NULL else <double>w[i * a.sw]
-            else:
-                y = a.labels[i * a.s_lab]
-                if a.has_ignore and y == a.ignore_index:
-                    buf[i - b0] = 0.0
-                    continue
-                if y < 0 or y >= a.K:
-                    return i
-                buf[i - b0] = (1.0 if w == NULL else <double>w[i * a.sw]) * <double>cw[y]
+        bad = True
+        if a.q == NULL and a.s_lab == 1 and a.unit_class_weight:
+            # the common case without branches (vector lanes); an invalid label sends the
+            # block through the loop below, which finds the first one
+            bad = False
+            for i in range(b0, b1):
+                y = a.labels[i]
+                ign = a.has_ignore & (y == a.ignore_index)
+                bad = bad | ((not ign) & ((y < 0) | (y >= a.K)))
+                buf[i - b0] = 0.0 if ign else (1.0 if w == NULL else <double>w[i * a.sw])
+        if bad:
+            for i in range(b0, b1):
+                if a.q != NULL:
+                    q = (<const floating*>a.q) + i * a.sq_row
+                    for c in range(a.K):
+                        v = q[c * a.sq_col]
+                        if v < 0 or v > 1:
+                            return i * a.K + c
+                    buf[i - b0] = 1.0 if w == NULL else <double>w[i * a.sw]
+                else:
+                    y = a.labels[i * a.s_lab]
+                    if a.has_ignore and y == a.ignore_index:
+                        buf[i - b0] = 0.0
+                        continue
+                    if y < 0 or y >= a.K:
+                        return i
+                    buf[i - b0] = (1.0 if w == NULL else <double>w[i * a.sw]) * <double>cw[y]
         total += lane_sum(buf, b1 - b0)
         b0 = b1
     denominator[0] = total
