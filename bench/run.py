@@ -75,6 +75,28 @@ def _np_pinball(y, p, alpha=0.5):
     return np.mean(loss), np.where(d < 0, -alpha, 1 - alpha) / d.size
 
 
+def _np_poisson(y, p):
+    # 2 (y log y - y p - y + mu), mu = exp(p), with y log y = 0 at y = 0
+    mu = np.exp(p)
+    ylogy = y * np.log(y, out=np.zeros_like(y), where=y > 0)
+    return np.mean(2 * (ylogy - y * p - y + mu)), 2 * (mu - y) / p.size
+
+
+def _np_gamma(y, p):
+    # 2 (log(mu / y) + y / mu - 1)
+    z = y * np.exp(-p)
+    return np.mean(2 * (p - np.log(y) + z - 1)), 2 * (1 - z) / p.size
+
+
+def _np_tweedie(y, p, power=1.5):
+    # 2 (y^(2-power) / ((1-power)(2-power)) - y mu^(1-power) / (1-power) + mu^(2-power) / (2-power))
+    b = y * np.exp((1 - power) * p)
+    c = np.exp((2 - power) * p)
+    loss = 2 * (np.power(y, 2 - power) / ((1 - power) * (2 - power)) - b / (1 - power)
+                + c / (2 - power))
+    return np.mean(loss), 2 * (c - b) / p.size
+
+
 def _np_binary_cross_entropy(y, p):
     # softplus(p) - y p is the loss from logits; sigmoid as exp(-softplus(-p)), both stable
     loss = np.logaddexp(0, p) - y * p
@@ -116,6 +138,7 @@ def _np_cross_entropy(y, p):
 
 
 CLASSIFICATION = ("binary_cross_entropy", "hinge", "squared_hinge", "exponential")
+DEVIANCES = ("poisson", "gamma", "tweedie")          # tweedie at its default power, 1.5
 # cross_entropy: (rows, classes); --sizes does not apply (the bar is at 1e5 x 10)
 CE_CASES = ((16, 10), (100_000, 2), (100_000, 10), (10_000, 1000))
 CE_QUICK = ((16, 10), (1_000, 10))
@@ -211,6 +234,11 @@ def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int =
     if name in CLASSIFICATION:     # labels {0, 1} and logits
         y = rng.integers(0, 2, n).astype(dtype)
         p = rng.normal(0, 2, n).astype(dtype)
+    elif name in DEVIANCES:        # log-means, and counts (poisson, tweedie) or amounts (gamma)
+        p = rng.normal(0, 1, n)
+        mu = np.exp(p + rng.normal(0, 0.3, n))
+        y = (rng.gamma(2.0, mu / 2) if name == "gamma" else rng.poisson(mu)).astype(dtype)
+        p = p.astype(dtype)
     else:
         y = rng.normal(0, 1, n).astype(dtype)
         p = (y + rng.normal(0, 1, n)).astype(dtype)

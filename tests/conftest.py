@@ -28,3 +28,14 @@ def ulp_rtol(dtype, ulps):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def assert_close(got, want, rtol, atol, what=""):
+    """|got - want| <= atol + rtol |want| elementwise, with `atol` an array or a number (numpy's
+    assert_allclose cannot report an array atol); equal infinities and NaNs pass."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(got - want) <= atol + rtol * np.abs(want))
+    bad &= ~((got == want) | (np.isnan(got) & np.isnan(want)))
+    where = np.flatnonzero(bad)[:5]
+    assert not bad.any(), (what, where, got.ravel()[where], want.ravel()[where])

@@ -90,13 +90,71 @@ def exponential(y, p):
     return e, -t * e, e
 
 
-FUNCTIONS = {f.__name__: f for f in (squared_error, absolute_error, huber, smooth_l1,
-                                      pseudo_huber, log_cosh, pinball, binary_cross_entropy,
-                                      hinge, squared_hinge, exponential)}
+def _xlogy(y):
+    return np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0)
 
-# the values y_true may take ("unit": [0, 1]; "sign": {0, 1} or {-1, 1}); others: any real
+
+def poisson(y, p):
+    # scikit-learn's mean_poisson_deviance per sample: 2 (y log(y / mu) - y + mu)
+    mu = np.exp(p)
+    return 2 * (_xlogy(y) - y * p - y + mu), 2 * (mu - y), 2 * mu
+
+
+def gamma(y, p):
+    # 2 (log(mu / y) + y / mu - 1)
+    mu = np.exp(p)
+    return 2 * (np.log(mu / y) + y / mu - 1), 2 * (1 - y / mu), 2 * y / mu
+
+
+def tweedie(y, p, power=1.5):
+    # scikit-learn's mean_tweedie_deviance per sample (max(y, 0) for power < 0), as a function
+    # of p = log(mu); gradient and hessian differentiated by hand
+    mu = np.exp(p)
+    if power == 0:
+        return (y - mu) ** 2, 2 * (mu - y) * mu, 2 * mu * (2 * mu - y)
+    if power == 1:
+        return poisson(y, p)
+    if power == 2:
+        return gamma(y, p)
+    r = LD(power)
+    a = np.where(y > 0, np.power(np.where(y > 0, y, 1), 2 - r), 0)
+    b = y * np.exp((1 - r) * p)
+    c = np.exp((2 - r) * p)
+    return (2 * (a / ((1 - r) * (2 - r)) - b / (1 - r) + c / (2 - r)), 2 * (c - b),
+            2 * ((2 - r) * c - (1 - r) * b))
+
+
+FUNCTIONS = {f.__name__: f for f in (squared_error, absolute_error, huber, smooth_l1,
+                                      pseudo_huber, log_cosh, pinball, poisson, gamma, tweedie,
+                                      binary_cross_entropy, hinge, squared_hinge, exponential)}
+
+# the values y_true may take ("unit": [0, 1]; "sign": {0, 1} or {-1, 1}; "nonnegative",
+# "positive": the deviances, whose p is a log-mean); others: any real
 LABELS = {"binary_cross_entropy": "unit", "hinge": "sign", "squared_hinge": "sign",
-          "exponential": "sign"}
+          "exponential": "sign", "poisson": "nonnegative", "gamma": "positive",
+          "tweedie": "nonnegative"}
+DEVIANCES = ("poisson", "gamma", "tweedie")
+
+
+def deviance_scale(name, y, p, params=None):
+    """Per element, the sum of the magnitudes of the terms whose difference is the deviance
+    (loss) and its gradient: the size of the rounding errors of any formula that adds them up
+    (near y = mu the deviance itself is far smaller).  Long double."""
+    params = PARAMS[name] if params is None else params
+    y, p = np.asarray(y, dtype=LD), np.asarray(p, dtype=LD)
+    mu = np.exp(p)
+    if name == "gamma" or (name == "tweedie" and params["power"] == 2):
+        z = y / mu
+        return np.abs(p) + np.abs(np.log(y)) + z + 1, 1 + z
+    if name == "poisson" or params["power"] == 1:
+        return np.abs(_xlogy(y)) + np.abs(y * p) + np.abs(y) + mu, mu + np.abs(y)
+    r = LD(params["power"])
+    if r == 0:
+        return (y - mu) ** 2 + np.abs(y * mu), np.abs(y * mu) + mu * mu
+    a = np.where(y > 0, np.power(np.where(y > 0, y, 1), 2 - r), 0)
+    b, c = np.abs(y * np.exp((1 - r) * p)), np.exp((2 - r) * p)
+    return (np.abs(a / ((1 - r) * (2 - r))) + np.abs(b / (1 - r)) + np.abs(c / (2 - r)),
+            b + c)
 
 
 def sample(name, rng, n, spread=1.5, minus_one=False):
@@ -106,6 +164,13 @@ def sample(name, rng, n, spread=1.5, minus_one=False):
     if kind is None:
         y = rng.normal(0, 2, n)
         return y, y + rng.normal(0, spread, n)
+    if kind in ("nonnegative", "positive"):        # log-means; counts and amounts around them
+        p = rng.normal(0, 1, n)
+        mu = np.exp(p + rng.normal(0, spread / 3, n))
+        y = rng.gamma(2.0, mu / 2)
+        if kind == "nonnegative":
+            y = np.where(rng.random(n) < 0.5, rng.poisson(mu), y)
+        return y, p
     if kind == "unit":
         y = np.where(rng.random(n) < 0.5, rng.integers(0, 2, n), rng.random(n))
     else:
@@ -123,6 +188,9 @@ PARAMS = {
     "pseudo_huber": {"delta": 1.3},
     "log_cosh": {},
     "pinball": {"alpha": 0.3},
+    "poisson": {},
+    "gamma": {},
+    "tweedie": {"power": 1.7},
     "binary_cross_entropy": {"pos_weight": 1.7},
     "hinge": {},
     "squared_hinge": {},
@@ -138,6 +206,9 @@ KINKS = {
     "pseudo_huber": [],
     "log_cosh": [],
     "pinball": [0.0],
+    "poisson": [],
+    "gamma": [],
+    "tweedie": [],
     "binary_cross_entropy": [],
     "hinge": [1.0],           # for the margin losses: the values of p where t*p = 1
     "squared_hinge": [1.0],

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import lossfuse as lf
-from conftest import LAYOUTS, make_layout
-from reference import PARAMS, reference, sample
+from conftest import LAYOUTS, assert_close, make_layout
+from reference import DEVIANCES, PARAMS, deviance_scale, reference, sample
 
 LOSSES = sorted(PARAMS)
 N = 70_000          # more than two kernel chunks, so that 2 and 3 threads really split the work
@@ -27,11 +27,25 @@ def data(name, dtype, n=N, seed=0):
     return y.astype(dtype), p.astype(dtype), w.astype(dtype)
 
 
-def check_close(got, ref, rtol, what, name=None):
-    got = np.asarray(got, dtype=np.float64)
+def check_close(got, ref, rtol, what, name=None, atol=None):
     scale = np.max(np.abs(ref)) if np.size(ref) else 1.0
-    np.testing.assert_allclose(got, ref, rtol=rtol, atol=rtol * scale * ATOL.get(name, 1e-3),
-                               err_msg=what)
+    assert_close(got, ref, rtol, rtol * scale * ATOL.get(name, 1e-3) if atol is None else atol,
+                 what)
+
+
+def deviance_atol(name, y, p, w, reduction, rtol):
+    """For the deviances, per-element absolute tolerances of loss and gradient: rtol times the
+    magnitude of the terms they are differences of (`deviance_scale`), weighted (rows) and
+    scaled like the outputs; elsewhere None (the default tolerance)."""
+    if name not in DEVIANCES:
+        return None, None
+    cl, cg = (np.asarray(c, dtype=np.float64) for c in deviance_scale(name, y, p))
+    f = np.ones_like(cl)
+    if w is not None:
+        f = f * np.asarray(w, dtype=np.float64).reshape((-1,) + (1,) * (cl.ndim - 1))
+    if reduction == "mean":
+        f = f / (p.size if w is None else np.sum(w, dtype=np.float64) * (p.size // len(w)))
+    return rtol * cl * f, rtol * cg * f
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -55,9 +69,10 @@ def test_grid(name, dtype, reduction, weighted, n_threads, layout):
     grad3, hess = loss.gradient_hessian(y_in, p_in, **kw)
 
     rtol = RTOL[dtype]
+    atol_loss, atol_grad = deviance_atol(name, y, p, w if weighted else None, reduction, rtol)
     if reduction == "none":
         assert isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == p.shape
-        check_close(value, ref_loss, rtol, "loss")
+        check_close(value, ref_loss, rtol, "loss", atol=atol_loss)
         np.testing.assert_array_equal(value2, value)
     else:
         assert type(value) is float and type(value2) is float
@@ -65,7 +80,7 @@ def test_grid(name, dtype, reduction, weighted, n_threads, layout):
         np.testing.assert_allclose(value, ref_loss, rtol=SUM_RTOL[dtype])
     for g in (grad, grad2, grad3):
         assert g.dtype == dtype and g.shape == p.shape
-    check_close(grad, ref_grad, rtol, "gradient", name)
+    check_close(grad, ref_grad, rtol, "gradient", name, atol=atol_grad)
     np.testing.assert_array_equal(grad2, grad)
     np.testing.assert_array_equal(grad3, grad)
     assert hess.dtype == dtype and hess.shape == p.shape
@@ -86,8 +101,13 @@ def test_nd_inputs_weigh_rows(name, reduction, weighted):
     ref_loss, ref_grad, ref_hess = reference(name, y, p, w, reduction)
     value, grad = loss.loss_gradient(y, p, sample_weight=w, reduction=reduction)
     grad2, hess = loss.gradient_hessian(y, p, sample_weight=w, reduction=reduction)
-    check_close(value, ref_loss, 1e-13, "loss")
-    check_close(grad, ref_grad, 1e-13, "gradient", name)
+    atol_loss, atol_grad = deviance_atol(name, y, p, w, reduction, 1e-13)
+    if reduction == "none":
+        check_close(value, ref_loss, 1e-13, "loss", atol=atol_loss)
+    else:
+        check_close(value, ref_loss, 1e-13, "loss",
+                    atol=None if atol_loss is None else np.sum(atol_loss))
+    check_close(grad, ref_grad, 1e-13, "gradient", name, atol=atol_grad)
     check_close(hess, ref_hess, 1e-13, "hessian")
     assert grad.shape == y.shape and hess.shape == y.shape
     # a non-contiguous N-d view gives the same numbers

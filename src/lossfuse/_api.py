@@ -175,6 +175,11 @@ def _label_flags(run, y: np.ndarray) -> int:
     return 0
 
 
+# What y_true may hold, by the label domains of _losses.LossSpec, for the messages
+_ALLOWED = {"unit": "values in [0, 1]", "sign": "labels {0, 1} or {-1, 1}",
+            "nonnegative": "values >= 0", "positive": "values > 0"}
+
+
 def _label_error(name: str, labels: str, run, y: np.ndarray, shape: Tuple[int, ...],
                  flags: int) -> ValueError:
     """The error for labels the kernel refused (`y`: the 1-d array it read, `shape`: y_true's),
@@ -193,7 +198,7 @@ def _label_error(name: str, labels: str, run, y: np.ndarray, shape: Tuple[int, .
             else:
                 lo = mid
         index, value = where(lo)
-        allowed = "values in [0, 1]" if labels == "unit" else "labels {0, 1} or {-1, 1}"
+        allowed = _ALLOWED[labels]
         return ValueError(f"y_true must hold {allowed} for {name}; y_true[{index}] = {value}")
     i0, _ = where(int(np.flatnonzero(y == 0)[0]))
     i1, _ = where(int(np.flatnonzero(y == -1)[0]))
@@ -268,14 +273,20 @@ class Loss:
         Threads to use; default all cores this process may use (small inputs run on one).
         Results are bitwise identical for every ``n_threads``.
 
-    Classification losses check ``y_true`` (``binary_cross_entropy``: in [0, 1]; ``hinge``,
-    ``squared_hinge``, ``exponential``: all in {0, 1} or all in {-1, 1}) in the same pass
-    that computes the loss, and raise ``ValueError`` naming the first offending element.  When
-    they do, ``*_out`` arrays the caller gave may already be partly written.  NaN is not an
-    error anywhere: it propagates.
+    Losses with a domain for ``y_true`` check it in the same pass that computes the loss
+    (``binary_cross_entropy``: in [0, 1]; ``hinge``, ``squared_hinge``, ``exponential``: all
+    in {0, 1} or all in {-1, 1}; ``poisson``: >= 0; ``gamma``: > 0; ``tweedie``: >= 0 for
+    1 <= power < 2, > 0 for power >= 2, any for power <= 0), and raise ``ValueError`` naming
+    the first offending element.  When they do, ``*_out`` arrays the caller gave may already
+    be partly written.  NaN is not an error anywhere: it propagates.
+
+    ``poisson``, ``gamma`` and ``tweedie`` take ``y_pred`` as the log of the mean (log link):
+    their loss is the unit deviance of ``y`` at ``mu = exp(y_pred)``, 0 at ``y == mu``, so
+    that the mean equals scikit-learn's ``mean_poisson_deviance(y, mu)`` (likewise gamma and
+    tweedie).
     """
 
-    __slots__ = ("name", "params", "_kernel", "_run64", "_run32")
+    __slots__ = ("name", "params", "_labels", "_kernel", "_run64", "_run32")
 
     def __init__(self, spec: _losses.LossSpec, params: dict):
         _check_param_names(spec, params)
@@ -286,6 +297,7 @@ class Loss:
             values[key] = value
         self.name = spec.name
         self.params = values
+        self._labels = spec.label_domain(values)
         kernel_name, kernel_params = spec.resolve(values)
         self._kernel = _kernels.LossKernel(_kernels.LOSSES[kernel_name][0], kernel_params)
         self._run64 = self._kernel.run_float64
@@ -419,8 +431,7 @@ class Loss:
         try:
             total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k, 1.0 / denominator, nt)
         except _kernels.LabelError as e:
-            raise _label_error(self.name, _losses.BY_NAME[self.name].labels, run, y_k, shape,
-                               e.flags) from None
+            raise _label_error(self.name, self._labels, run, y_k, shape, e.flags) from None
         return _finish(red, copy_back, lo, g, h, total, denominator)
 
 

@@ -44,13 +44,17 @@ class LossSpec:
     # kernel name and kernel parameters for validated public parameters
     kernel: Callable[[Dict[str, float]], Tuple[str, Tuple[float, ...]]] | None = None
     # the values y_true may take: None (any real), "unit" ([0, 1]), "sign" ({0, 1} or
-    # {-1, 1}) or "classes" (class indices or probabilities); the kernels check them
-    labels: str | None = None
+    # {-1, 1}), "nonnegative" (>= 0), "positive" (> 0) or "classes" (class indices or
+    # probabilities), or a function of the parameters giving one of those; the kernels check
+    labels: str | None | Callable[[Dict[str, float]], str | None] = None
 
     def resolve(self, params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]:
         if self.kernel is not None:
             return self.kernel(params)
         return self.name, tuple(params[k] for k in self.params)
+
+    def label_domain(self, params: Dict[str, float]) -> str | None:
+        return self.labels(params) if callable(self.labels) else self.labels
 
 
 def _smooth_l1_kernel(params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]:
@@ -58,6 +62,30 @@ def _smooth_l1_kernel(params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]
     if params["beta"] == 0:
         return "absolute_error", ()
     return "smooth_l1", (params["beta"],)
+
+
+def _tweedie_power(value: float) -> None:
+    if math.isnan(value) or math.isinf(value) or 0 < value < 1:
+        raise ValueError(f"power must be a finite number <= 0 or >= 1 (no Tweedie distribution "
+                         f"has 0 < power < 1), got {value!r}")
+
+
+def _tweedie_kernel(params: Dict[str, float]) -> Tuple[str, Tuple[float, ...]]:
+    # power 0, 1 and 2 are (y - mu)^2, poisson and gamma exactly (scikit-learn's special
+    # cases too), each with a kernel of its own
+    power = params["power"]
+    if power == 0:
+        return "tweedie_normal", ()
+    if power == 1:
+        return "poisson", ()
+    if power == 2:
+        return "gamma", ()
+    return "tweedie", (power,)
+
+
+def _tweedie_labels(params: Dict[str, float]) -> str | None:
+    power = params["power"]
+    return None if power <= 0 else ("nonnegative" if power < 2 else "positive")
 
 
 SPECS: Tuple[LossSpec, ...] = (
@@ -73,6 +101,14 @@ SPECS: Tuple[LossSpec, ...] = (
     LossSpec("log_cosh", "log(cosh(d))"),
     LossSpec("pinball", "alpha*max(y - p, 0) + (1 - alpha)*max(p - y, 0)", aliases=("quantile",),
              params={"alpha": 0.5}, checks={"alpha": _open_unit("alpha")}),
+    LossSpec("poisson", "2*(y*log(y/mu) - y + mu), mu = exp(p), 0*log(0) = 0; y >= 0",
+             labels="nonnegative"),
+    LossSpec("gamma", "2*(log(mu/y) + y/mu - 1), mu = exp(p); y > 0", labels="positive"),
+    LossSpec("tweedie",
+             "unit Tweedie deviance of y at mu = exp(p); power 0, 1, 2: squared error (in mean "
+             "space), poisson, gamma",
+             params={"power": 1.5}, checks={"power": _tweedie_power}, kernel=_tweedie_kernel,
+             labels=_tweedie_labels),
     LossSpec("binary_cross_entropy",
              "-(pos_weight*y*log(s) + (1 - y)*log(1 - s)), s = sigmoid(p), y in [0, 1]",
              aliases=("log_loss", "logistic", "bce"), params={"pos_weight": 1.0},

@@ -18,7 +18,11 @@ cdef enum:
     LOSS_HINGE = 8
     LOSS_SQUARED_HINGE = 9
     LOSS_EXPONENTIAL = 10
-    N_LOSSES = 11
+    LOSS_POISSON = 11
+    LOSS_GAMMA = 12
+    LOSS_TWEEDIE = 13
+    LOSS_TWEEDIE_NORMAL = 14
+    N_LOSSES = 15
 
 # Kernel ids by canonical loss name, with the parameter names each kernel reads, in order.
 LOSSES = {
@@ -33,6 +37,10 @@ LOSSES = {
     "hinge": (LOSS_HINGE, ()),
     "squared_hinge": (LOSS_SQUARED_HINGE, ()),
     "exponential": (LOSS_EXPONENTIAL, ()),
+    "poisson": (LOSS_POISSON, ()),
+    "gamma": (LOSS_GAMMA, ()),
+    "tweedie": (LOSS_TWEEDIE, ("power",)),
+    "tweedie_normal": (LOSS_TWEEDIE_NORMAL, ()),
 }
 
 # Bits of `LabelError.flags` (see `label_flags` in pointwise.pxi).
@@ -263,6 +271,11 @@ cdef class LossKernel:
         self.params = params
         for i in range(4):
             self.prm[i] = float(params[i]) if i < len(params) else 0.0
+        if loss == LOSS_TWEEDIE and not ((self.prm[0] < 0 or 1 < self.prm[0] != 2)
+                                         and self.prm[0] > -INFINITY
+                                         and self.prm[0] < INFINITY):
+            raise ValueError("the tweedie kernel takes a finite power < 0 or > 1, not 2 (power "
+                             "0, 1 and 2 are the tweedie_normal, poisson and gamma kernels)")
 
     def __repr__(self):
         return f"LossKernel({self.loss}, {self.params!r})"

@@ -300,6 +300,10 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
     cdef Hinge hinge_ = Hinge(0)
     cdef SquaredHinge squared_hinge_ = SquaredHinge(0)
     cdef Exponential exponential_ = Exponential(0)
+    cdef Poisson poisson_ = Poisson(0)
+    cdef Gamma gamma_ = Gamma(0)
+    cdef Tweedie tweedie_
+    cdef TweedieNormal tweedie_normal_ = TweedieNormal(0)
     if loss == LOSS_SQUARED_ERROR:
         return drive(op, &squared_error_, a, scale, n_threads, flags)
     elif loss == LOSS_ABSOLUTE_ERROR:
@@ -328,6 +332,22 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
         return drive(op, &hinge_, a, scale, n_threads, flags)
     elif loss == LOSS_SQUARED_HINGE:
         return drive(op, &squared_hinge_, a, scale, n_threads, flags)
+    elif loss == LOSS_POISSON:
+        return drive(op, &poisson_, a, scale, n_threads, flags)
+    elif loss == LOSS_GAMMA:
+        return drive(op, &gamma_, a, scale, n_threads, flags)
+    elif loss == LOSS_TWEEDIE_NORMAL:
+        return drive(op, &tweedie_normal_, a, scale, n_threads, flags)
+    elif loss == LOSS_TWEEDIE:       # power 0, 1, 2 have kernels of their own (LossKernel)
+        tweedie_.power = prm[0]
+        tweedie_.one_minus = 1.0 - prm[0]
+        tweedie_.two_minus = 2.0 - prm[0]
+        tweedie_.inv_1 = 1.0 / (1.0 - prm[0])
+        tweedie_.inv_2 = 1.0 / (2.0 - prm[0])
+        tweedie_.inv_12 = 1.0 / ((1.0 - prm[0]) * (2.0 - prm[0]))
+        tweedie_.y_min = -INFINITY if prm[0] <= 0 else 0.0
+        tweedie_.y_min_open = prm[0] >= 2
+        return drive(op, &tweedie_, a, scale, n_threads, flags)
     else:  # LOSS_EXPONENTIAL; ids are checked when a LossKernel is made
         return drive(op, &exponential_, a, scale, n_threads, flags)
 

@@ -15,7 +15,8 @@
 # pieces (see `_nan_or`).  Arithmetic runs in the type of `p` (float32 stays float32), except
 # log_cosh, which runs in float64 because it calls libm.
 
-from libc.math cimport sqrt, sqrtf, fabs, fabsf, expm1, log1p, exp, copysign, M_LN2
+from libc.math cimport sqrt, sqrtf, fabs, fabsf, expm1, log1p, exp, copysign, M_LN2, \
+    INFINITY, NAN
 from libc.string cimport memcpy
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from cython cimport floating
@@ -184,17 +185,13 @@ cdef inline floating _log1p_unit(floating u) noexcept nogil:
     return (<floating>M_LN2 if big else <floating>0) + (s + s) + _log_series(s)
 
 
-cdef inline floating _log1p_pos(floating u) noexcept nogil:
-    """log1p(u) for finite u >= 0 (and NaN), relatively accurate for tiny u; vectorizable.
-
-    t = 1 + u rounds; c = (u - (t - 1)) / t is that rounding relative to t (t - 1 and the
-    difference are exact), and log1p(u) = log(t) + c to within c^2/2.  log(t) = k ln 2 + log(f)
-    with t = 2^k f, f in [sqrt(1/2), sqrt(2)), split off in the exponent bits (the offset
-    trick of musl's log: adding 1 - sqrt(1/2) in the bits carries into the exponent exactly
-    when f >= sqrt(2)); k is read back as a float through the 1.5 * 2^52 shift (no int64 ->
-    double conversion on AVX2).  ln 2 is split in two, so k * LN2_HI is exact."""
-    cdef floating t = <floating>1 + u
-    cdef floating c = (u - (t - <floating>1)) / t
+cdef inline floating _log_split(floating t, floating kofs, floating c) noexcept nogil:
+    """log(t * 2^kofs) + c for a normal t > 0 (c: a small correction, added where it keeps
+    its accuracy).  log(t) = k ln 2 + log(f) with t = 2^k f, f in [sqrt(1/2), sqrt(2)), split
+    off in the exponent bits (the offset trick of musl's log: adding 1 - sqrt(1/2) in the
+    bits carries into the exponent exactly when f >= sqrt(2)); k is read back as a float
+    through the 1.5 * 2^52 shift (no int64 -> double conversion on AVX2).  ln 2 is split in
+    two, so k * LN2_HI is exact."""
     cdef floating f, k, s
     cdef uint32_t i32, k32
     cdef uint64_t i64, k64
@@ -205,7 +202,7 @@ cdef inline floating _log1p_pos(floating u) noexcept nogil:
         i32 = (i32 & 0x007fffffu) + 0x3f3504f3u
         memcpy(&f, &i32, 4)
         memcpy(&k, &k32, 4)
-        k = k - <float>(8388608.0 + 127.0)
+        k = (k - <float>(8388608.0 + 127.0)) + kofs
         s = (f - <float>1) / (f + <float>1)
         return k * <float>0.693145751953125 + ((s + s) + (_log_series(s) + (
             k * <float>1.42860682030941723212e-6 + c)))
@@ -216,10 +213,89 @@ cdef inline floating _log1p_pos(floating u) noexcept nogil:
         i64 = (i64 & 0x000fffffffffffffull) + 0x3fe6a09e667f3bcdull
         memcpy(&f, &i64, 8)
         memcpy(&k, &k64, 8)
-        k = k - (4503599627370496.0 + 1023.0)
+        k = (k - (4503599627370496.0 + 1023.0)) + kofs
         s = (f - 1) / (f + 1)
         return k * 6.93147180369123816490e-01 + ((s + s) + (_log_series(s) + (
             k * 1.90821492927058770002e-10 + c)))
+
+
+cdef inline floating _log1p_pos(floating u) noexcept nogil:
+    """log1p(u) for finite u >= 0 (and NaN), relatively accurate for tiny u; vectorizable.
+
+    t = 1 + u rounds; c = (u - (t - 1)) / t is that rounding relative to t (t - 1 and the
+    difference are exact), and log1p(u) = log(t) + c to within c^2/2 (`_log_split`)."""
+    cdef floating t = <floating>1 + u
+    return _log_split(t, <floating>0, (u - (t - <floating>1)) / t)
+
+
+cdef inline floating _min_normal(floating x) noexcept nogil:
+    """The smallest normal number of x's type."""
+    if floating is float:
+        return <float>1.1754943508222875e-38
+    else:
+        return 2.2250738585072014e-308
+
+
+cdef inline floating _log(floating x) noexcept nogil:
+    """log(x) for x >= 0 (0 -> -inf, inf -> inf, NaN -> NaN, negative -> NaN); vectorizable.
+    Subnormals are scaled into the normal range (by 2^64, or 2^32 in float32) first."""
+    cdef bint sub = x < _min_normal(x)
+    cdef floating big = <floating>18446744073709551616.0 if floating is double \
+        else <floating>4294967296.0
+    cdef floating v = _log_split(x * big if sub else x,
+                                 (<floating>-64 if floating is double else <floating>-32)
+                                 if sub else <floating>0, <floating>0)
+    v = -<floating>INFINITY if x == 0 else v
+    v = x if x == <floating>INFINITY else v
+    v = x if x != x else v
+    return <floating>NAN if x < 0 else v
+
+
+cdef inline floating _exp_times(floating y, floating x) noexcept nogil:
+    """y * exp(x) for finite y and any x, rounded twice at most, and overflowing (underflowing)
+    only where the product does -- not where exp(x) alone would: y = m 2^e split off in the
+    bits, exp(x) = q 2^k (`_exp_poly`), and (m q) 2^(k + e) scaled in two exact-range steps
+    as in `_exp`.  NaN propagates; y = 0 gives 0 (for finite x)."""
+    cdef floating ay = _abs(y), k, q, t, kk, k1, m
+    cdef bint sub = ay < _min_normal(y)
+    cdef uint32_t i32, e32
+    cdef uint64_t i64, e64
+    if floating is float:
+        ay = ay * <float>4294967296.0 if sub else ay          # 2^32
+        memcpy(&i32, &ay, 4)
+        e32 = (i32 >> 23) | 0x4b000000u                      # 2^23 + biased exponent
+        i32 = (i32 & 0x007fffffu) | 0x3f800000u              # m in [1, 2)
+        memcpy(&m, &i32, 4)
+        memcpy(&kk, &e32, 4)
+        kk = (kk - <float>(8388608.0 + 127.0)) - (<float>32 if sub else <float>0)
+        x = <float>-210.0 if x < <float>-210.0 else x        # beyond: 0 or inf anyway
+        x = <float>210.0 if x > <float>210.0 else x
+        q = _exp_poly(x, &k, &t)
+        kk = kk + k                                          # beyond +-200: 0 or inf
+        kk = <float>-200.0 if kk < <float>-200.0 else kk
+        kk = <float>200.0 if kk > <float>200.0 else kk
+        k1 = <float>-100.0 if kk < <float>-100.0 else kk
+        k1 = <float>100.0 if k1 > <float>100.0 else k1
+    else:
+        ay = ay * 18446744073709551616.0 if sub else ay      # 2^64
+        memcpy(&i64, &ay, 8)
+        e64 = (i64 >> 52) | 0x4330000000000000ull
+        i64 = (i64 & 0x000fffffffffffffull) | 0x3ff0000000000000ull
+        memcpy(&m, &i64, 8)
+        memcpy(&kk, &e64, 8)
+        kk = (kk - (4503599627370496.0 + 1023.0)) - (64.0 if sub else 0.0)
+        x = -1600.0 if x < -1600.0 else x
+        x = 1600.0 if x > 1600.0 else x
+        q = _exp_poly(x, &k, &t)
+        kk = kk + k                                          # beyond +-2000: 0 or inf
+        kk = -2000.0 if kk < -2000.0 else kk
+        kk = 2000.0 if kk > 2000.0 else kk
+        k1 = -1000.0 if kk < -1000.0 else kk
+        k1 = 1000.0 if k1 > 1000.0 else k1
+    q = (m * q) * _bits_pow2(k1) * _bits_pow2(kk - k1)
+    q = -q if y < 0 else q
+    q = <floating>0 if y == 0 else q
+    return y if y != y else q
 
 
 # ---------------------------------------------------------------------------- squared_error
@@ -349,6 +425,97 @@ cdef inline void pinball(const Pinball* L, floating y, floating p,
     if h != NULL: h[0] = _nan_or(d, <floating>0)
 
 
+# ------------------------------------------------------- poisson, gamma, tweedie (log link)
+# Unit deviances of y at mu = exp(p), with their constant terms (0 at y = mu), as scikit-learn's
+# mean_*_deviance define them.  Forms chosen so that nothing overflows unless the true value
+# does: y / mu and y mu^(1 - power) through `_exp_times`, never as y * exp(...).  A deviance is
+# never negative, so an indeterminate inf - inf between its terms (an infinite y or p) is its
+# limit +inf (`_deviance_or_inf`).
+
+cdef inline floating _deviance_or_inf(floating v, floating y, floating p) noexcept nogil:
+    """v, or +inf where v is NaN but neither y nor p is (an inf - inf of infinite terms)."""
+    return <floating>INFINITY if (v != v) & (y == y) & (p == p) else v
+
+cdef struct Poisson:
+    char _unused
+
+cdef inline void poisson(const Poisson* L, floating y, floating p,
+                         floating* l, floating* g, floating* h) noexcept nogil:
+    # 2 (y log(y / mu) - y + mu) = 2 (y (log(y) - p - 1) + mu), with 0 log 0 = 0
+    cdef floating mu = _exp(p), t
+    if l != NULL:
+        t = y * ((_log(y) - p) - <floating>1)
+        t = <floating>0 if y == 0 else t
+        l[0] = _deviance_or_inf(<floating>2 * (t + mu), y, p)
+    if g != NULL: g[0] = <floating>2 * (mu - y)
+    if h != NULL: h[0] = _nan_or(y, <floating>2 * mu)      # NaN where y is, too
+
+cdef struct Gamma:
+    char _unused
+
+cdef inline void gamma(const Gamma* L, floating y, floating p,
+                       floating* l, floating* g, floating* h) noexcept nogil:
+    # 2 (log(mu / y) + y / mu - 1) with z = y / mu = y exp(-p): 2 ((p - log(y)) + (z - 1))
+    cdef floating z = _exp_times(y, -p)
+    if l != NULL: l[0] = _deviance_or_inf(<floating>2 * ((p - _log(y)) + (z - <floating>1)), y, p)
+    if g != NULL: g[0] = <floating>2 * (<floating>1 - z)
+    if h != NULL: h[0] = <floating>2 * z
+
+cdef struct Tweedie:
+    double power             # < 0 or > 1, not 2 (0, 1, 2: tweedie_normal, poisson, gamma)
+    double one_minus         # 1 - power
+    double two_minus         # 2 - power
+    double inv_1             # 1 / (1 - power)
+    double inv_2             # 1 / (2 - power)
+    double inv_12            # 1 / ((1 - power) (2 - power))
+    double y_min             # y must be >= y_min, or > y_min if y_min_open
+    bint y_min_open
+
+cdef inline void tweedie(const Tweedie* L, floating y, floating p,
+                         floating* l, floating* g, floating* h) noexcept nogil:
+    # 2 (max(y, 0)^(2 - power) / ((1 - power)(2 - power)) - y mu^(1 - power) / (1 - power)
+    #    + mu^(2 - power) / (2 - power));  gradient 2 (mu^(2 - power) - y mu^(1 - power)),
+    # hessian 2 ((2 - power) mu^(2 - power) - (1 - power) y mu^(1 - power)).  Where two terms
+    # overflow, the larger decides the infinity's sign: mu^(2 - power) when mu > y, else
+    # y mu^(1 - power).  (A select on the power -- for power 0, say -- keeps GCC from
+    # vectorizing the loop: power 0 is `tweedie_normal`.)
+    cdef floating one_minus = <floating>L.one_minus, two_minus = <floating>L.two_minus
+    cdef floating ly = _log(y)
+    cdef floating b = _exp_times(y, one_minus * p)     # y mu^(1 - power)
+    cdef floating c = _exp(two_minus * p)              # mu^(2 - power)
+    cdef floating a, v, s
+    cdef bint mu_wins = p > ly
+    if l != NULL:
+        a = _exp(two_minus * ly)                       # y^(2 - power); 0 for y <= 0
+        a = <floating>0 if y <= 0 else a
+        v = <floating>2 * ((a * <floating>L.inv_12 - b * <floating>L.inv_1)
+                           + c * <floating>L.inv_2)
+        l[0] = _deviance_or_inf(v, y, p)
+    if g != NULL:
+        v = <floating>2 * (c - b)
+        s = <floating>INFINITY if mu_wins else -<floating>INFINITY
+        g[0] = s if (v != v) & (y == y) & (p == p) else v
+    if h != NULL:
+        v = <floating>2 * (two_minus * c - one_minus * b)
+        s = two_minus if mu_wins else -one_minus
+        s = <floating>INFINITY if s > 0 else -<floating>INFINITY
+        h[0] = s if (v != v) & (y == y) & (p == p) else v
+
+cdef struct TweedieNormal:
+    char _unused
+
+cdef inline void tweedie_normal(const TweedieNormal* L, floating y, floating p,
+                                floating* l, floating* g, floating* h) noexcept nogil:
+    # tweedie at power 0: (y - mu)^2 for every y (squared error in the mean space); gradient
+    # 2 (mu - y) mu and hessian 2 (2 mu - y) mu as products with exp(p) formed by `_exp_times`,
+    # so that they do not vanish with mu (y = 1e300, p = -1000: the hessian is -1e-134)
+    cdef floating mu = _exp(p)
+    cdef floating d = mu - y
+    if l != NULL: l[0] = d * d
+    if g != NULL: g[0] = <floating>2 * _exp_times(d, p)
+    if h != NULL: h[0] = <floating>2 * _exp_times(mu + d, p)
+
+
 # ------------------------------------------------------------------- binary_cross_entropy
 cdef struct BinaryCrossEntropy:
     double pos_weight
@@ -432,6 +599,10 @@ ctypedef fused Loss:
     PseudoHuber
     LogCosh
     Pinball
+    Poisson
+    Gamma
+    Tweedie
+    TweedieNormal
     BinaryCrossEntropy
     Hinge
     SquaredHinge
@@ -454,6 +625,14 @@ cdef inline void pointwise(const Loss* L, floating y, floating p,
         log_cosh(L, y, p, l, g, h)
     elif Loss is Pinball:
         pinball(L, y, p, l, g, h)
+    elif Loss is Poisson:
+        poisson(L, y, p, l, g, h)
+    elif Loss is Gamma:
+        gamma(L, y, p, l, g, h)
+    elif Loss is Tweedie:
+        tweedie(L, y, p, l, g, h)
+    elif Loss is TweedieNormal:
+        tweedie_normal(L, y, p, l, g, h)
     elif Loss is BinaryCrossEntropy:
         binary_cross_entropy(L, y, p, l, g, h)
     elif Loss is Hinge:
@@ -485,6 +664,13 @@ cdef inline flag_int label_flags(const Loss* L, floating y, flag_int width) noex
     cdef flag_int zero, minus_one, one
     if Loss is BinaryCrossEntropy:
         return <flag_int>LABEL_INVALID * <flag_int>((y < 0) | (y > 1))
+    elif Loss is Poisson:
+        return <flag_int>LABEL_INVALID * <flag_int>(y < 0)
+    elif Loss is Gamma:
+        return <flag_int>LABEL_INVALID * <flag_int>(y <= 0)
+    elif Loss is Tweedie:
+        return <flag_int>LABEL_INVALID * <flag_int>(
+            (y < <floating>L.y_min) | ((y == <floating>L.y_min) & L.y_min_open))
     elif Loss is Hinge or Loss is SquaredHinge or Loss is Exponential:
         zero = y == 0
         minus_one = y == -1
@@ -496,5 +682,5 @@ cdef inline flag_int label_flags(const Loss* L, floating y, flag_int width) noex
 
 cdef inline bint has_label_domain(const Loss* L) noexcept nogil:
     return Loss is BinaryCrossEntropy or Loss is Hinge or Loss is SquaredHinge \
-        or Loss is Exponential
+        or Loss is Exponential or Loss is Poisson or Loss is Gamma or Loss is Tweedie
 
