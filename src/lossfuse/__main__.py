@@ -1,0 +1,26 @@
+"""``python -m lossfuse`` (and the ``lossfuse`` command): ``lossfuse bench [options]``."""
+
+import sys
+
+USAGE = """usage: lossfuse COMMAND [options]
+
+commands:
+  bench    time the kernels against NumPy (lossfuse bench --help)
+"""
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "bench":
+        from ._bench import main as bench
+        return bench(rest)
+    print(f"lossfuse: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

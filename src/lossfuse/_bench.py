@@ -1,0 +1,547 @@
+"""``lossfuse bench``: the fused ``loss_gradient`` against NumPy, measured in one run.
+
+For every loss, dtype and size it times, interleaved round by round so that drift hits all
+alike:
+
+* ``lossfuse``  -- ``loss.loss_gradient(y, p, gradient_out=g, n_threads=1)`` (dispatched ISA);
+* ``baseline``  -- the same kernel from the next narrower instruction-set build (AVX2 when
+  AVX-512 is dispatched, SSE2 when AVX2 is), to show what run-time dispatch buys (column
+  ``x <isa>``);
+* ``numpy``     -- the plain NumPy expression of the same mean loss and its gradient;
+* ``np.add``    -- ``np.add(a, b, out=c)`` on arrays of the same size and dtype: two reads and
+  one write, the traffic of a fused loss-and-gradient, i.e. the streaming limit;
+* ``threads``   -- with ``--threads N``: lossfuse on N threads (column ``x N thr``).
+
+At n = 16 the ``lossfuse`` row is the whole facade call without ``gradient_out`` (what a
+batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
+
+Ratios are of medians over the rounds; ``spread`` is the largest interquartile range of the
+timed candidates, relative to their median.  ``--save`` writes the results and the machine as
+JSON; ``--compare BASE.json`` times the cases of a saved run again and fails (exit 1) where the
+speedup over NumPy -- a ratio measured within one run, so it carries across machines of
+different speed -- fell by more than ``--max-slowdown`` beyond the measured noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+import lossfuse as lf
+from lossfuse._kernels import available, kernels
+
+# the build one step narrower than the dispatched one: what the widest build is measured against
+NARROWER = list(available)[max(0, list(available.values()).index(kernels) - 1)]
+
+# The plain NumPy formulation of each mean loss and its gradient, as a careful user writes it.
+def _np_squared_error(y, p):
+    d = p - y
+    return np.mean(d * d), 2 * d / d.size
+
+
+def _np_absolute_error(y, p):
+    d = p - y
+    return np.mean(np.abs(d)), np.sign(d) / d.size
+
+
+def _np_huber(y, p, delta=1.0):
+    d = p - y
+    a = np.abs(d)
+    loss = np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return np.mean(loss), np.clip(d, -delta, delta) / d.size
+
+
+def _np_smooth_l1(y, p, beta=1.0):
+    d = p - y
+    a = np.abs(d)
+    loss = np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+    return np.mean(loss), np.clip(d / beta, -1, 1) / d.size
+
+
+def _np_pseudo_huber(y, p, delta=1.0):
+    d = p - y
+    s = np.sqrt(1 + (d / delta) ** 2)
+    return np.mean(delta * delta * (s - 1)), d / s / d.size
+
+
+def _np_log_cosh(y, p):
+    d = p - y
+    return np.mean(np.logaddexp(d, -d) - np.log(2)), np.tanh(d) / d.size
+
+
+def _np_pinball(y, p, alpha=0.5):
+    d = p - y
+    loss = np.where(d >= 0, (1 - alpha) * d, -alpha * d)
+    return np.mean(loss), np.where(d < 0, -alpha, 1 - alpha) / d.size
+
+
+def _np_poisson(y, p):
+    # 2 (y log y - y p - y + mu), mu = exp(p), with y log y = 0 at y = 0
+    mu = np.exp(p)
+    ylogy = y * np.log(y, out=np.zeros_like(y), where=y > 0)
+    return np.mean(2 * (ylogy - y * p - y + mu)), 2 * (mu - y) / p.size
+
+
+def _np_gamma(y, p):
+    # 2 (log(mu / y) + y / mu - 1)
+    z = y * np.exp(-p)
+    return np.mean(2 * (p - np.log(y) + z - 1)), 2 * (1 - z) / p.size
+
+
+def _np_tweedie(y, p, power=1.5):
+    # 2 (y^(2-power) / ((1-power)(2-power)) - y mu^(1-power) / (1-power) + mu^(2-power) / (2-power))
+    b = y * np.exp((1 - power) * p)
+    c = np.exp((2 - power) * p)
+    loss = 2 * (np.power(y, 2 - power) / ((1 - power) * (2 - power)) - b / (1 - power)
+                + c / (2 - power))
+    return np.mean(loss), 2 * (c - b) / p.size
+
+
+def _np_binary_cross_entropy(y, p):
+    # softplus(p) - y p is the loss from logits; sigmoid as exp(-softplus(-p)), both stable
+    loss = np.logaddexp(0, p) - y * p
+    s = np.exp(-np.logaddexp(0, -p))
+    return np.mean(loss), (s - y) / p.size
+
+
+def _np_hinge(y, p):
+    t = 2 * y - 1
+    m = 1 - t * p
+    return np.mean(np.maximum(m, 0)), np.where(m > 0, -t, 0) / p.size
+
+
+def _np_squared_hinge(y, p):
+    t = 2 * y - 1
+    m = np.maximum(1 - t * p, 0)
+    return np.mean(m * m), -2 * t * m / p.size
+
+
+def _np_exponential(y, p):
+    t = 2 * y - 1
+    e = np.exp(-t * p)
+    return np.mean(e), -t * e / p.size
+
+
+def _np_cross_entropy(y, p):
+    # log-sum-exp with the row max; softmax minus one-hot, as a careful NumPy user writes it
+    n = p.shape[0]
+    rows = np.arange(n)
+    m = p.max(axis=1, keepdims=True)
+    z = p - m
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(s[:, 0]) - z[rows, y])
+    g = e / s
+    g[rows, y] -= 1
+    g /= n
+    return loss, g
+
+
+CLASSIFICATION = ("binary_cross_entropy", "hinge", "squared_hinge", "exponential")
+DEVIANCES = ("poisson", "gamma", "tweedie")          # tweedie at its default power, 1.5
+# cross_entropy: (rows, classes); --sizes does not apply (the bar is at 1e5 x 10)
+CE_CASES = ((16, 10), (100_000, 2), (100_000, 10), (10_000, 1000))
+CE_QUICK = ((16, 10), (1_000, 10))
+NUMPY = {name[4:]: f for name, f in globals().items()
+         if name.startswith("_np_") and name != "_np_cross_entropy"}
+LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
+SIZES = (16, 10_000, 1_000_000, 10_000_000)
+
+
+LOOP_ELEMENTS = 200_000      # small cases: calls in a timed loop, about this many elements
+
+
+def _timer(fn, n, repeats=3):
+    """A callable timing `fn` (in a loop of calls for small n) `repeats` times back to back,
+    giving the least seconds per call: the other candidates' memory traffic slows the first
+    calls after them for longer than one call (measured at 1e6: the first of three
+    np.add calls after NumPy's formulation up to 2-3x the others), and noise only adds time."""
+    loops = max(1, LOOP_ELEMENTS // max(n, 1)) if n < 100_000 else 1
+
+    def timed():
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(loops):
+                fn()
+            best = min(best, (time.perf_counter() - t0) / loops)
+        return best
+    return timed
+
+
+def _time_all(candidates: dict, n: int, rounds: int) -> tuple:
+    """Median seconds per candidate and the largest relative spread (IQR / median), the
+    candidates timed interleaved, round after round.
+
+    A round's sample of a candidate is the best of a few calls back to back (see `_timer`),
+    and the order of the candidates rotates from round to round, so that no candidate always
+    follows the same one."""
+    timers = {k: _timer(f, n) for k, f in candidates.items()}
+    names = list(timers)
+    for t in timers.values():        # warm up: page in outputs, load code
+        t()
+    samples = {k: [] for k in timers}
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            samples[k].append(timers[k]())
+    med = {k: float(np.median(v)) for k, v in samples.items()}
+    spread = max(float(np.subtract(*np.percentile(v, [75, 25]))) / med[k]
+                 for k, v in samples.items())
+    return med, spread
+
+
+def _result(name, dtype, n, med, spread, nbytes, **extra) -> dict:
+    return dict({
+        "loss": name, "dtype": np.dtype(dtype).name, "n": n, "threads": 1,
+        "seconds": med["lossfuse"], "numpy_seconds": med["numpy"],
+        "add_seconds": med["np.add"], "baseline_seconds": med.get("baseline"),
+        "baseline_isa": NARROWER,
+        "speedup_vs_numpy": med["numpy"] / med["lossfuse"],
+        "fraction_of_add": med["np.add"] / med["lossfuse"],
+        "dispatch_speedup": (med["baseline"] / med["lossfuse"]) if "baseline" in med else None,
+        "gb_per_s": nbytes / med["lossfuse"] / 1e9,
+        "spread": spread,
+        "thread_speedup": (med["lossfuse"] / med["threads"]) if "threads" in med else None,
+    }, **extra)
+
+
+# ---------------------------------------------------------------- the benchmark definitions
+# One definition per case -- its data and the callables to time -- used by both runners:
+# `lossfuse bench` (below) and airspeed velocity (bench/benchmarks/).
+
+def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int = 0) -> dict:
+    """cross_entropy's loss_gradient on n rows of K logits, class-index targets: the callables
+    to time, by candidate name (see the module docstring)."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    p = rng.normal(0, 2, (n, K)).astype(dtype)
+    y = rng.integers(0, K, n)
+    g = np.empty_like(p)
+    c = np.empty_like(p)
+    loss = lf.get_loss("cross_entropy")
+    base = available[NARROWER].CrossEntropyKernel(None, 0.0)
+    base_run = base.run_float64 if dtype == np.float64 else base.run_float32
+    op = available[NARROWER].OPERATIONS["loss_gradient"]
+    ones, y64 = np.ones(K, dtype), y.astype(np.int64)
+    candidates = {
+        "lossfuse": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1),
+        "baseline": lambda: base_run(op, y64, None, p, None, ones, True, None, g, None, 1),
+        "numpy": lambda: _np_cross_entropy(y, p),
+        "np.add": lambda: np.add(p, p, out=c),
+    }
+    if threads > 1:
+        candidates["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g,
+                                                           n_threads=threads)
+    return candidates
+
+
+def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
+    """(y_true, y_pred) of size n for an elementwise loss: labels {0, 1} and logits for
+    classification, counts or amounts around log-means for the deviances, else values with
+    predictions spread around them."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    if name in CLASSIFICATION:
+        return rng.integers(0, 2, n).astype(dtype), rng.normal(0, 2, n).astype(dtype)
+    if name in DEVIANCES:          # poisson, tweedie: counts; gamma: amounts
+        p = rng.normal(0, 1, n)
+        mu = np.exp(p + rng.normal(0, 0.3, n))
+        y = rng.gamma(2.0, mu / 2) if name == "gamma" else rng.poisson(mu)
+        return y.astype(dtype), p.astype(dtype)
+    y = rng.normal(0, 1, n)
+    return y.astype(dtype), (y + rng.normal(0, 1, n)).astype(dtype)
+
+
+def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0) -> dict:
+    """An elementwise loss's loss_gradient (default parameters) on `problem` data: the
+    callables to time, by candidate name (see the module docstring)."""
+    dtype = np.dtype(dtype)
+    y, p = problem(name, dtype, n, seed)
+    g = np.empty_like(p)
+    c = np.empty_like(p)
+    loss = lf.get_loss(name)
+    kernel = loss._kernel
+    base = available[NARROWER].LossKernel(kernel.loss, kernel.params)
+    base_run = base.run_float64 if dtype == np.float64 else base.run_float32
+    op = available[NARROWER].OPERATIONS["loss_gradient"]
+    numpy_fn = NUMPY[name]
+    if n <= 16:
+        out = {
+            "lossfuse": lambda: loss.loss_gradient(y, p),
+            "numpy": lambda: np.mean((p - y) ** 2),
+        }
+    else:
+        out = {
+            "lossfuse": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1),
+            "baseline": lambda: base_run(op, y, p, None, 1, None, g, None, 1.0 / n, 1),
+            "numpy": lambda: numpy_fn(y, p),
+        }
+        if threads > 1:
+            out["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=threads)
+    out["np.add"] = lambda: np.add(y, p, out=c)
+    return out
+
+
+def measure_cross_entropy(dtype, n: int, K: int, rounds: int, seed: int = 0,
+                          threads: int = 1) -> dict:
+    med, spread = _time_all(cross_entropy_candidates(dtype, n, K, threads, seed), n * K, rounds)
+    return _result("cross_entropy", dtype, n, med, spread, 2 * n * K * np.dtype(dtype).itemsize,
+                   classes=K)
+
+
+def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int = 1) -> dict:
+    med, spread = _time_all(candidates(name, dtype, n, threads, seed), n, rounds)
+    return _result(name, dtype, n, med, spread, 3 * n * np.dtype(dtype).itemsize)
+
+
+def _fmt_t(s):
+    return f"{s * 1e6:10.1f}" if s >= 1e-5 else f"{s * 1e6:10.3f}"
+
+
+# ------------------------------------------------------------------------------ the machine
+def machine_info() -> dict:
+    """What the numbers were measured on: CPU model and flags, cores, the instruction set the
+    kernels dispatched to, compiler, versions, and the git commit when run from a checkout."""
+    import os
+    import platform
+    import subprocess
+    import sysconfig
+    from importlib import metadata
+    model, flags = platform.processor() or platform.machine(), []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and model in ("", platform.machine(),
+                                                              platform.processor()):
+                    model = value.strip()
+                elif key.strip() in ("flags", "Features") and not flags:
+                    flags = value.split()
+    except OSError:
+        pass
+
+    def version(dist):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+    commit = None
+    try:
+        here = os.path.dirname(os.path.abspath(__file__))
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+        if out.returncode == 0:
+            commit = out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    info = lf.kernel_info()
+    return {
+        "cpu": model, "cpu_flags": flags, "cores": os.cpu_count(),
+        "isa": info["isa"], "isa_available": info["available"], "openmp": info["openmp"],
+        "compiler": sysconfig.get_config_var("CC"), "python_compiler": platform.python_compiler(),
+        "platform": platform.platform(), "python": platform.python_version(),
+        "numpy": np.__version__, "cython": version("Cython"), "lossfuse": lf.__version__,
+        "git_commit": commit,
+    }
+
+
+# ------------------------------------------------------------------------------ comparison
+def _key(r: dict) -> tuple:
+    return (r["loss"], r.get("op", "loss_gradient"), r["dtype"], r["n"], r.get("classes", 1),
+            r.get("threads", 1))
+
+
+def compare(base: list, new: list, max_slowdown: float = 0.10) -> list:
+    """The cases of `new` whose speedup over NumPy fell below the baseline's by more than
+    `max_slowdown` (a fraction) beyond the noise of the two runs (their spreads added): a list
+    of (case key, base speedup, new speedup, allowed minimum).  Cases in one run only are
+    skipped."""
+    by_key = {_key(r): r for r in base}
+    out = []
+    for r in new:
+        b = by_key.get(_key(r))
+        if b is None:
+            continue
+        noise = float(b.get("spread", 0.0)) + float(r.get("spread", 0.0))
+        floor = b["speedup_vs_numpy"] * (1.0 - max_slowdown - noise)
+        if r["speedup_vs_numpy"] < floor:
+            out.append((_key(r), b["speedup_vs_numpy"], r["speedup_vs_numpy"], floor))
+    return out
+
+
+class _Progress:
+    """A one-line progress bar on stderr, redrawn in place."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.stream, self.done = total, stream or sys.stderr, 0
+
+    def step(self, label: str) -> None:
+        width = 24
+        filled = width * self.done // max(self.total, 1)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
+                          f"{self.done + 1}/{self.total} {label:40s}")
+        self.stream.flush()
+        self.done += 1
+
+    def close(self) -> None:
+        self.stream.write("\r" + " " * 80 + "\r")
+        self.stream.flush()
+
+
+def _cases(args) -> list:
+    ce_cases = CE_QUICK if args.quick else CE_CASES
+    return [(loss, dt, n, K) for loss in args.losses for dt in args.dtypes
+            for n, K in (ce_cases if loss == "cross_entropy" else [(n, 1) for n in args.sizes])]
+
+
+def _cases_of(results: list) -> list:
+    return [(r["loss"], r["dtype"], r["n"], r.get("classes", 1)) for r in results]
+
+
+def run(cases: list, rounds: int, threads: int = 1, out=None, progress=True) -> list:
+    """Time `cases` ((loss, dtype, n, classes) tuples), print the table (to `out`, default
+    stdout), return the results."""
+    out = sys.stdout if out is None else out
+    head = (f"{'loss':15s} {'op':13s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} "
+            f"{'numpy us':>10s} {'np.add us':>10s} {'x numpy':>8s} {'x np.add':>8s} "
+            f"{'GB/s':>6s} {'x ' + NARROWER:>8s} {'spread':>6s}"
+            + (f" {'x ' + str(threads) + ' thr':>9s}" if threads > 1 else ""))
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    bar = _Progress(len(cases)) if progress else None
+    results = []
+    for name, dt, n, K in cases:
+        if bar:
+            bar.step(f"{name} {dt} n={n}" + (f"x{K}" if name == "cross_entropy" else ""))
+        if name == "cross_entropy":
+            r = measure_cross_entropy(np.dtype(dt), n, K, rounds, threads=threads)
+        else:
+            r = measure(name, np.dtype(dt), n, rounds, threads=threads)
+        r["op"] = "loss_gradient"
+        results.append(r)
+        shown = f"{n}x{K}" if name == "cross_entropy" else str(n)
+        gain = f"{r['dispatch_speedup']:8.2f}" if r["dispatch_speedup"] else f"{'':8s}"
+        if bar:
+            bar.stream.write("\r" + " " * 80 + "\r")
+        print(f"{name:15s} {r['op']:13s} {dt:8s} {shown:>9s} {_fmt_t(r['seconds']):>11s} "
+              f"{_fmt_t(r['numpy_seconds'])} {_fmt_t(r['add_seconds'])} "
+              f"{r['speedup_vs_numpy']:8.2f} {r['fraction_of_add']:8.2f} "
+              f"{r['gb_per_s']:6.1f} {gain} {r['spread']:6.2f}"
+              + (f" {r['thread_speedup']:9.2f}" if r["thread_speedup"] else ""),
+              file=out, flush=True)
+    if bar:
+        bar.close()
+    return results
+
+
+def plot(results: list, path: str) -> None:
+    """Throughput (GB/s of the loss_gradient traffic) against n for each loss, float32 and
+    float64, with NumPy's formulation and the streaming limit (np.add) on the same data as
+    reference lines; cross_entropy is left out (its sizes are shapes).  Needs matplotlib."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [r for r in results if r["loss"] != "cross_entropy"]
+    losses = sorted({r["loss"] for r in rows})
+    cols = min(4, max(1, len(losses)))
+    nrows = (len(losses) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3 * nrows), squeeze=False,
+                             sharex=True)
+    for ax, loss in zip(axes.flat, losses):
+        for dtype, style in (("float32", "-"), ("float64", "--")):
+            rs = sorted((r for r in rows if r["loss"] == loss and r["dtype"] == dtype),
+                        key=lambda r: r["n"])
+            if not rs:
+                continue
+            n = [r["n"] for r in rs]
+            nbytes = [r["gb_per_s"] * r["seconds"] for r in rs]            # GB moved
+            ax.plot(n, [r["gb_per_s"] for r in rs], "o" + style, color="C0",
+                    label=f"lossfuse {dtype}")
+            ax.plot(n, [b / r["numpy_seconds"] for b, r in zip(nbytes, rs)], style,
+                    color="C1", label=f"NumPy {dtype}")
+            ax.plot(n, [b / r["add_seconds"] for b, r in zip(nbytes, rs)], style,
+                    color="0.6", label=f"np.add {dtype}")
+        ax.set_xscale("log")
+        ax.set_title(loss, fontsize=10)
+        ax.set_xlabel("n")
+        ax.set_ylabel("GB/s")
+    for ax in list(axes.flat)[len(losses):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="lossfuse bench", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--losses", nargs="+", default=LOSSES, choices=LOSSES)
+    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"],
+                    choices=["float32", "float64"])
+    ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
+    ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per case")
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes, few rounds: a smoke run of seconds over every loss")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="also time lossfuse on this many threads (column 'x N thr')")
+    ap.add_argument("--save", "--json", dest="save", metavar="FILE",
+                    help="write the results and the machine as JSON")
+    ap.add_argument("--compare", metavar="BASE.json",
+                    help="time the cases of a saved run again; exit 1 on a regression")
+    ap.add_argument("--max-slowdown", type=float, default=0.10,
+                    help="with --compare: the fall of the speedup over NumPy tolerated beyond "
+                         "the noise (default 0.10)")
+    ap.add_argument("--plot", metavar="FILE.png",
+                    help="plot throughput against n (needs matplotlib: the 'plot' extra)")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    args = ap.parse_args(argv)
+    if args.quick:                # seconds: every loss, small sizes, short timing loops
+        global LOOP_ELEMENTS
+        args.sizes, args.rounds, LOOP_ELEMENTS = [16, 1000], 2, 5_000
+    base = None
+    if args.compare:
+        try:
+            with open(args.compare) as f:
+                base = json.load(f)["results"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"lossfuse bench: cannot read the baseline {args.compare}: {e}",
+                  file=sys.stderr)
+            return 2
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print("lossfuse bench: --plot needs matplotlib (pip install 'lossfuse[plot]')",
+                  file=sys.stderr)
+            return 2
+    info = lf.kernel_info()
+    print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
+          f"{', '.join(info['available'])}), numpy {np.__version__}, one thread")
+    cases = _cases_of(base) if base is not None else _cases(args)
+    results = run(cases, args.rounds, args.threads,
+                  progress=not args.no_progress)
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump({"machine": machine_info(), "results": results}, f, indent=1)
+    if args.plot:
+        plot(results, args.plot)
+    if base is not None:
+        bad = compare(base, results, args.max_slowdown)
+        for key, was, now, floor in bad:
+            print(f"regression: {' '.join(str(k) for k in key)}: {now:.2f}x NumPy, was "
+                  f"{was:.2f}x (allowed down to {floor:.2f}x)")
+        if bad:
+            print(f"{len(bad)} regression(s) beyond {args.max_slowdown:.0%} and the noise")
+            return 1
+        print(f"no regression: {len(results)} cases within {args.max_slowdown:.0%} of "
+              f"{args.compare} beyond the noise")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""``lossfuse bench`` as a tool: the JSON it saves, the comparison with a baseline and the exit
+codes.  No timing is asserted: the comparisons below use synthetic speedups far from any real
+one."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lossfuse import _bench
+
+RESULT_KEYS = {"loss", "op", "dtype", "n", "threads", "seconds", "numpy_seconds",
+               "speedup_vs_numpy", "spread", "fraction_of_add", "gb_per_s"}
+MACHINE_KEYS = {"cpu", "cpu_flags", "cores", "isa", "compiler", "python", "numpy", "cython",
+                "lossfuse", "git_commit"}
+
+
+def result(speedup, spread=0.02, loss="huber", n=1000, dtype="float64", **kw):
+    return dict({"loss": loss, "op": "loss_gradient", "dtype": dtype, "n": n, "threads": 1,
+                 "speedup_vs_numpy": speedup, "spread": spread}, **kw)
+
+
+# ------------------------------------------------------------------------------ compare()
+def test_a_fall_beyond_the_threshold_and_the_noise_is_a_regression():
+    base = [result(10.0, 0.02), result(4.0, 0.02, loss="squared_error")]
+    new = [result(8.0, 0.02), result(3.9, 0.02, loss="squared_error")]
+    bad = _bench.compare(base, new, max_slowdown=0.10)
+    assert [b[0][0] for b in bad] == ["huber"]                # 20% down; 2.5% is within
+    (_, was, now, floor), = bad
+    assert (was, now) == (10.0, 8.0) and floor == pytest.approx(10.0 * (1 - 0.10 - 0.04))
+
+
+def test_noise_widens_the_band():
+    base = [result(10.0, 0.15)]
+    assert _bench.compare(base, [result(7.6, 0.10)], 0.10) == []     # 24% < 10% + 25% noise
+    assert len(_bench.compare(base, [result(6.4, 0.10)], 0.10)) == 1
+
+
+def test_cases_are_matched_by_loss_dtype_size_classes_and_threads():
+    base = [result(10.0), result(10.0, n=10_000), result(10.0, dtype="float32"),
+            result(10.0, loss="cross_entropy", n=100, classes=10)]
+    new = [result(1.0, n=99), result(1.0, dtype="float32"),
+           result(1.0, loss="cross_entropy", n=100, classes=2)]
+    bad = _bench.compare(base, new, 0.10)
+    assert [b[0] for b in bad] == [("huber", "loss_gradient", "float32", 1000, 1, 1)]
+
+
+def test_a_faster_run_is_never_a_regression():
+    assert _bench.compare([result(5.0, 0.0)], [result(50.0, 0.0)], 0.0) == []
+
+
+# ------------------------------------------------------------------------------ main()
+def run_main(capsys, *args):
+    code = _bench.main(["--quick", "--no-progress", "--rounds", "1", *args])
+    return code, capsys.readouterr().out
+
+
+def test_save_writes_results_and_machine(tmp_path, capsys):
+    path = tmp_path / "run.json"
+    code, text = run_main(capsys, "--losses", "squared_error", "cross_entropy", "--dtypes",
+                          "float64", "--save", str(path))
+    assert code == 0 and "squared_error" in text and "x numpy" in text
+    data = json.loads(path.read_text())
+    assert MACHINE_KEYS <= set(data["machine"])
+    assert data["machine"]["isa"] in data["machine"]["isa_available"]
+    assert len(data["results"]) == 4                       # 2 sizes + 2 cross_entropy shapes
+    for r in data["results"]:
+        assert RESULT_KEYS <= set(r), set(RESULT_KEYS) - set(r)
+        assert r["seconds"] > 0 and r["numpy_seconds"] > 0 and r["spread"] >= 0
+        assert r["speedup_vs_numpy"] == pytest.approx(r["numpy_seconds"] / r["seconds"])
+    assert {r["loss"] for r in data["results"]} == {"squared_error", "cross_entropy"}
+
+
+@pytest.mark.parametrize("speedup,code,word", [(1e9, 1, "regression:"),
+                                               (1e-9, 0, "no regression")])
+def test_compare_exit_code_and_words(tmp_path, capsys, speedup, code, word):
+    base = tmp_path / "base.json"
+    cases = [result(speedup, 0.0, loss="squared_error", n=16),
+             result(speedup, 0.0, loss="squared_error", n=1000)]
+    base.write_text(json.dumps({"machine": {}, "results": cases}))
+    got, text = run_main(capsys, "--compare", str(base))
+    assert got == code and word in text
+    if code:
+        assert "squared_error loss_gradient float64 16" in text      # names each case
+
+
+def test_compare_with_an_unreadable_baseline_says_so(tmp_path, capsys):
+    code = _bench.main(["--compare", str(tmp_path / "missing.json")])
+    assert code == 2 and "cannot read the baseline" in capsys.readouterr().err
+
+
+def test_command_line_entry_points():
+    run = [sys.executable, "-m", "lossfuse"]
+    assert subprocess.run(run + ["bench", "--help"], capture_output=True).returncode == 0
+    res = subprocess.run(run + ["frobnicate"], capture_output=True, text=True)
+    assert res.returncode == 2 and "unknown command" in res.stderr
+    assert subprocess.run(run, capture_output=True).returncode == 2
+    res = subprocess.run(run + ["bench", "--losses", "nope"], capture_output=True, text=True)
+    assert res.returncode == 2 and "invalid choice" in res.stderr
+
+
+def test_the_asv_benchmarks_run_the_same_definitions():
+    """bench/benchmarks/losses.py (airspeed velocity's suite) sets up and runs each of its
+    benchmarks on one case per class, without asv."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "bench" / "benchmarks" / "losses.py"
+    spec = importlib.util.spec_from_file_location("lossfuse_asv_losses", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert set(mod.ELEMENTWISE) == set(_bench.NUMPY)
+    for cls, args in ((mod.LossGradient, ("poisson", "float32", 10_000)),
+                      (mod.CrossEntropy, (mod.CrossEntropy.params[0][0], "float64"))):
+        bench = cls()
+        bench.setup(*args)
+        for name in dir(cls):
+            if name.startswith(("time_", "track_")):
+                value = getattr(bench, name)(*args)
+                if name.startswith("track_"):
+                    assert value > 0
+
+
+def test_plot_writes_a_png(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "speed.png"
+    code, _ = run_main(capsys, "--losses", "huber", "poisson", "--plot", str(path))
+    assert code == 0 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
