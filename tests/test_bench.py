@@ -59,12 +59,15 @@ def run_main(capsys, *args):
 def test_save_writes_results_and_machine(tmp_path, capsys):
     path = tmp_path / "run.json"
     code, text = run_main(capsys, "--losses", "squared_error", "cross_entropy", "--dtypes",
-                          "float64", "--save", str(path))
+                          "float64", "--threads", "2", "--save", str(path))
     assert code == 0 and "squared_error" in text and "x numpy" in text
     data = json.loads(path.read_text())
     assert MACHINE_KEYS <= set(data["machine"])
     assert data["machine"]["isa"] in data["machine"]["isa_available"]
-    assert len(data["results"]) == 4                       # 2 sizes + 2 cross_entropy shapes
+    # 2 sizes + 2 cross_entropy shapes on one thread, and the larger of each on two
+    assert sorted((r["loss"], r["n"], r["threads"]) for r in data["results"]) == [
+        ("cross_entropy", 16, 1), ("cross_entropy", 1000, 1), ("cross_entropy", 1000, 2),
+        ("squared_error", 16, 1), ("squared_error", 1000, 1), ("squared_error", 1000, 2)]
     for r in data["results"]:
         assert RESULT_KEYS <= set(r), set(RESULT_KEYS) - set(r)
         assert r["seconds"] > 0 and r["numpy_seconds"] > 0 and r["spread"] >= 0

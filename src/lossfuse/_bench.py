@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -233,7 +234,7 @@ def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int 
         "numpy": lambda: _np_cross_entropy(y, p),
         "np.add": lambda: np.add(p, p, out=c),
     }
-    if threads > 1:
+    if threads > 1 and n > 16:     # as for the elementwise losses: not for tiny inputs
         candidates["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g,
                                                            n_threads=threads)
     return candidates
@@ -306,7 +307,6 @@ def _fmt_t(s):
 def machine_info() -> dict:
     """What the numbers were measured on: CPU model and flags, cores, the instruction set the
     kernels dispatched to, compiler, versions, and the git commit when run from a checkout."""
-    import os
     import platform
     import subprocess
     import sysconfig
@@ -399,14 +399,15 @@ def _cases(args) -> list:
 
 
 def _cases_of(results: list) -> list:
-    return [(r["loss"], r["dtype"], r["n"], r.get("classes", 1)) for r in results]
+    cases = [(r["loss"], r["dtype"], r["n"], r.get("classes", 1)) for r in results]
+    return sorted(set(cases), key=cases.index)          # one per thread count: once
 
 
 def run(cases: list, rounds: int, threads: int = 1, out=None, progress=True) -> list:
     """Time `cases` ((loss, dtype, n, classes) tuples), print the table (to `out`, default
     stdout), return the results."""
     out = sys.stdout if out is None else out
-    head = (f"{'loss':15s} {'op':13s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} "
+    head = (f"{'loss':15s} {'op':13s} {'dtype':8s} {'n':>9s} {'thr':>3s} {'lossfuse us':>11s} "
             f"{'numpy us':>10s} {'np.add us':>10s} {'x numpy':>8s} {'x np.add':>8s} "
             f"{'GB/s':>6s} {'x ' + NARROWER:>8s} {'spread':>6s}"
             + (f" {'x ' + str(threads) + ' thr':>9s}" if threads > 1 else ""))
@@ -422,17 +423,26 @@ def run(cases: list, rounds: int, threads: int = 1, out=None, progress=True) -> 
         else:
             r = measure(name, np.dtype(dt), n, rounds, threads=threads)
         r["op"] = "loss_gradient"
-        results.append(r)
+        rows = [r]
+        if r["thread_speedup"]:            # the same case on `threads` threads, a row of its own
+            t = r["seconds"] / r["thread_speedup"]
+            rows.append(dict(r, threads=threads, seconds=t, baseline_seconds=None,
+                             dispatch_speedup=None, speedup_vs_numpy=r["numpy_seconds"] / t,
+                             fraction_of_add=r["add_seconds"] / t,
+                             gb_per_s=r["gb_per_s"] * r["thread_speedup"]))
+        results += rows
         shown = f"{n}x{K}" if name == "cross_entropy" else str(n)
-        gain = f"{r['dispatch_speedup']:8.2f}" if r["dispatch_speedup"] else f"{'':8s}"
         if bar:
             bar.stream.write("\r" + " " * 80 + "\r")
-        print(f"{name:15s} {r['op']:13s} {dt:8s} {shown:>9s} {_fmt_t(r['seconds']):>11s} "
-              f"{_fmt_t(r['numpy_seconds'])} {_fmt_t(r['add_seconds'])} "
-              f"{r['speedup_vs_numpy']:8.2f} {r['fraction_of_add']:8.2f} "
-              f"{r['gb_per_s']:6.1f} {gain} {r['spread']:6.2f}"
-              + (f" {r['thread_speedup']:9.2f}" if r["thread_speedup"] else ""),
-              file=out, flush=True)
+        for q in rows:
+            gain = f"{q['dispatch_speedup']:8.2f}" if q["dispatch_speedup"] else f"{'':8s}"
+            scaling = q["thread_speedup"] if q["threads"] == 1 else None
+            print(f"{name:15s} {q['op']:13s} {dt:8s} {shown:>9s} {q['threads']:3d} "
+                  f"{_fmt_t(q['seconds']):>11s} "
+                  f"{_fmt_t(q['numpy_seconds'])} {_fmt_t(q['add_seconds'])} "
+                  f"{q['speedup_vs_numpy']:8.2f} {q['fraction_of_add']:8.2f} "
+                  f"{q['gb_per_s']:6.1f} {gain} {q['spread']:6.2f}"
+                  + (f" {scaling:9.2f}" if scaling else ""), file=out, flush=True)
     if bar:
         bar.close()
     return results
@@ -487,8 +497,9 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per case")
     ap.add_argument("--quick", action="store_true",
                     help="small sizes, few rounds: a smoke run of seconds over every loss")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="also time lossfuse on this many threads (column 'x N thr')")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="also time lossfuse on this many threads (rows of their own, and "
+                         "column 'x N thr'); default: all cores, 1: one thread only")
     ap.add_argument("--save", "--json", dest="save", metavar="FILE",
                     help="write the results and the machine as JSON")
     ap.add_argument("--compare", metavar="BASE.json",
@@ -523,6 +534,8 @@ def main(argv=None) -> int:
     print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
           f"{', '.join(info['available'])}), numpy {np.__version__}, one thread")
     cases = _cases_of(base) if base is not None else _cases(args)
+    if base is not None:           # the thread counts of the baseline
+        args.threads = max([r.get("threads", 1) for r in base] + [1])
     results = run(cases, args.rounds, args.threads,
                   progress=not args.no_progress)
     if args.save:
