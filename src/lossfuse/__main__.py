@@ -1,5 +1,6 @@
 """``python -m lossfuse`` (and the ``lossfuse`` command): ``lossfuse bench [options]``."""
 
+import os
 import sys
 
 USAGE = """usage: lossfuse COMMAND [options]
@@ -17,7 +18,11 @@ def main(argv=None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "bench":
         from ._bench import main as bench
-        return bench(rest)
+        try:
+            return bench(rest)
+        except BrokenPipeError:        # the reader (head, less) went away: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
     print(f"lossfuse: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
     return 2
 

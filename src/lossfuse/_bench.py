@@ -530,12 +530,13 @@ def main(argv=None) -> int:
             print("lossfuse bench: --plot needs matplotlib (pip install 'lossfuse[plot]')",
                   file=sys.stderr)
             return 2
-    info = lf.kernel_info()
-    print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
-          f"{', '.join(info['available'])}), numpy {np.__version__}, one thread")
     cases = _cases_of(base) if base is not None else _cases(args)
     if base is not None:           # the thread counts of the baseline
         args.threads = max([r.get("threads", 1) for r in base] + [1])
+    info = lf.kernel_info()
+    print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
+          f"{', '.join(info['available'])}), numpy {np.__version__}, threads: 1"
+          + (f" and {args.threads}" if args.threads > 1 else ""))
     results = run(cases, args.rounds, args.threads,
                   progress=not args.no_progress)
     if args.save:
