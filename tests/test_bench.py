@@ -129,3 +129,37 @@ def test_plot_writes_a_png(tmp_path, capsys):
     path = tmp_path / "speed.png"
     code, _ = run_main(capsys, "--losses", "huber", "poisson", "--plot", str(path))
     assert code == 0 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name", sorted(_bench.NUMPY) + ["cross_entropy"])
+@pytest.mark.parametrize("op", list(_bench.OPS))
+def test_numpy_references_compute_what_lossfuse_does(name, op):
+    """The NumPy side of every case is the same mean loss, gradient or hessian (else its time
+    would not be a fair reference)."""
+    import numpy as np
+    import lossfuse as lf
+    if name == "cross_entropy":
+        rng = np.random.default_rng(1)
+        p = rng.normal(0, 2, (300, 7))
+        y = rng.integers(0, 7, 300)
+        got = _bench._np_cross_entropy(y, p, _bench.OPS[op])
+    else:
+        y, p = _bench.problem(name, np.float64, 500)
+        got = _bench.NUMPY[name](y, p, _bench.OPS[op])
+    loss = lf.get_loss(name)
+    want = {"loss": lambda: (loss.loss(y, p),), "gradient": lambda: (loss.gradient(y, p),),
+            "loss_gradient": lambda: loss.loss_gradient(y, p),
+            "gradient_hessian": lambda: loss.gradient_hessian(y, p)}[op]()
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_ops_are_timed_and_saved(tmp_path, capsys):
+    path = tmp_path / "ops.json"
+    code, text = run_main(capsys, "--losses", "huber", "--dtypes", "float32", "--threads", "1",
+                          "--ops", "loss", "gradient_hessian", "--save", str(path))
+    assert code == 0 and "gradient_hessian" in text
+    data = json.loads(path.read_text())
+    assert sorted({(r["op"], r["n"]) for r in data["results"]}) == [
+        ("gradient_hessian", 16), ("gradient_hessian", 1000), ("loss", 16), ("loss", 1000)]

@@ -1,13 +1,16 @@
-"""``lossfuse bench``: the fused ``loss_gradient`` against NumPy, measured in one run.
+"""``lossfuse bench``: the fused ``loss_gradient`` (``--ops``: any operation) against NumPy,
+measured in one run.
 
 For every loss, dtype and size it times, interleaved round by round so that drift hits all
 alike:
 
-* ``lossfuse``  -- ``loss.loss_gradient(y, p, gradient_out=g, n_threads=1)`` (dispatched ISA);
+* ``lossfuse``  -- ``loss.loss_gradient(y, p, gradient_out=g, n_threads=1)`` (dispatched ISA;
+  likewise ``loss``, ``gradient``, ``gradient_hessian``);
 * ``baseline``  -- the same kernel from the next narrower instruction-set build (AVX2 when
   AVX-512 is dispatched, SSE2 when AVX2 is), to show what run-time dispatch buys (column
   ``x <isa>``);
-* ``numpy``     -- the plain NumPy expression of the same mean loss and its gradient;
+* ``numpy``     -- the plain NumPy expression of what the operation returns (mean loss,
+  gradient, hessian);
 * ``np.add``    -- ``np.add(a, b, out=c)`` on arrays of the same size and dtype: two reads and
   one write, the traffic of a fused loss-and-gradient, i.e. the streaming limit;
 * ``threads``   -- with ``--threads N``: lossfuse on N threads (column ``x N thr``).
@@ -38,96 +41,128 @@ from lossfuse._kernels import available, kernels
 # the build one step narrower than the dispatched one: what the widest build is measured against
 NARROWER = list(available)[max(0, list(available.values()).index(kernels) - 1)]
 
-# The plain NumPy formulation of each mean loss and its gradient, as a careful user writes it.
-def _np_squared_error(y, p):
+# The plain NumPy formulation of each mean loss, its gradient and its (diagonal) hessian, as a
+# careful user writes it: `need` names the parts an operation asks for ("loss", "gradient",
+# "hessian"), each computed only when needed, intermediates shared, returned in that order.
+# `tests/test_bench.py` checks every one against lossfuse.
+OPS = {"loss": ("loss",), "gradient": ("gradient",), "loss_gradient": ("loss", "gradient"),
+       "gradient_hessian": ("gradient", "hessian")}
+
+
+def _parts(need, **parts):
+    return tuple(parts[k]() for k in need)
+
+
+def _np_squared_error(y, p, need):
     d = p - y
-    return np.mean(d * d), 2 * d / d.size
+    return _parts(need, loss=lambda: np.mean(d * d), gradient=lambda: 2 * d / d.size,
+                  hessian=lambda: np.full_like(d, 2 / d.size))
 
 
-def _np_absolute_error(y, p):
+def _np_absolute_error(y, p, need):
     d = p - y
-    return np.mean(np.abs(d)), np.sign(d) / d.size
+    return _parts(need, loss=lambda: np.mean(np.abs(d)), gradient=lambda: np.sign(d) / d.size,
+                  hessian=lambda: np.zeros_like(d))
 
 
-def _np_huber(y, p, delta=1.0):
+def _np_huber(y, p, need, delta=1.0):
     d = p - y
-    a = np.abs(d)
-    loss = np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-    return np.mean(loss), np.clip(d, -delta, delta) / d.size
+    a = np.abs(d) if "loss" in need or "hessian" in need else None
+    return _parts(need,
+                  loss=lambda: np.mean(np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))),
+                  gradient=lambda: np.clip(d, -delta, delta) / d.size,
+                  hessian=lambda: (a <= delta) * d.dtype.type(1 / d.size))
 
 
-def _np_smooth_l1(y, p, beta=1.0):
+def _np_smooth_l1(y, p, need, beta=1.0):
     d = p - y
-    a = np.abs(d)
-    loss = np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
-    return np.mean(loss), np.clip(d / beta, -1, 1) / d.size
+    a = np.abs(d) if "loss" in need or "hessian" in need else None
+    return _parts(need,
+                  loss=lambda: np.mean(np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)),
+                  gradient=lambda: np.clip(d / beta, -1, 1) / d.size,
+                  hessian=lambda: (a < beta) * d.dtype.type(1 / beta / d.size))
 
 
-def _np_pseudo_huber(y, p, delta=1.0):
+def _np_pseudo_huber(y, p, need, delta=1.0):
     d = p - y
     s = np.sqrt(1 + (d / delta) ** 2)
-    return np.mean(delta * delta * (s - 1)), d / s / d.size
+    return _parts(need, loss=lambda: np.mean(delta * delta * (s - 1)),
+                  gradient=lambda: d / s / d.size, hessian=lambda: s ** -3 / d.size)
 
 
-def _np_log_cosh(y, p):
+def _np_log_cosh(y, p, need):
     d = p - y
-    return np.mean(np.logaddexp(d, -d) - np.log(2)), np.tanh(d) / d.size
+    t = np.tanh(d) if "gradient" in need or "hessian" in need else None
+    return _parts(need, loss=lambda: np.mean(np.logaddexp(d, -d) - np.log(2)),
+                  gradient=lambda: t / d.size, hessian=lambda: (1 - t * t) / d.size)
 
 
-def _np_pinball(y, p, alpha=0.5):
+def _np_pinball(y, p, need, alpha=0.5):
     d = p - y
-    loss = np.where(d >= 0, (1 - alpha) * d, -alpha * d)
-    return np.mean(loss), np.where(d < 0, -alpha, 1 - alpha) / d.size
+    return _parts(need, loss=lambda: np.mean(np.where(d >= 0, (1 - alpha) * d, -alpha * d)),
+                  gradient=lambda: np.where(d < 0, -alpha, 1 - alpha) / d.size,
+                  hessian=lambda: np.zeros_like(d))
 
 
-def _np_poisson(y, p):
+def _np_poisson(y, p, need):
     # 2 (y log y - y p - y + mu), mu = exp(p), with y log y = 0 at y = 0
     mu = np.exp(p)
-    ylogy = y * np.log(y, out=np.zeros_like(y), where=y > 0)
-    return np.mean(2 * (ylogy - y * p - y + mu)), 2 * (mu - y) / p.size
+
+    def loss():
+        ylogy = y * np.log(y, out=np.zeros_like(y), where=y > 0)
+        return np.mean(2 * (ylogy - y * p - y + mu))
+    return _parts(need, loss=loss, gradient=lambda: 2 * (mu - y) / p.size,
+                  hessian=lambda: 2 * mu / p.size)
 
 
-def _np_gamma(y, p):
+def _np_gamma(y, p, need):
     # 2 (log(mu / y) + y / mu - 1)
     z = y * np.exp(-p)
-    return np.mean(2 * (p - np.log(y) + z - 1)), 2 * (1 - z) / p.size
+    return _parts(need, loss=lambda: np.mean(2 * (p - np.log(y) + z - 1)),
+                  gradient=lambda: 2 * (1 - z) / p.size, hessian=lambda: 2 * z / p.size)
 
 
-def _np_tweedie(y, p, power=1.5):
+def _np_tweedie(y, p, need, power=1.5):
     # 2 (y^(2-power) / ((1-power)(2-power)) - y mu^(1-power) / (1-power) + mu^(2-power) / (2-power))
     b = y * np.exp((1 - power) * p)
     c = np.exp((2 - power) * p)
-    loss = 2 * (np.power(y, 2 - power) / ((1 - power) * (2 - power)) - b / (1 - power)
-                + c / (2 - power))
-    return np.mean(loss), 2 * (c - b) / p.size
+    return _parts(need,
+                  loss=lambda: np.mean(2 * (np.power(y, 2 - power) / ((1 - power) * (2 - power))
+                                            - b / (1 - power) + c / (2 - power))),
+                  gradient=lambda: 2 * (c - b) / p.size,
+                  hessian=lambda: 2 * ((2 - power) * c - (1 - power) * b) / p.size)
 
 
-def _np_binary_cross_entropy(y, p):
+def _np_binary_cross_entropy(y, p, need):
     # softplus(p) - y p is the loss from logits; sigmoid as exp(-softplus(-p)), both stable
-    loss = np.logaddexp(0, p) - y * p
-    s = np.exp(-np.logaddexp(0, -p))
-    return np.mean(loss), (s - y) / p.size
+    s = np.exp(-np.logaddexp(0, -p)) if "gradient" in need or "hessian" in need else None
+    return _parts(need, loss=lambda: np.mean(np.logaddexp(0, p) - y * p),
+                  gradient=lambda: (s - y) / p.size, hessian=lambda: s * (1 - s) / p.size)
 
 
-def _np_hinge(y, p):
+def _np_hinge(y, p, need):
     t = 2 * y - 1
     m = 1 - t * p
-    return np.mean(np.maximum(m, 0)), np.where(m > 0, -t, 0) / p.size
+    return _parts(need, loss=lambda: np.mean(np.maximum(m, 0)),
+                  gradient=lambda: np.where(m > 0, -t, 0) / p.size,
+                  hessian=lambda: np.zeros_like(p))
 
 
-def _np_squared_hinge(y, p):
+def _np_squared_hinge(y, p, need):
     t = 2 * y - 1
     m = np.maximum(1 - t * p, 0)
-    return np.mean(m * m), -2 * t * m / p.size
+    return _parts(need, loss=lambda: np.mean(m * m), gradient=lambda: -2 * t * m / p.size,
+                  hessian=lambda: np.where(m > 0, 2 / p.size, 0))
 
 
-def _np_exponential(y, p):
+def _np_exponential(y, p, need):
     t = 2 * y - 1
     e = np.exp(-t * p)
-    return np.mean(e), -t * e / p.size
+    return _parts(need, loss=lambda: np.mean(e), gradient=lambda: -t * e / p.size,
+                  hessian=lambda: e / p.size)
 
 
-def _np_cross_entropy(y, p):
+def _np_cross_entropy(y, p, need=("loss", "gradient")):
     # log-sum-exp with the row max; softmax minus one-hot, as a careful NumPy user writes it
     n = p.shape[0]
     rows = np.arange(n)
@@ -135,11 +170,18 @@ def _np_cross_entropy(y, p):
     z = p - m
     e = np.exp(z)
     s = e.sum(axis=1, keepdims=True)
-    loss = np.mean(np.log(s[:, 0]) - z[rows, y])
-    g = e / s
-    g[rows, y] -= 1
-    g /= n
-    return loss, g
+
+    def gradient():
+        g = e / s
+        g[rows, y] -= 1
+        g /= n
+        return g
+
+    def hessian():
+        q = e / s
+        return q * (1 - q) / n
+    return _parts(need, loss=lambda: np.mean(np.log(s[:, 0]) - z[rows, y]), gradient=gradient,
+                  hessian=hessian)
 
 
 CLASSIFICATION = ("binary_cross_entropy", "hinge", "squared_hinge", "exponential")
@@ -214,29 +256,47 @@ def _result(name, dtype, n, med, spread, nbytes, **extra) -> dict:
 # One definition per case -- its data and the callables to time -- used by both runners:
 # `lossfuse bench` (below) and airspeed velocity (bench/benchmarks/).
 
-def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int = 0) -> dict:
-    """cross_entropy's loss_gradient on n rows of K logits, class-index targets: the callables
+def _op_call(loss, op, y, p, g, h, threads):
+    """lossfuse's call for operation `op`, into the outputs g, h (None: allocated)."""
+    if op == "loss":
+        return lambda: loss.loss(y, p, n_threads=threads)
+    if op == "gradient":
+        return lambda: loss.gradient(y, p, gradient_out=g, n_threads=threads)
+    if op == "loss_gradient":
+        return lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=threads)
+    return lambda: loss.gradient_hessian(y, p, gradient_out=g, hessian_out=h, n_threads=threads)
+
+
+def _outputs(op, g, h):
+    """The (gradient, hessian) outputs the kernel layer gets for operation `op`."""
+    return (None if op == "loss" else g), (h if op == "gradient_hessian" else None)
+
+
+def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int = 0,
+                             op: str = "loss_gradient") -> dict:
+    """cross_entropy's operation `op` on n rows of K logits, class-index targets: the callables
     to time, by candidate name (see the module docstring)."""
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(seed)
     p = rng.normal(0, 2, (n, K)).astype(dtype)
     y = rng.integers(0, K, n)
-    g = np.empty_like(p)
+    g, h = np.empty_like(p), np.empty_like(p)
     c = np.empty_like(p)
     loss = lf.get_loss("cross_entropy")
     base = available[NARROWER].CrossEntropyKernel(None, 0.0)
     base_run = base.run_float64 if dtype == np.float64 else base.run_float32
-    op = available[NARROWER].OPERATIONS["loss_gradient"]
+    code = available[NARROWER].OPERATIONS[op]
+    gk, hk = _outputs(op, g, h)
     ones, y64 = np.ones(K, dtype), y.astype(np.int64)
+    need = OPS[op]
     candidates = {
-        "lossfuse": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1),
-        "baseline": lambda: base_run(op, y64, None, p, None, ones, True, None, g, None, 1),
-        "numpy": lambda: _np_cross_entropy(y, p),
+        "lossfuse": _op_call(loss, op, y, p, g, h, 1),
+        "baseline": lambda: base_run(code, y64, None, p, None, ones, True, None, gk, hk, 1),
+        "numpy": lambda: _np_cross_entropy(y, p, need),
         "np.add": lambda: np.add(p, p, out=c),
     }
     if threads > 1 and n > 16:     # as for the elementwise losses: not for tiny inputs
-        candidates["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g,
-                                                           n_threads=threads)
+        candidates["threads"] = _op_call(loss, op, y, p, g, h, threads)
     return candidates
 
 
@@ -257,46 +317,55 @@ def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
     return y.astype(dtype), (y + rng.normal(0, 1, n)).astype(dtype)
 
 
-def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0) -> dict:
-    """An elementwise loss's loss_gradient (default parameters) on `problem` data: the
+def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0,
+               op: str = "loss_gradient") -> dict:
+    """An elementwise loss's operation `op` (default parameters) on `problem` data: the
     callables to time, by candidate name (see the module docstring)."""
     dtype = np.dtype(dtype)
     y, p = problem(name, dtype, n, seed)
-    g = np.empty_like(p)
+    g, h = np.empty_like(p), np.empty_like(p)
     c = np.empty_like(p)
     loss = lf.get_loss(name)
     kernel = loss._kernel
     base = available[NARROWER].LossKernel(kernel.loss, kernel.params)
     base_run = base.run_float64 if dtype == np.float64 else base.run_float32
-    op = available[NARROWER].OPERATIONS["loss_gradient"]
-    numpy_fn = NUMPY[name]
-    if n <= 16:
+    code = available[NARROWER].OPERATIONS[op]
+    gk, hk = _outputs(op, g, h)
+    numpy_fn, need = NUMPY[name], OPS[op]
+    if n <= 16:                    # the whole facade call, as a batch-scoring loop pays it
         out = {
-            "lossfuse": lambda: loss.loss_gradient(y, p),
+            "lossfuse": _op_call(loss, op, y, p, None, None, None),
             "numpy": lambda: np.mean((p - y) ** 2),
         }
     else:
         out = {
-            "lossfuse": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1),
-            "baseline": lambda: base_run(op, y, p, None, 1, None, g, None, 1.0 / n, 1),
-            "numpy": lambda: numpy_fn(y, p),
+            "lossfuse": _op_call(loss, op, y, p, g, h, 1),
+            "baseline": lambda: base_run(code, y, p, None, 1, None, gk, hk, 1.0 / n, 1),
+            "numpy": lambda: numpy_fn(y, p, need),
         }
         if threads > 1:
-            out["threads"] = lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=threads)
+            out["threads"] = _op_call(loss, op, y, p, g, h, threads)
     out["np.add"] = lambda: np.add(y, p, out=c)
     return out
 
 
+# bytes moved by each operation, in elements: inputs read, outputs written
+TRAFFIC = {"loss": 2, "gradient": 3, "loss_gradient": 3, "gradient_hessian": 4}
+
+
 def measure_cross_entropy(dtype, n: int, K: int, rounds: int, seed: int = 0,
-                          threads: int = 1) -> dict:
-    med, spread = _time_all(cross_entropy_candidates(dtype, n, K, threads, seed), n * K, rounds)
-    return _result("cross_entropy", dtype, n, med, spread, 2 * n * K * np.dtype(dtype).itemsize,
-                   classes=K)
+                          threads: int = 1, op: str = "loss_gradient") -> dict:
+    med, spread = _time_all(cross_entropy_candidates(dtype, n, K, threads, seed, op), n * K,
+                            rounds)
+    moved = (1 if op == "loss" else TRAFFIC[op] - 1) * n * K * np.dtype(dtype).itemsize
+    return _result("cross_entropy", dtype, n, med, spread, moved, classes=K, op=op)
 
 
-def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int = 1) -> dict:
-    med, spread = _time_all(candidates(name, dtype, n, threads, seed), n, rounds)
-    return _result(name, dtype, n, med, spread, 3 * n * np.dtype(dtype).itemsize)
+def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int = 1,
+            op: str = "loss_gradient") -> dict:
+    med, spread = _time_all(candidates(name, dtype, n, threads, seed, op), n, rounds)
+    return _result(name, dtype, n, med, spread, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
+                   op=op)
 
 
 def _fmt_t(s):
@@ -394,20 +463,22 @@ class _Progress:
 
 def _cases(args) -> list:
     ce_cases = CE_QUICK if args.quick else CE_CASES
-    return [(loss, dt, n, K) for loss in args.losses for dt in args.dtypes
+    return [(loss, op, dt, n, K) for loss in args.losses for op in args.ops
+            for dt in args.dtypes
             for n, K in (ce_cases if loss == "cross_entropy" else [(n, 1) for n in args.sizes])]
 
 
 def _cases_of(results: list) -> list:
-    cases = [(r["loss"], r["dtype"], r["n"], r.get("classes", 1)) for r in results]
+    cases = [(r["loss"], r.get("op", "loss_gradient"), r["dtype"], r["n"], r.get("classes", 1))
+             for r in results]
     return sorted(set(cases), key=cases.index)          # one per thread count: once
 
 
 def run(cases: list, rounds: int, threads: int = 1, out=None, progress=True) -> list:
-    """Time `cases` ((loss, dtype, n, classes) tuples), print the table (to `out`, default
+    """Time `cases` ((loss, op, dtype, n, classes) tuples), print the table (to `out`, default
     stdout), return the results."""
     out = sys.stdout if out is None else out
-    head = (f"{'loss':15s} {'op':13s} {'dtype':8s} {'n':>9s} {'thr':>3s} {'lossfuse us':>11s} "
+    head = (f"{'loss':15s} {'op':16s} {'dtype':8s} {'n':>9s} {'thr':>3s} {'lossfuse us':>11s} "
             f"{'numpy us':>10s} {'np.add us':>10s} {'x numpy':>8s} {'x np.add':>8s} "
             f"{'GB/s':>6s} {'x ' + NARROWER:>8s} {'spread':>6s}"
             + (f" {'x ' + str(threads) + ' thr':>9s}" if threads > 1 else ""))
@@ -415,14 +486,13 @@ def run(cases: list, rounds: int, threads: int = 1, out=None, progress=True) -> 
     print("-" * len(head), file=out)
     bar = _Progress(len(cases)) if progress else None
     results = []
-    for name, dt, n, K in cases:
+    for name, op, dt, n, K in cases:
         if bar:
-            bar.step(f"{name} {dt} n={n}" + (f"x{K}" if name == "cross_entropy" else ""))
+            bar.step(f"{name} {op} {dt} n={n}" + (f"x{K}" if name == "cross_entropy" else ""))
         if name == "cross_entropy":
-            r = measure_cross_entropy(np.dtype(dt), n, K, rounds, threads=threads)
+            r = measure_cross_entropy(np.dtype(dt), n, K, rounds, threads=threads, op=op)
         else:
-            r = measure(name, np.dtype(dt), n, rounds, threads=threads)
-        r["op"] = "loss_gradient"
+            r = measure(name, np.dtype(dt), n, rounds, threads=threads, op=op)
         rows = [r]
         if r["thread_speedup"]:            # the same case on `threads` threads, a row of its own
             t = r["seconds"] / r["thread_speedup"]
@@ -437,7 +507,7 @@ def run(cases: list, rounds: int, threads: int = 1, out=None, progress=True) -> 
         for q in rows:
             gain = f"{q['dispatch_speedup']:8.2f}" if q["dispatch_speedup"] else f"{'':8s}"
             scaling = q["thread_speedup"] if q["threads"] == 1 else None
-            print(f"{name:15s} {q['op']:13s} {dt:8s} {shown:>9s} {q['threads']:3d} "
+            print(f"{name:15s} {q['op']:16s} {dt:8s} {shown:>9s} {q['threads']:3d} "
                   f"{_fmt_t(q['seconds']):>11s} "
                   f"{_fmt_t(q['numpy_seconds'])} {_fmt_t(q['add_seconds'])} "
                   f"{q['speedup_vs_numpy']:8.2f} {q['fraction_of_add']:8.2f} "
@@ -491,6 +561,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="lossfuse bench", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--losses", nargs="+", default=LOSSES, choices=LOSSES)
+    ap.add_argument("--ops", nargs="+", default=["loss_gradient"], choices=list(OPS),
+                    help="operations to time (default: loss_gradient, the fused one)")
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"],
                     choices=["float32", "float64"])
     ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
