@@ -244,3 +244,19 @@ def reference(name, y, p, sample_weight=None, reduction="mean", params=None):
     if reduction == "mean":
         total, grad, hess = total / total_w, grad / total_w, hess / total_w
     return float(total), grad.astype(np.float64), hess.astype(np.float64)
+
+
+def deviance_atol(name, y, p, w, reduction, rtol):
+    """For the deviances, absolute tolerances of loss and gradient: rtol times the magnitude of
+    the terms they are differences of (`deviance_scale`), weighted (by rows) and scaled like
+    the outputs, per element (the loss summed for "sum" and "mean"); elsewhere (None, None),
+    the caller's default tolerance."""
+    if name not in DEVIANCES:
+        return None, None
+    cl, cg = (np.asarray(c, dtype=np.float64) for c in deviance_scale(name, y, p))
+    f = np.ones_like(cl)
+    if w is not None:
+        f = f * np.asarray(w, dtype=np.float64).reshape((-1,) + (1,) * (cl.ndim - 1))
+    if reduction == "mean":
+        f = f / (p.size if w is None else np.sum(w, dtype=np.float64) * (p.size // len(w)))
+    return rtol * (cl * f if reduction == "none" else np.sum(cl * f)), rtol * cg * f

@@ -108,26 +108,34 @@ cdef inline floating _exp_poly(floating x, floating* k, floating* shifted) noexc
     return <floating>1 + (r + r2 * q)
 
 
-cdef inline floating _exp(floating x) noexcept nogil:
-    """exp(x) for every x, NaN propagating, overflowing to inf and underflowing through the
-    subnormals to 0 where the true value does: q 2^k from `_exp_poly`, times 2^k as
-    2^k1 * 2^(k - k1) with k1 = clip(k, -(emax - 23), emax - 23): the first product is exact
-    (normal range), the second rounds once, into the subnormals or to inf where exp does.
-    Single-level selects only: nested ones keep GCC from vectorizing."""
-    cdef floating k, k1, q, t
+cdef inline floating _times_pow2(floating q, floating k) noexcept nogil:
+    """q * 2^k for q in about [0.5, 4] and an integral k with |k - k1| within the exponent range
+    (see the callers), as q * 2^k1 * 2^(k - k1) with k1 = clip(k, -(emax - 23), emax - 23): the
+    first product is exact (normal range), the second rounds once, into the subnormals or to
+    inf where the true value does."""
+    cdef floating k1
     if floating is float:
-        x = <float>-104.0 if x < <float>-104.0 else x   # NaN compares false: passes through
-        x = <float>89.0 if x > <float>89.0 else x
-        q = _exp_poly(x, &k, &t)
         k1 = <float>-100.0 if k < <float>-100.0 else k
         k1 = <float>100.0 if k1 > <float>100.0 else k1
     else:
-        x = -746.0 if x < -746.0 else x
-        x = 710.0 if x > 710.0 else x
-        q = _exp_poly(x, &k, &t)
         k1 = -1000.0 if k < -1000.0 else k
         k1 = 1000.0 if k1 > 1000.0 else k1
     return q * _bits_pow2(k1) * _bits_pow2(k - k1)
+
+
+cdef inline floating _exp(floating x) noexcept nogil:
+    """exp(x) for every x, NaN propagating, overflowing to inf and underflowing through the
+    subnormals to 0 where the true value does: q 2^k from `_exp_poly`, scaled by
+    `_times_pow2`.  Single-level selects only: nested ones keep GCC from vectorizing."""
+    cdef floating k, q, t
+    if floating is float:
+        x = <float>-104.0 if x < <float>-104.0 else x   # NaN compares false: passes through
+        x = <float>89.0 if x > <float>89.0 else x
+    else:
+        x = -746.0 if x < -746.0 else x
+        x = 710.0 if x > 710.0 else x
+    q = _exp_poly(x, &k, &t)
+    return _times_pow2(q, k)
 
 
 cdef inline floating _exp_nonpos(floating x) noexcept nogil:
@@ -254,9 +262,9 @@ cdef inline floating _log(floating x) noexcept nogil:
 cdef inline floating _exp_times(floating y, floating x) noexcept nogil:
     """y * exp(x) for finite y and any x, rounded twice at most, and overflowing (underflowing)
     only where the product does -- not where exp(x) alone would: y = m 2^e split off in the
-    bits, exp(x) = q 2^k (`_exp_poly`), and (m q) 2^(k + e) scaled in two exact-range steps
-    as in `_exp`.  NaN propagates; y = 0 gives 0 (for finite x)."""
-    cdef floating ay = _abs(y), k, q, t, kk, k1, m
+    bits, exp(x) = q 2^k (`_exp_poly`), and (m q) 2^(k + e) scaled by `_times_pow2` as in
+    `_exp`.  NaN propagates; y = 0 gives 0 (for finite x)."""
+    cdef floating ay = _abs(y), k, q, t, kk, m
     cdef bint sub = ay < _min_normal(y)
     cdef uint32_t i32, e32
     cdef uint64_t i64, e64
@@ -274,8 +282,6 @@ cdef inline floating _exp_times(floating y, floating x) noexcept nogil:
         kk = kk + k                                          # beyond +-200: 0 or inf
         kk = <float>-200.0 if kk < <float>-200.0 else kk
         kk = <float>200.0 if kk > <float>200.0 else kk
-        k1 = <float>-100.0 if kk < <float>-100.0 else kk
-        k1 = <float>100.0 if k1 > <float>100.0 else k1
     else:
         ay = ay * 18446744073709551616.0 if sub else ay      # 2^64
         memcpy(&i64, &ay, 8)
@@ -290,9 +296,7 @@ cdef inline floating _exp_times(floating y, floating x) noexcept nogil:
         kk = kk + k                                          # beyond +-2000: 0 or inf
         kk = -2000.0 if kk < -2000.0 else kk
         kk = 2000.0 if kk > 2000.0 else kk
-        k1 = -1000.0 if kk < -1000.0 else kk
-        k1 = 1000.0 if k1 > 1000.0 else k1
-    q = (m * q) * _bits_pow2(k1) * _bits_pow2(kk - k1)
+    q = _times_pow2(m * q, kk)
     q = -q if y < 0 else q
     q = <floating>0 if y == 0 else q
     return y if y != y else q
@@ -430,11 +434,12 @@ cdef inline void pinball(const Pinball* L, floating y, floating p,
 # mean_*_deviance define them.  Forms chosen so that nothing overflows unless the true value
 # does: y / mu and y mu^(1 - power) through `_exp_times`, never as y * exp(...).  A deviance is
 # never negative, so an indeterminate inf - inf between its terms (an infinite y or p) is its
-# limit +inf (`_deviance_or_inf`).
+# limit +inf (`_or_limit`).
 
-cdef inline floating _deviance_or_inf(floating v, floating y, floating p) noexcept nogil:
-    """v, or +inf where v is NaN but neither y nor p is (an inf - inf of infinite terms)."""
-    return <floating>INFINITY if (v != v) & (y == y) & (p == p) else v
+cdef inline floating _or_limit(floating v, floating y, floating p, floating limit) noexcept nogil:
+    """v, or `limit` where v is NaN but neither y nor p is (an inf - inf of infinite terms,
+    whose limit the caller knows)."""
+    return limit if (v != v) & (y == y) & (p == p) else v
 
 cdef struct Poisson:
     char _unused
@@ -446,7 +451,7 @@ cdef inline void poisson(const Poisson* L, floating y, floating p,
     if l != NULL:
         t = y * ((_log(y) - p) - <floating>1)
         t = <floating>0 if y == 0 else t
-        l[0] = _deviance_or_inf(<floating>2 * (t + mu), y, p)
+        l[0] = _or_limit(<floating>2 * (t + mu), y, p, <floating>INFINITY)
     if g != NULL: g[0] = <floating>2 * (mu - y)
     if h != NULL: h[0] = _nan_or(y, <floating>2 * mu)      # NaN where y is, too
 
@@ -457,7 +462,9 @@ cdef inline void gamma(const Gamma* L, floating y, floating p,
                        floating* l, floating* g, floating* h) noexcept nogil:
     # 2 (log(mu / y) + y / mu - 1) with z = y / mu = y exp(-p): 2 ((p - log(y)) + (z - 1))
     cdef floating z = _exp_times(y, -p)
-    if l != NULL: l[0] = _deviance_or_inf(<floating>2 * ((p - _log(y)) + (z - <floating>1)), y, p)
+    if l != NULL:
+        l[0] = _or_limit(<floating>2 * ((p - _log(y)) + (z - <floating>1)), y, p,
+                         <floating>INFINITY)
     if g != NULL: g[0] = <floating>2 * (<floating>1 - z)
     if h != NULL: h[0] = <floating>2 * z
 
@@ -490,16 +497,14 @@ cdef inline void tweedie(const Tweedie* L, floating y, floating p,
         a = <floating>0 if y <= 0 else a
         v = <floating>2 * ((a * <floating>L.inv_12 - b * <floating>L.inv_1)
                            + c * <floating>L.inv_2)
-        l[0] = _deviance_or_inf(v, y, p)
+        l[0] = _or_limit(v, y, p, <floating>INFINITY)
     if g != NULL:
         v = <floating>2 * (c - b)
-        s = <floating>INFINITY if mu_wins else -<floating>INFINITY
-        g[0] = s if (v != v) & (y == y) & (p == p) else v
+        g[0] = _or_limit(v, y, p, <floating>INFINITY if mu_wins else -<floating>INFINITY)
     if h != NULL:
         v = <floating>2 * (two_minus * c - one_minus * b)
         s = two_minus if mu_wins else -one_minus
-        s = <floating>INFINITY if s > 0 else -<floating>INFINITY
-        h[0] = s if (v != v) & (y == y) & (p == p) else v
+        h[0] = _or_limit(v, y, p, <floating>INFINITY if s > 0 else -<floating>INFINITY)
 
 cdef struct TweedieNormal:
     char _unused

@@ -125,11 +125,23 @@ cdef inline void lanes_to_rows(const floating* xt, floating* g, Py_ssize_t K,
         lf_lanes_to_rows_D(xt, CE_R, g, K, CE_R, limit)
 
 
+# The rule for a class index, in one place.  Bitwise operators, no branches: the label loops
+# that use them vectorize.
+cdef inline bint ce_ignored(const CrossEntropy* a, int64_t y) noexcept nogil:
+    """Whether class index y is ignore_index (its row contributes nothing, and is no error)."""
+    return a.has_ignore & (y == a.ignore_index)
+
+
+cdef inline bint ce_out_of_range(const CrossEntropy* a, int64_t y) noexcept nogil:
+    """Whether class index y is outside [0, K) (an error unless ignored)."""
+    return (y < 0) | (y >= a.K)
+
+
 cdef inline bint ce_skips(const CrossEntropy* a, int64_t y) noexcept nogil:
     """Whether a row with class index y contributes nothing: ignore_index, or (never after
     `ce_check`, but the loops must not read out of bounds whatever they are given) a label
     outside [0, K)."""
-    return (a.has_ignore and y == a.ignore_index) or y < 0 or y >= a.K
+    return ce_ignored(a, y) | ce_out_of_range(a, y)
 
 
 cdef inline floating ce_coef(const Target* target, const floating* cw, floating ek,
@@ -206,7 +218,7 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     if not (Target is SoftTarget) and nr == CE_R and a.s_lab == 1:
         for r in range(CE_R):      # vector lanes: the same as the loop below, without branches
             yi = a.labels[i0 + r]
-            ok = (yi >= 0) & (yi < K) & ((not a.has_ignore) | (yi != a.ignore_index))
+            ok = not ce_skips(a, yi)
             yv[r] = <floating><int32_t>yi if ok else <floating>-1     # K < CE_LONG: exact
             sw[r] = ((<floating>1 if w == NULL else w[(i0 + r) * a.sw]) if ok
                      else <floating>0)
@@ -561,8 +573,8 @@ cdef Py_ssize_t ce_check(const CrossEntropy* a, floating dtype_tag,
             bad = False
             for i in range(b0, b1):
                 y = a.labels[i]
-                ign = a.has_ignore & (y == a.ignore_index)
-                bad = bad | ((not ign) & ((y < 0) | (y >= a.K)))
+                ign = ce_ignored(a, y)
+                bad = bad | ((not ign) & ce_out_of_range(a, y))
                 buf[i - b0] = 0.0 if ign else (1.0 if w == NULL else <double>w[i * a.sw])
         if bad:
             for i in range(b0, b1):
@@ -575,10 +587,10 @@ cdef Py_ssize_t ce_check(const CrossEntropy* a, floating dtype_tag,
                     buf[i - b0] = 1.0 if w == NULL else <double>w[i * a.sw]
                 else:
                     y = a.labels[i * a.s_lab]
-                    if a.has_ignore and y == a.ignore_index:
+                    if ce_ignored(a, y):
                         buf[i - b0] = 0.0
                         continue
-                    if y < 0 or y >= a.K:
+                    if ce_out_of_range(a, y):
                         return i
                     buf[i - b0] = (1.0 if w == NULL else <double>w[i * a.sw]) * <double>cw[y]
         total += lane_sum(buf, b1 - b0)
