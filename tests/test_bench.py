@@ -5,7 +5,9 @@ one."""
 import json
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 
 from lossfuse import _bench
@@ -50,6 +52,32 @@ def test_a_faster_run_is_never_a_regression():
     assert _bench.compare([result(5.0, 0.0)], [result(50.0, 0.0)], 0.0) == []
 
 
+# ------------------------------------------------------------------------------ timing
+def test_rounds_fit_the_case_budget_within_their_bounds(monkeypatch):
+    """A call lasting LONG_CALL is timed once per round after one warm-up call, and a case
+    gets as many rounds as fit in CASE_SECONDS, at least ROUNDS[0], at most ROUNDS[1]."""
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(_bench.LONG_CALL * 1.05)
+    for budget, rounds in ((0.0, _bench.ROUNDS[0]), (1e9, _bench.ROUNDS[1])):
+        monkeypatch.setattr(_bench, "CASE_SECONDS", budget)
+        calls.clear()
+        med, spread = _bench._time_all({"a": slow})
+        assert len(calls) == 1 + rounds
+        assert med["a"] >= _bench.LONG_CALL and spread >= 0
+    calls.clear()
+    _bench._time_all({"a": slow}, rounds=2)                  # rounds given: exactly those
+    assert len(calls) == 1 + 2
+
+
+def test_the_problem_data_are_shared_read_only():
+    y, p = _bench.problem("huber", np.float32, 100)
+    assert _bench.problem("huber", np.float32, 100)[0] is y
+    assert not y.flags.writeable and not p.flags.writeable and p.dtype == np.float32
+
+
 # ------------------------------------------------------------------------------ main()
 def run_main(capsys, *args):
     code = _bench.main(["--quick", "--no-progress", "--rounds", "1", *args])
@@ -64,10 +92,15 @@ def test_save_writes_results_and_machine(tmp_path, capsys):
     data = json.loads(path.read_text())
     assert MACHINE_KEYS <= set(data["machine"])
     assert data["machine"]["isa"] in data["machine"]["isa_available"]
-    # 2 sizes + 2 cross_entropy shapes on one thread, and the larger of each on two
-    assert sorted((r["loss"], r["n"], r["threads"]) for r in data["results"]) == [
-        ("cross_entropy", 16, 1), ("cross_entropy", 1000, 1), ("cross_entropy", 1000, 2),
-        ("squared_error", 16, 1), ("squared_error", 1000, 1), ("squared_error", 1000, 2)]
+    # 2 sizes + 2 cross_entropy shapes on one thread, and the larger of each on two, each
+    # for every operation (the default)
+    ops = sorted(_bench.OPS)
+    assert sorted((r["loss"], r["n"], r["threads"], r["op"]) for r in data["results"]) == [
+        (loss, n, threads, op)
+        for loss, n, threads in [("cross_entropy", 16, 1), ("cross_entropy", 1000, 1),
+                                 ("cross_entropy", 1000, 2), ("squared_error", 16, 1),
+                                 ("squared_error", 1000, 1), ("squared_error", 1000, 2)]
+        for op in ops]
     for r in data["results"]:
         assert RESULT_KEYS <= set(r), set(RESULT_KEYS) - set(r)
         assert r["seconds"] > 0 and r["numpy_seconds"] > 0 and r["spread"] >= 0
@@ -136,7 +169,6 @@ def test_plot_writes_a_png(tmp_path, capsys):
 def test_numpy_references_compute_what_lossfuse_does(name, op):
     """The NumPy side of every case is the same mean loss, gradient or hessian (else its time
     would not be a fair reference)."""
-    import numpy as np
     import lossfuse as lf
     if name == "cross_entropy":
         rng = np.random.default_rng(1)

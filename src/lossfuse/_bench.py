@@ -1,8 +1,8 @@
-"""``lossfuse bench``: the fused ``loss_gradient`` (``--ops``: any operation) against NumPy,
-measured in one run.
+"""``lossfuse bench``: every loss's operations (``loss``, ``gradient``, the fused
+``loss_gradient``, ``gradient_hessian``; ``--ops`` to choose) against NumPy, measured in one run.
 
-For every loss, dtype and size it times, interleaved round by round so that drift hits all
-alike:
+For every loss, dtype, size and operation it times, interleaved round by round so that drift
+hits all alike:
 
 * ``lossfuse``  -- ``loss.loss_gradient(y, p, gradient_out=g, n_threads=1)`` (dispatched ISA;
   likewise ``loss``, ``gradient``, ``gradient_hessian``);
@@ -19,7 +19,9 @@ At n = 16 the ``lossfuse`` row is the whole facade call without ``gradient_out``
 batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
 
 Ratios are of medians over the rounds; ``spread`` is the largest interquartile range of the
-timed candidates, relative to their median.  ``--save`` writes the results and the machine as
+timed candidates, relative to their median.  A sample is the best of three loops of calls
+lasting about SAMPLE_SECONDS (one call from LONG_CALL on), and a case gets as many rounds as
+fit in about CASE_SECONDS, from 3 to 7 (``--rounds``: exactly that many).  ``--save`` writes the results and the machine as
 JSON; ``--compare BASE.json`` times the cases of a saved run again and fails (exit 1) where the
 speedup over NumPy -- a ratio measured within one run, so it carries across machines of
 different speed -- fell by more than ``--max-slowdown`` beyond the measured noise.
@@ -28,6 +30,7 @@ different speed -- fell by more than ``--max-slowdown`` beyond the measured nois
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -195,15 +198,43 @@ LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
 
 
-LOOP_ELEMENTS = 200_000      # small cases: calls in a timed loop, about this many elements
+SAMPLE_SECONDS = 2e-3    # one sample of a candidate: calls back to back for about this long
+LONG_CALL = 0.02         # a call at least this long (n = 1e7) is a sample on its own
+CASE_SECONDS = 1.0       # the timed rounds of a case: about this long by default ...
+ROUNDS = (3, 7)          # ... but at least 3 rounds (the spread needs them) and at most 7
 
 
-def _timer(fn, n, repeats=3):
-    """A callable timing `fn` (in a loop of calls for small n) `repeats` times back to back,
-    giving the least seconds per call: the other candidates' memory traffic slows the first
-    calls after them for longer than one call (measured at 1e6: the first of three
-    np.add calls after NumPy's formulation up to 2-3x the others), and noise only adds time."""
-    loops = max(1, LOOP_ELEMENTS // max(n, 1)) if n < 100_000 else 1
+def _per_call(fn) -> float:
+    """Seconds per call of `fn`, after a first call (page in outputs, load code) unless that
+    took LONG_CALL: loops of 1, 10, 100, ... calls until one lasts a tenth of SAMPLE_SECONDS."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    if first >= LONG_CALL:
+        return first
+    loops = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= SAMPLE_SECONDS / 10 or loops >= 1_000_000:
+            return dt / loops
+        loops *= 10
+
+
+def _timer(fn, per_call: float, repeats: int | None = None):
+    """A callable timing `fn` -- in a loop of calls lasting about SAMPLE_SECONDS, given its
+    time `per_call` -- `repeats` times back to back, giving the least seconds per call, and
+    the seconds that takes.  By default 3 times: the other candidates' memory traffic slows
+    the first calls after them for longer than one call (measured at 1e6: the first of three
+    np.add calls after NumPy's formulation up to 2-3x the others), and noise only adds time;
+    once for calls of LONG_CALL or more, which stream their data from memory either way
+    (measured at 1e7: the speedups over NumPy of best-of-one and best-of-three samples agree
+    within the spread) and would otherwise take most of the run."""
+    if repeats is None:
+        repeats = 1 if per_call >= LONG_CALL else 3
+    loops = max(1, round(SAMPLE_SECONDS / per_call))
 
     def timed():
         best = float("inf")
@@ -213,24 +244,25 @@ def _timer(fn, n, repeats=3):
                 fn()
             best = min(best, (time.perf_counter() - t0) / loops)
         return best
-    return timed
+    return timed, repeats * loops * per_call
 
 
-def _time_all(candidates: dict, n: int, rounds: int) -> tuple:
+def _time_all(candidates: dict, rounds: int | None = None) -> tuple:
     """Median seconds per candidate and the largest relative spread (IQR / median), the
     candidates timed interleaved, round after round.
 
     A round's sample of a candidate is the best of a few calls back to back (see `_timer`),
     and the order of the candidates rotates from round to round, so that no candidate always
-    follows the same one."""
-    timers = {k: _timer(f, n) for k, f in candidates.items()}
+    follows the same one.  `rounds=None`: as many as fit in CASE_SECONDS, within ROUNDS."""
+    timers = {k: _timer(f, _per_call(f)) for k, f in candidates.items()}
+    if rounds is None:
+        cost = sum(c for _, c in timers.values())           # seconds per round
+        rounds = min(ROUNDS[1], max(ROUNDS[0], int(CASE_SECONDS / cost)))
     names = list(timers)
-    for t in timers.values():        # warm up: page in outputs, load code
-        t()
     samples = {k: [] for k in timers}
     for r in range(rounds):
         for k in names[r % len(names):] + names[:r % len(names)]:
-            samples[k].append(timers[k]())
+            samples[k].append(timers[k][0]())
     med = {k: float(np.median(v)) for k, v in samples.items()}
     spread = max(float(np.subtract(*np.percentile(v, [75, 25]))) / med[k]
                  for k, v in samples.items())
@@ -300,6 +332,7 @@ def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int 
     return candidates
 
 
+@functools.lru_cache(maxsize=1)        # the next case is mostly another op on the same data
 def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
     """(y_true, y_pred) of size n for an elementwise loss: labels {0, 1} and logits for
     classification, counts or amounts around log-means for the deviances, else values with
@@ -307,14 +340,17 @@ def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(seed)
     if name in CLASSIFICATION:
-        return rng.integers(0, 2, n).astype(dtype), rng.normal(0, 2, n).astype(dtype)
-    if name in DEVIANCES:          # poisson, tweedie: counts; gamma: amounts
+        y, p = rng.integers(0, 2, n), rng.normal(0, 2, n)
+    elif name in DEVIANCES:        # poisson, tweedie: counts; gamma: amounts
         p = rng.normal(0, 1, n)
         mu = np.exp(p + rng.normal(0, 0.3, n))
         y = rng.gamma(2.0, mu / 2) if name == "gamma" else rng.poisson(mu)
-        return y.astype(dtype), p.astype(dtype)
-    y = rng.normal(0, 1, n)
-    return y.astype(dtype), (y + rng.normal(0, 1, n)).astype(dtype)
+    else:
+        y = rng.normal(0, 1, n)
+        p = y + rng.normal(0, 1, n)
+    y, p = y.astype(dtype), p.astype(dtype)
+    y.flags.writeable = p.flags.writeable = False          # shared by the cache: read only
+    return y, p
 
 
 def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0,
@@ -353,17 +389,16 @@ def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0,
 TRAFFIC = {"loss": 2, "gradient": 3, "loss_gradient": 3, "gradient_hessian": 4}
 
 
-def measure_cross_entropy(dtype, n: int, K: int, rounds: int, seed: int = 0,
+def measure_cross_entropy(dtype, n: int, K: int, rounds: int | None = None, seed: int = 0,
                           threads: int = 1, op: str = "loss_gradient") -> dict:
-    med, spread = _time_all(cross_entropy_candidates(dtype, n, K, threads, seed, op), n * K,
-                            rounds)
+    med, spread = _time_all(cross_entropy_candidates(dtype, n, K, threads, seed, op), rounds)
     moved = (1 if op == "loss" else TRAFFIC[op] - 1) * n * K * np.dtype(dtype).itemsize
     return _result("cross_entropy", dtype, n, med, spread, moved, classes=K, op=op)
 
 
-def measure(name: str, dtype, n: int, rounds: int, seed: int = 0, threads: int = 1,
+def measure(name: str, dtype, n: int, rounds: int | None = None, seed: int = 0, threads: int = 1,
             op: str = "loss_gradient") -> dict:
-    med, spread = _time_all(candidates(name, dtype, n, threads, seed, op), n, rounds)
+    med, spread = _time_all(candidates(name, dtype, n, threads, seed, op), rounds)
     return _result(name, dtype, n, med, spread, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
                    op=op)
 
@@ -463,9 +498,9 @@ class _Progress:
 
 def _cases(args) -> list:
     ce_cases = CE_QUICK if args.quick else CE_CASES
-    return [(loss, op, dt, n, K) for loss in args.losses for op in args.ops
-            for dt in args.dtypes
-            for n, K in (ce_cases if loss == "cross_entropy" else [(n, 1) for n in args.sizes])]
+    return [(loss, op, dt, n, K) for loss in args.losses for dt in args.dtypes
+            for n, K in (ce_cases if loss == "cross_entropy" else [(n, 1) for n in args.sizes])
+            for op in args.ops]          # the ops of a case in a row: one `problem` for all
 
 
 def _cases_of(results: list) -> list:
@@ -474,7 +509,8 @@ def _cases_of(results: list) -> list:
     return sorted(set(cases), key=cases.index)          # one per thread count: once
 
 
-def run(cases: list, rounds: int, threads: int = 1, out=None, progress=True) -> list:
+def run(cases: list, rounds: int | None = None, threads: int = 1, out=None,
+        progress=True) -> list:
     """Time `cases` ((loss, op, dtype, n, classes) tuples), print the table (to `out`, default
     stdout), return the results."""
     out = sys.stdout if out is None else out
@@ -561,12 +597,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="lossfuse bench", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--losses", nargs="+", default=LOSSES, choices=LOSSES)
-    ap.add_argument("--ops", nargs="+", default=["loss_gradient"], choices=list(OPS),
-                    help="operations to time (default: loss_gradient, the fused one)")
+    ap.add_argument("--ops", nargs="+", default=list(OPS), choices=list(OPS),
+                    help="operations to time (default: all)")
     ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"],
                     choices=["float32", "float64"])
     ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
-    ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per case")
+    ap.add_argument("--rounds", type=int,
+                    help=f"interleaved rounds per case (default: as many as fit in about "
+                         f"{CASE_SECONDS:g} s, from {ROUNDS[0]} to {ROUNDS[1]})")
     ap.add_argument("--quick", action="store_true",
                     help="small sizes, few rounds: a smoke run of seconds over every loss")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
@@ -584,8 +622,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     args = ap.parse_args(argv)
     if args.quick:                # seconds: every loss, small sizes, short timing loops
-        global LOOP_ELEMENTS
-        args.sizes, args.rounds, LOOP_ELEMENTS = [16, 1000], 2, 5_000
+        global SAMPLE_SECONDS
+        args.sizes, SAMPLE_SECONDS = [16, 1000], 2e-4
+        args.rounds = args.rounds or 2
     base = None
     if args.compare:
         try:
