@@ -18,8 +18,8 @@ hits all alike:
 At n = 16 the ``lossfuse`` row is the whole facade call without ``gradient_out`` (what a
 batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
 
-Ratios are of medians over the rounds; ``spread`` is the largest interquartile range of the
-timed candidates, relative to their median.  A sample is the best of three loops of calls
+Ratios are of medians over the rounds; ``spread`` is the largest relative spread of the
+timed candidates (twice the median absolute deviation over the median).  A sample is the best of three loops of calls
 lasting about SAMPLE_SECONDS (one call from LONG_CALL on), and a case gets as many rounds as
 fit in about CASE_SECONDS, from 3 to 7 (``--rounds``: exactly that many).  ``--save`` writes the results and the machine as
 JSON; ``--compare BASE.json`` times the cases of a saved run again and fails (exit 1) where the
@@ -248,8 +248,11 @@ def _timer(fn, per_call: float, repeats: int | None = None):
 
 
 def _time_all(candidates: dict, rounds: int | None = None) -> tuple:
-    """Median seconds per candidate and the largest relative spread (IQR / median), the
-    candidates timed interleaved, round after round.
+    """Median seconds per candidate and the largest relative spread, the candidates timed
+    interleaved, round after round.  The spread is twice the median absolute deviation over
+    the median: the interquartile range for normal noise, and like the median not thrown by
+    one outlier among a few rounds (NumPy's formulations at 1e7, which allocate hundreds of MB
+    a call, take up to 10x their usual time now and then).
 
     A round's sample of a candidate is the best of a few calls back to back (see `_timer`),
     and the order of the candidates rotates from round to round, so that no candidate always
@@ -264,7 +267,7 @@ def _time_all(candidates: dict, rounds: int | None = None) -> tuple:
         for k in names[r % len(names):] + names[:r % len(names)]:
             samples[k].append(timers[k][0]())
     med = {k: float(np.median(v)) for k, v in samples.items()}
-    spread = max(float(np.subtract(*np.percentile(v, [75, 25]))) / med[k]
+    spread = max(2 * float(np.median(np.abs(np.subtract(v, med[k])))) / med[k]
                  for k, v in samples.items())
     return med, spread
 
