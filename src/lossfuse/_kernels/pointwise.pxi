@@ -13,9 +13,9 @@
 #
 # NaN rule: every output is NaN where an input is NaN, including constant gradient and hessian
 # pieces (see `_nan_or`).  Arithmetic runs in the type of `p` (float32 stays float32), except
-# log_cosh, which runs in float64 because it calls libm.
+# log_cosh, which runs in float64.
 
-from libc.math cimport sqrt, sqrtf, fabs, fabsf, expm1, log1p, exp, copysign, M_LN2, \
+from libc.math cimport sqrt, sqrtf, fabs, fabsf, copysign, M_LN2, \
     INFINITY, NAN
 from libc.string cimport memcpy
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
@@ -75,17 +75,18 @@ cdef inline floating _bits_pow2(floating k) noexcept nogil:
     return t
 
 
-cdef inline floating _exp_poly(floating x, floating* k, floating* shifted) noexcept nogil:
-    """exp(x) = q * 2^k: returns q and sets k, for x clamped to the range of `_exp`; `shifted`
-    is k + 1.5 * 2^(mantissa bits), which holds k in its low bits (see `_exp_nonpos`).
+cdef inline floating _expm1_poly(floating x, floating* k, floating* shifted) noexcept nogil:
+    """exp(x) = (1 + q) * 2^k: returns q = expm1(r), relatively accurate for tiny r, and sets
+    k, for x clamped to the range of `_exp`; `shifted` is k + 1.5 * 2^(mantissa bits), which
+    holds k in its low bits (see `_exp_nonpos`).
 
     x = k ln2 + r with k = round(x / ln2) and |r| <= ln2/2 (Cody-Waite: ln2 split in two so
-    k * LN2_HI is exact); q = exp(r) by its Taylor polynomial, of degree 13 in float64
+    k * LN2_HI is exact); q = exp(r) - 1 by its Taylor polynomial, of degree 13 in float64
     (remainder below 0.347^14/14! < 5e-18) and 7 in float32 (0.347^8/8! < 6e-9).
-    The polynomial is 1 + (r + r^2 P(r)), P by Estrin's scheme (pairs c_i + c_(i+1) r, joined
+    The polynomial is r + r^2 P(r), P by Estrin's scheme (pairs c_i + c_(i+1) r, joined
     with r^2, r^4, r^8): a dependency chain of ~8 operations instead of Horner's 26, so the
     out-of-order core overlaps neighbouring vectors (measured: float64 exp-bound loops 1.3-1.4x
-    faster); the leading 1 + r is added last, so the rounding stays that of Horner's."""
+    faster); `_exp_poly` adds the leading 1 last, so the rounding stays that of Horner's."""
     cdef floating r, r2, r4, q
     if floating is float:
         shifted[0] = x * <float>1.44269504088896341 + <float>12582912.0
@@ -105,7 +106,24 @@ cdef inline floating _exp_poly(floating x, floating* k, floating* shifted) noexc
              + r4 * ((1 / 720. + r * (1 / 5040.)) + r2 * (1 / 40320. + r * (1 / 362880.)))
              + (r4 * r4) * ((1 / 3628800. + r * (1 / 39916800.))
                             + r2 * (1 / 479001600. + r * (1 / 6227020800.))))
-    return <floating>1 + (r + r2 * q)
+    return r + r2 * q
+
+
+cdef inline floating _exp_poly(floating x, floating* k, floating* shifted) noexcept nogil:
+    """exp(x) = q * 2^k: returns q and sets k, for x clamped to the range of `_exp` (see
+    `_expm1_poly`)."""
+    return <floating>1 + _expm1_poly(x, k, shifted)
+
+
+cdef inline double _expm1_to_30(double x) noexcept nogil:
+    """expm1(x) for 0 <= x <= 30 (and NaN), within 2 ulp, relatively accurate for tiny x;
+    vectorizable.  expm1(x) = 2^k expm1(r) + (2^k - 1) with `_expm1_poly`'s k and r: both
+    terms exact (k <= 44), and for k >= 1 the second is at least the size of the first's
+    negative part (expm1(-0.347) > -0.3), so the one rounding of the sum keeps 2 ulp."""
+    cdef double k, t
+    cdef double q = _expm1_poly(x, &k, &t)
+    t = _bits_pow2(k)
+    return t * q + (t - 1.0)
 
 
 cdef inline floating _times_pow2(floating q, floating k) noexcept nogil:
@@ -392,25 +410,43 @@ cdef inline void pseudo_huber(const PseudoHuber* L, floating y, floating p,
 cdef struct LogCosh:
     char _unused
 
+cdef inline double _cosh_m1_below_1(double a) noexcept nogil:
+    """cosh(a) - 1 for |a| <= 1 (and NaN), within 1.5 ulp: its Taylor series (a^2/2) (1 + z/12
+    + z^2/360 + ... + 2 z^9/20!), z = a^2, cut where the remainder is below 2/22! < 2e-21
+    relative; Estrin's scheme as in `_exp_poly`."""
+    cdef double z = a * a, z2 = z * z, z4 = z2 * z2
+    cdef double q = (((1 / 12. + z * (1 / 360.)) + z2 * (1 / 20160. + z * (1 / 1814400.)))
+                     + z4 * ((1 / 239500800. + z * (1 / 43589145600.))
+                             + z2 * (1 / 10461394944000. + z * (1 / 3201186852864000.)))
+                     + (z4 * z4) * (1 / 1216451004088320000.))
+    return (0.5 * z) * (1.0 + z * q)
+
 cdef inline void log_cosh(const LogCosh* L, floating y, floating p,
                           floating* l, floating* g, floating* h) noexcept nogil:
-    # In float64 for both dtypes.  With a = |d| and e = expm1(a) (accurate for small a):
-    #   cosh(a) - 1 = e^2 / (2 (1 + e))      so  log cosh a = log1p(e^2 / (2 (1 + e)))
+    # In float64 for both dtypes (float32 results are then within an ulp).  With a = |d| and
+    # e = expm1(a) (accurate for small a):
+    #   cosh(a) - 1 = e^2 / (2 (1 + e))      so  log cosh a = log1p(e^2 / (2 (1 + e))),
+    #                                        below a = 1 by its series (e^2 doubles e's error)
     #   u = e^(2a) - 1 = e (e + 2)           so  tanh a = u / (u + 2),
     #                                            1 - tanh^2 a = 4 (u + 1) / (u + 2)^2
     # Beyond a = 20, exp(-2a) < 2^-57: log cosh a = a - log 2, tanh a = 1, sech^2 a = 4 exp(-2a),
     # all exact in float64 and finite for every finite d (the naive log(cosh(d)) overflows at 710).
+    # expm1, log1p and exp are this file's vectorizable ones: the loops run on vector registers.
     cdef double d = <double>p - <double>y
     cdef double a = fabs(d)
     cdef bint far = a > 20.0
-    cdef double e = expm1(20.0 if far else a)
+    cdef double e = _expm1_to_30(20.0 if far else a)
     cdef double u = e * (e + 2.0)
+    cdef double c
     if l != NULL:
-        l[0] = <floating>(a - M_LN2 if far else log1p(e * e / (2.0 * (1.0 + e))))
+        c = e * e / (2.0 * (1.0 + e))
+        c = _cosh_m1_below_1(a) if a < 1.0 else c
+        l[0] = <floating>(a - M_LN2 if far else _log1p_pos(c))
     if g != NULL:
         g[0] = <floating>copysign(1.0 if far else u / (u + 2.0), d) if d == d else <floating>d
     if h != NULL:
-        h[0] = <floating>(4.0 * exp(-2.0 * a) if far else 4.0 * (u + 1.0) / ((u + 2.0) * (u + 2.0)))
+        h[0] = <floating>(4.0 * _exp_nonpos(-2.0 * a) if far
+                          else 4.0 * (u + 1.0) / ((u + 2.0) * (u + 2.0)))
 
 
 # ---------------------------------------------------------------------------------- pinball
