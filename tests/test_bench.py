@@ -195,3 +195,24 @@ def test_ops_are_timed_and_saved(tmp_path, capsys):
     data = json.loads(path.read_text())
     assert sorted({(r["op"], r["n"]) for r in data["results"]}) == [
         ("gradient_hessian", 16), ("gradient_hessian", 1000), ("loss", 16), ("loss", 1000)]
+
+
+def test_readme_tables_from_a_saved_run(tmp_path, capsys):
+    """bench/tables.py turns a saved run into the README's three tables."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "bench" / "tables.py"
+    spec = importlib.util.spec_from_file_location("lossfuse_bench_tables", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    run = tmp_path / "run.json"
+    code, _ = run_main(capsys, "--losses", "huber", "cross_entropy", "--dtypes", "float32",
+                       "--sizes", "16", "1000", "--threads", "2", "--save", str(run))
+    assert code == 0
+    assert mod.main([str(run), "--n", "1000"]) == 0
+    text = capsys.readouterr().out
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert "| huber | float32 | 16 |" in text and "| huber | float32 | 1000 |" in text
+    assert "| loss | dtype | loss | gradient | loss_gradient | gradient_hessian |" in text
+    assert sum(line.startswith("| float32 | 1000 x 10 |") for line in rows) == 4  # each op
+    assert len(rows) == (1 + 2) + (1 + 1) + (1 + 4)     # each table: its header and rows
