@@ -1,0 +1,68 @@
+"""lossfuse.metrics against scikit-learn's metrics of the same names, timed interleaved in one
+run (the same timing as ``lossfuse bench``: rotating order, median of rounds):
+
+    python bench/metrics.py [--sizes 16 1e6] [--dtypes float64 float32] [--save FILE.json]
+
+Needs scikit-learn (the ``test`` extra).  Prints one row per metric, dtype and size: both
+times, the speedup and the spread.
+"""
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import sklearn.metrics as sk
+
+from lossfuse import _bench, metrics
+
+METRICS = {
+    "mean_squared_error": {},
+    "root_mean_squared_error": {},
+    "mean_absolute_error": {},
+    "mean_pinball_loss": {"alpha": 0.9},
+}
+
+
+def candidates(name: str, dtype, n: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0, 1, n).astype(dtype)
+    p = (y + rng.normal(0, 1, n)).astype(dtype)
+    params = METRICS[name]
+    ours, theirs = getattr(metrics, name), getattr(sk, name)
+    return {"lossfuse": lambda: ours(y, p, **params),
+            "sklearn": lambda: theirs(y, p, **params)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--metrics", nargs="+", default=list(METRICS), choices=list(METRICS))
+    ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)),
+                    default=[16, 10_000, 1_000_000])
+    ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    ap.add_argument("--save", metavar="FILE.json")
+    args = ap.parse_args(argv)
+    head = (f"{'metric':24s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} {'sklearn us':>11s} "
+            f"{'x sklearn':>9s} {'spread':>6s}")
+    print(head)
+    print("-" * len(head))
+    results = []
+    for name in args.metrics:
+        for dt in args.dtypes:
+            for n in args.sizes:
+                med, spread = _bench._time_all(candidates(name, np.dtype(dt), n))
+                r = {"metric": name, "dtype": dt, "n": n, "seconds": med["lossfuse"],
+                     "sklearn_seconds": med["sklearn"],
+                     "speedup_vs_sklearn": med["sklearn"] / med["lossfuse"], "spread": spread}
+                results.append(r)
+                print(f"{name:24s} {dt:8s} {n:9d} {med['lossfuse'] * 1e6:11.2f} "
+                      f"{med['sklearn'] * 1e6:11.1f} {r['speedup_vs_sklearn']:9.1f} "
+                      f"{spread:6.2f}", flush=True)
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump({"machine": _bench.machine_info(), "results": results}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
