@@ -21,13 +21,30 @@ METRICS = {
     "root_mean_squared_error": {},
     "mean_absolute_error": {},
     "mean_pinball_loss": {"alpha": 0.9},
+    "mean_poisson_deviance": {},
+    "mean_gamma_deviance": {},
+    "mean_tweedie_deviance": {"power": 1.5},
+    "log_loss": {},                     # binary: labels {0, 1}, probabilities of 1
 }
 
 
-def candidates(name: str, dtype, n: int, seed: int = 0) -> dict:
+def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
+    """(y_true, y_pred) for metric `name`: values and predictions around them; counts (or
+    amounts, for gamma) and positive means for the deviances; labels and probabilities for
+    log_loss."""
     rng = np.random.default_rng(seed)
-    y = rng.normal(0, 1, n).astype(dtype)
-    p = (y + rng.normal(0, 1, n)).astype(dtype)
+    if name == "log_loss":
+        return rng.integers(0, 2, n).astype(dtype), rng.uniform(0, 1, n).astype(dtype)
+    if "deviance" in name:
+        mu = np.exp(rng.normal(0, 1, n))
+        y = rng.gamma(2.0, mu / 2) if name == "mean_gamma_deviance" else rng.poisson(mu)
+        return y.astype(dtype), mu.astype(dtype)
+    y = rng.normal(0, 1, n)
+    return y.astype(dtype), (y + rng.normal(0, 1, n)).astype(dtype)
+
+
+def candidates(name: str, dtype, n: int, seed: int = 0) -> dict:
+    y, p = problem(name, dtype, n, seed)
     params = METRICS[name]
     ours, theirs = getattr(metrics, name), getattr(sk, name)
     return {"lossfuse": lambda: ours(y, p, **params),

@@ -142,21 +142,32 @@ def _normalized(message):
     return re.sub(r"\{[^{}]*\}", lambda m: str(sorted(m.group(0)[1:-1].split(", "))), message)
 
 
+def assert_same_error(name, what, kw, message_of=None):
+    """lossfuse.metrics' `name` refuses `kw` as scikit-learn's does: an instance of each
+    builtin exception class scikit-learn's is (its InvalidParameterError is a ValueError and
+    a TypeError), with the same message (scikit-learn's function `message_of`'s, if given)."""
+    want = _raised(getattr(sk, name), kw)
+    assert want is not None, f"scikit-learn accepts {what}"
+    got = _raised(getattr(metrics, name), kw)
+    assert got is not None, f"lossfuse accepts {what}"
+    for cls in type(want).__mro__:
+        if cls in (ValueError, TypeError, ZeroDivisionError):
+            assert isinstance(got, cls), (what, got, want)
+    if message_of is not None:
+        want = _raised(getattr(sk, message_of), kw)
+    assert _normalized(str(got)) == _normalized(str(want)), what
+
+
 @pytest.mark.parametrize("name,params", list(cases())[:4])
 @pytest.mark.parametrize("what,kw", BAD, ids=[b[0] for b in BAD])
 def test_wrong_input_gets_scikit_learns_exception_and_message(name, params, what, kw):
-    want = _raised(getattr(sk, name), dict(kw, **params))
-    assert want is not None, f"scikit-learn accepts {what}"
-    got = _raised(getattr(metrics, name), dict(kw, **params))
-    assert got is not None, f"lossfuse accepts {what}"
-    for cls in type(want).__mro__:              # InvalidParameterError: ValueError, TypeError
-        if cls in (ValueError, TypeError, ZeroDivisionError):
-            assert isinstance(got, cls), (what, got, want)
-    if name == "root_mean_squared_error" and what in ("weights, 1 output", "weights count"):
-        # scikit-learn lets np.average refuse the weights ("Axis must be specified when shapes
-        # of a and weights differ."); lossfuse says what mean_squared_error says
-        want = _raised(sk.mean_squared_error, kw)
-    assert _normalized(str(got)) == _normalized(str(want)), what
+    # scikit-learn's root_mean_squared_error lets np.average refuse the output weights ("Axis
+    # must be specified when shapes of a and weights differ."); lossfuse says what
+    # mean_squared_error says
+    clearer = name == "root_mean_squared_error" and what in ("weights, 1 output",
+                                                              "weights count")
+    assert_same_error(name, what, dict(kw, **params),
+                      "mean_squared_error" if clearer else None)
 
 
 @pytest.mark.parametrize("alpha", [-0.1, 1.5, "0.5", None, np.nan, True, 1, np.int64(0),
@@ -173,5 +184,190 @@ def test_pinball_alpha_is_checked_as_scikit_learn_checks_it(alpha):
         assert str(got) == str(want)
 
 
+# ----------------------------------------------------------------------------- deviances
+POWERS = [-1.5, -1, 0, 1, 1.2, 1.5, 2, 2.5, 3]
+
+
+def deviance_case(power, n, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    mu = np.exp(rng.normal(0, 1, n))
+    y = rng.gamma(2.0, mu / 2) if power >= 2 else rng.poisson(mu).astype(float)
+    if power <= 0:
+        y = y - 1.5                                      # any real y
+    return y.astype(dtype), mu.astype(dtype)
+
+
+@pytest.mark.parametrize("power", POWERS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", [None, "positive"])
+def test_deviances_equal_scikit_learns(power, dtype, weights):
+    y, mu = deviance_case(power, 2000, dtype)
+    w = None if weights is None else np.random.default_rng(2).uniform(0.1, 2, 2000)
+    got, want = both("mean_tweedie_deviance", y, mu, sample_weight=w, power=power)
+    assert type(got) is float
+    assert got == pytest.approx(want, rel=1e-11 if dtype == np.float64 else 1e-5)
+    if power in (1, 2):
+        name = "mean_poisson_deviance" if power == 1 else "mean_gamma_deviance"
+        assert getattr(metrics, name)(y, mu, sample_weight=w) == got
+
+
+DEVIANCE_BAD = [
+    ("power between 0 and 1", dict(y_true=[1, 2], y_pred=[1, 3], power=0.5)),
+    ("power a string", dict(y_true=[1, 2], y_pred=[1, 3], power="a")),
+    ("power NaN", dict(y_true=[1, 2], y_pred=[1, 3], power=np.nan)),
+    ("power inf", dict(y_true=[1, 2], y_pred=[1, 3], power=np.inf)),
+    ("two outputs", dict(y_true=[[1, 2], [1, 2]], y_pred=[[1, 3], [1, 3]], power=1)),
+    ("poisson y < 0", dict(y_true=[-1, 2], y_pred=[1, 3], power=1)),
+    ("poisson mu = 0", dict(y_true=[1, 2], y_pred=[0, 3], power=1)),
+    ("compound y < 0", dict(y_true=[-1, 2], y_pred=[1, 3], power=1.5)),
+    ("gamma y = 0", dict(y_true=[0, 2], y_pred=[1, 3], power=2)),
+    ("power 3 y = 0", dict(y_true=[0, 2], y_pred=[1, 3], power=3)),
+    ("power -1 mu = 0", dict(y_true=[-5, 2], y_pred=[0, 3], power=-1)),
+    ("NaN y", dict(y_true=[np.nan, 2], y_pred=[1, 3], power=1.5)),
+    ("inf mu", dict(y_true=[1, 2], y_pred=[np.inf, 3], power=2)),
+    ("lengths", dict(y_true=[1, 2, 3], y_pred=[1, 3], power=1)),
+]
+
+
+@pytest.mark.parametrize("what,kw", DEVIANCE_BAD, ids=[b[0] for b in DEVIANCE_BAD])
+def test_deviance_wrong_input_gets_scikit_learns_exception_and_message(what, kw):
+    assert_same_error("mean_tweedie_deviance", what, kw)
+
+
+# ------------------------------------------------------------------------------ log_loss
+def binary_case(n, labels, dtype, seed=0, shape="1d"):
+    rng = np.random.default_rng(seed)
+    y = np.asarray(labels, dtype=object)[rng.integers(0, 2, n)]
+    y = np.array(list(y))                                  # the labels' own dtype
+    p = rng.uniform(0, 1, n).astype(dtype)
+    p[: n // 10] = np.array([0.0, 1.0], dtype)[rng.integers(0, 2, n // 10)]   # clipped
+    if shape == "column":
+        p = p[:, None]
+    elif shape == "two":
+        p = np.stack([1 - p, p], axis=1)
+    return y, p
+
+
+@pytest.mark.parametrize("labels", [[0, 1], [-1, 1], [2, 5], ["ham", "spam"], [False, True],
+                                    [0.0, 1.0]])
+@pytest.mark.parametrize("shape", ["1d", "column", "two"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", [None, "positive"])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_binary_log_loss_equals_scikit_learns(labels, shape, dtype, weights, normalize):
+    y, p = binary_case(1000, labels, dtype, shape=shape)
+    w = None if weights is None else np.random.default_rng(1).uniform(0.1, 2, 1000).astype(dtype)
+    got, want = both("log_loss", y, p, sample_weight=w, normalize=normalize)
+    assert type(got) is float
+    assert got == pytest.approx(want, rel=1e-12 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.parametrize("k", [3, 10])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multiclass_log_loss_equals_scikit_learns(k, dtype):
+    rng = np.random.default_rng(k)
+    n = 500
+    p = rng.dirichlet(np.ones(k), n).astype(dtype)
+    p[:5] = np.eye(k, dtype=dtype)[rng.integers(0, k, 5)]             # exact 0 and 1
+    y = rng.integers(0, k, n)
+    w = rng.uniform(0, 2, n)
+    for kw in ({}, {"sample_weight": w}, {"normalize": False}):
+        got, want = both("log_loss", y, p, **kw)
+        assert got == pytest.approx(want, rel=1e-12 if dtype == np.float64 else 1e-5)
+    # classes absent from y_true, named by labels; string classes
+    names = np.array([f"c{i:02d}" for i in range(k)])
+    got, want = both("log_loss", names[y[y < k - 1]], p[y < k - 1], labels=list(names))
+    assert got == pytest.approx(want, rel=1e-12 if dtype == np.float64 else 1e-5)
+
+
+def test_log_loss_warnings_and_the_deprecated_keyword():
+    y, p = [0, 1, 1], [[0.9, 0.2], [0.2, 0.8], [0.1, 0.9]]            # a row sums to 1.1
+    with pytest.warns(UserWarning, match="do not sum to one"):
+        got = metrics.log_loss(y, p)
+    assert got == pytest.approx(both("log_loss", y, p)[1], rel=1e-15)
+    with pytest.warns(FutureWarning, match="renamed to `y_proba`"):
+        assert metrics.log_loss([0, 1], y_pred=[0.2, 0.7]) == both("log_loss", [0, 1],
+                                                                    [0.2, 0.7])[0]
+    with pytest.warns(UserWarning, match="ordered lexicographically"):
+        metrics.log_loss([0, 1, 2], np.full((3, 3), 1 / 3), labels=[2, 1, 0])
+    with pytest.raises(ValueError, match="Cannot use both"):
+        metrics.log_loss([0, 1], [0.2, 0.7], y_pred=[0.2, 0.7])
+
+
+def test_binary_log_loss_short_and_full_paths_agree_to_the_bit():
+    for labels in ([0, 1], [3, 7]):
+        y, p = binary_case(999, labels, np.float64, seed=4)
+        assert metrics.log_loss(y, p) == metrics.log_loss(list(y), list(p))
+        w = np.linspace(0.5, 1.5, 999)
+        assert metrics.log_loss(y, p, sample_weight=w) == metrics.log_loss(
+            y, list(p), sample_weight=w)
+
+
+LOG_LOSS_BAD = [
+    ("fractional labels", dict(y_true=[0.5, 1, 1], y_proba=[0.1, 0.8, 0.9])),
+    ("one label", dict(y_true=[1, 1, 1], y_proba=[0.1, 0.8, 0.9])),
+    ("one label in labels", dict(y_true=[1, 1, 1], y_proba=[0.1, 0.8, 0.9], labels=[1])),
+    ("three labels, 1-d", dict(y_true=[0, 2, 1], y_proba=[0.1, 0.8, 0.9])),
+    ("probability > 1", dict(y_true=[0, 1, 1], y_proba=[0.1, 1.8, 0.9])),
+    ("probability < 0", dict(y_true=[0, 1, 1], y_proba=np.array([0.1, -0.8, 0.9]))),
+    ("NaN", dict(y_true=[0, 1, 1], y_proba=[0.1, np.nan, 0.9])),
+    ("inf", dict(y_true=np.array([0, 1, 1]), y_proba=np.array([0.1, np.inf, 0.9]))),
+    ("lengths", dict(y_true=[0, 1], y_proba=[0.1, 0.8, 0.9])),
+    ("weights length", dict(y_true=[0, 1], y_proba=[0.1, 0.8], sample_weight=[1, 2, 3])),
+    ("zero weights", dict(y_true=[0, 1], y_proba=[0.1, 0.8], sample_weight=[0, 0])),
+    ("NaN weight", dict(y_true=[0, 1], y_proba=[0.1, 0.8], sample_weight=[np.nan, 1])),
+    ("classes vs columns", dict(y_true=[0, 1, 2], y_proba=[[0.1, 0.9], [0.8, 0.2],
+                                                           [0.9, 0.1]])),
+    ("labels vs columns", dict(y_true=[0, 1, 1], y_proba=[[0.1, 0.8, 0.1], [0.8, 0.1, 0.1],
+                                                          [0.9, 0.05, 0.05]], labels=[0, 1])),
+    ("label not in labels", dict(y_true=[0, 1, 3], y_proba=[[0.1, 0.9], [0.8, 0.2],
+                                                            [0.9, 0.1]], labels=[0, 1])),
+    ("normalize not bool", dict(y_true=[0, 1], y_proba=[0.1, 0.8], normalize="yes")),
+    ("3-d", dict(y_true=[0, 1], y_proba=[[[0.1]], [[0.8]]])),
+    ("empty", dict(y_true=[], y_proba=[])),
+]
+
+
+@pytest.mark.parametrize("what,kw", LOG_LOSS_BAD, ids=[b[0] for b in LOG_LOSS_BAD])
+def test_log_loss_wrong_input_gets_scikit_learns_exception_and_message(what, kw):
+    assert_same_error("log_loss", what, kw)
+
+
 def test_docstring_examples():
     assert doctest.testmod(metrics).failed == 0
+
+
+def test_the_probability_log_loss_kernel_gradient_and_builds():
+    """The kernel behind log_loss: its gradient and hessian are the derivatives of its loss in
+    p (0 where the clip binds), labels other than its two are refused, and every
+    instruction-set build gives the same bits."""
+    from lossfuse._kernels import available
+    rng = np.random.default_rng(5)
+    y = rng.choice([2.0, 7.0], 4000)
+    p = rng.uniform(0.01, 0.99, 4000)
+    p[:10] = [0.0, 1.0, 1e-17, 1 - 1e-17, 0.5, np.nan, 0.0, 1.0, 0.3, 0.7]
+    outs = []
+    for name, module in available.items():
+        k = module.LossKernel(module.LOSSES["proba_log_loss"][0],
+                              (7.0, 2.0, np.finfo(float).eps, 1 - np.finfo(float).eps))
+        lo, g, h = np.empty_like(p), np.empty_like(p), np.empty_like(p)
+        k.run_float64(module.OPERATIONS["loss_gradient"], y, p, None, 1, lo, g, None, 1.0, 1)
+        k.run_float64(module.OPERATIONS["gradient_hessian"], y, p, None, 1, None, g, h, 1.0, 1)
+        outs.append((lo, g, h))
+        with pytest.raises(module.LabelError):
+            k.run_float64(module.OPERATIONS["loss"], np.r_[y[:5], 3.0], p[:6], None, 1,
+                          None, None, None, 1.0, 1)
+    for other in outs[1:]:
+        for a, b in zip(outs[0], other):
+            np.testing.assert_array_equal(a, b)
+    lo, g, h = outs[0]
+    q = np.where(y == 7.0, p, 1 - p)
+    np.testing.assert_allclose(lo[10:], -np.log(q[10:]), rtol=4e-16)
+    np.testing.assert_allclose(g[10:], np.where(y == 7.0, -1, 1)[10:] / q[10:], rtol=4e-16)
+    np.testing.assert_allclose(h[10:], 1 / q[10:] ** 2, rtol=1e-15)
+    eps = np.finfo(float).eps
+    clipped = (q < eps) | (q > 1 - eps)
+    assert clipped.sum() == 6 and np.all(g[clipped] == 0) and np.all(h[clipped] == 0)
+    np.testing.assert_allclose(lo[clipped], -np.log(np.where(q[clipped] < eps, eps, 1 - eps)),
+                               rtol=4e-16)
+    assert np.isnan(lo[5]) and np.isnan(g[5]) and np.isnan(h[5])

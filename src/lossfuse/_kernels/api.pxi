@@ -22,7 +22,8 @@ cdef enum:
     LOSS_GAMMA = 12
     LOSS_TWEEDIE = 13
     LOSS_TWEEDIE_NORMAL = 14
-    N_LOSSES = 15
+    LOSS_PROBA_LOG_LOSS = 15
+    N_LOSSES = 16
 
 # Kernel ids by canonical loss name, with the parameter names each kernel reads, in order.
 LOSSES = {
@@ -41,6 +42,8 @@ LOSSES = {
     "gamma": (LOSS_GAMMA, ()),
     "tweedie": (LOSS_TWEEDIE, ("power",)),
     "tweedie_normal": (LOSS_TWEEDIE_NORMAL, ()),
+    # lossfuse.metrics.log_loss: binary targets (two labels) and probabilities, clipped
+    "proba_log_loss": (LOSS_PROBA_LOG_LOSS, ("positive", "negative", "lo", "hi")),
 }
 
 # Bits of `LabelError.flags` (see `label_flags` in pointwise.pxi).

@@ -304,6 +304,7 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
     cdef Gamma gamma_ = Gamma(0)
     cdef Tweedie tweedie_
     cdef TweedieNormal tweedie_normal_ = TweedieNormal(0)
+    cdef ProbaLogLoss proba_log_loss_
     if loss == LOSS_SQUARED_ERROR:
         return drive(op, &squared_error_, a, scale, n_threads, flags)
     elif loss == LOSS_ABSOLUTE_ERROR:
@@ -348,6 +349,12 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
         tweedie_.y_min = -INFINITY if prm[0] <= 0 else 0.0
         tweedie_.y_min_open = prm[0] >= 2
         return drive(op, &tweedie_, a, scale, n_threads, flags)
+    elif loss == LOSS_PROBA_LOG_LOSS:
+        proba_log_loss_.positive = prm[0]
+        proba_log_loss_.negative = prm[1]
+        proba_log_loss_.lo = prm[2]
+        proba_log_loss_.hi = prm[3]
+        return drive(op, &proba_log_loss_, a, scale, n_threads, flags)
     else:  # LOSS_EXPONENTIAL; ids are checked when a LossKernel is made
         return drive(op, &exponential_, a, scale, n_threads, flags)
 

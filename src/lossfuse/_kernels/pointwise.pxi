@@ -631,6 +631,29 @@ cdef inline void exponential(const Exponential* L, floating y, floating p,
     if h != NULL: h[0] = e
 
 
+# ------------------------------------------------------------ log loss of a probability
+cdef struct ProbaLogLoss:
+    double positive       # the label of the positive class (y == positive: the loss of p)
+    double negative       # the other label (the loss of 1 - p); any other label is an error
+    double lo, hi         # the clip: scikit-learn's eps and 1 - eps of the dtype
+
+cdef inline void proba_log_loss(const ProbaLogLoss* L, floating y, floating p,
+                                floating* l, floating* g, floating* h) noexcept nogil:
+    # scikit-learn's log_loss of one binary target from a probability p: -log(q), q = p for
+    # the positive label, 1 - p (rounded in p's dtype, as there) for the other, clipped to
+    # [lo, hi]; the gradient is 0 where the clip binds.  NaN propagates (comparisons false).
+    cdef bint pos = y == <floating>L.positive
+    cdef floating q = p if pos else <floating>1 - p
+    cdef bint clipped = (q < <floating>L.lo) | (q > <floating>L.hi)
+    cdef floating c = <floating>L.lo if q < <floating>L.lo else q
+    c = <floating>L.hi if c > <floating>L.hi else c
+    cdef floating r = <floating>1 / c
+    cdef floating s = -r if pos else r
+    if l != NULL: l[0] = -_log(c)
+    if g != NULL: g[0] = <floating>0 if clipped else s
+    if h != NULL: h[0] = <floating>0 if clipped else r * r
+
+
 # ------------------------------------------------------------------- the set of all losses
 ctypedef fused Loss:
     SquaredError
@@ -648,6 +671,7 @@ ctypedef fused Loss:
     Hinge
     SquaredHinge
     Exponential
+    ProbaLogLoss
 
 cdef inline void pointwise(const Loss* L, floating y, floating p,
                            floating* l, floating* g, floating* h) noexcept nogil:
@@ -682,6 +706,8 @@ cdef inline void pointwise(const Loss* L, floating y, floating p,
         squared_hinge(L, y, p, l, g, h)
     elif Loss is Exponential:
         exponential(L, y, p, l, g, h)
+    elif Loss is ProbaLogLoss:
+        proba_log_loss(L, y, p, l, g, h)
 
 
 # -------------------------------------------------------------------- label domain checks
@@ -718,10 +744,14 @@ cdef inline flag_int label_flags(const Loss* L, floating y, flag_int width) noex
         one = y == 1
         return (<flag_int>LABEL_ZERO * zero) | (<flag_int>LABEL_MINUS_ONE * minus_one) \
             | (<flag_int>LABEL_INVALID * ((zero | minus_one | one | <flag_int>(y != y)) ^ 1))
+    elif Loss is ProbaLogLoss:      # one of the two labels; NaN is no label either
+        return <flag_int>LABEL_INVALID * <flag_int>(
+            ((y == <floating>L.positive) | (y == <floating>L.negative)) ^ 1)
     else:
         return 0
 
 cdef inline bint has_label_domain(const Loss* L) noexcept nogil:
     return Loss is BinaryCrossEntropy or Loss is Hinge or Loss is SquaredHinge \
-        or Loss is Exponential or Loss is Poisson or Loss is Gamma or Loss is Tweedie
+        or Loss is Exponential or Loss is Poisson or Loss is Gamma or Loss is Tweedie \
+        or Loss is ProbaLogLoss
 
