@@ -1,4 +1,5 @@
-"""``python -m lossfuse`` (and the ``lossfuse`` command): ``lossfuse bench [options]``."""
+"""``python -m lossfuse`` (and the ``lossfuse`` command): ``lossfuse bench [options]``,
+``lossfuse score LOSS [options]``."""
 
 import os
 import sys
@@ -7,6 +8,7 @@ USAGE = """usage: lossfuse COMMAND [options]
 
 commands:
   bench    time the kernels against NumPy (lossfuse bench --help)
+  score    a loss over .npy, CSV or Parquet files, streamed in chunks (lossfuse score --help)
 """
 
 
@@ -23,6 +25,9 @@ def main(argv=None) -> int:
         except BrokenPipeError:        # the reader (head, less) went away: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
+    if command == "score":
+        from ._score import main as score
+        return score(rest)
     print(f"lossfuse: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
     return 2
 
