@@ -323,7 +323,7 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5,
 # ----------------------------------------------------------------------------- deviances
 def _deviance_kernel(power: float):
     """The kernel of the unit Tweedie deviance of `power` at the log link (see
-    `lossfuse._losses`), and the domain messages of scikit-learn's checks."""
+    `lossfuse._losses`): power 0, 1 and 2 have kernels of their own."""
     if power == 0:
         return _SQUARED
     if power == 1:
