@@ -39,11 +39,15 @@ def data():
 
 CASES = [("huber", "y", "p", {"delta": 0.7}), ("poisson", "counts", "p", {}),
          ("binary_cross_entropy", "labels", "p", {}),
-         ("cross_entropy", "classes", "logits", {"ignore_index": -100})]
+         ("cross_entropy", "classes", "logits", {"ignore_index": -100}),
+         ("cross_entropy", "classes", "logits",
+          {"ignore_index": -100, "class_weight": [1.0, 3.0, 0.5, 2.0, 1.0, 0.25]})]
 UNEVEN = ((5000, 1, 9000, 6010), (3001, 17000, 10))
 
 
-@pytest.mark.parametrize("name,yk,pk,params", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name,yk,pk,params", CASES,
+                         ids=[c[0] + ("-class_weight" if "class_weight" in c[3] else "")
+                              for c in CASES])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_equal_to_the_in_memory_result_on_a_cluster(client, data, name, yk, pk, params,

@@ -28,8 +28,12 @@ _OP_GRADIENT = _OPS["gradient"]
 _OP_LOSS_GRADIENT = _OPS["loss_gradient"]
 _OP_GRADIENT_HESSIAN = _OPS["gradient_hessian"]
 _OP_WEIGHT_SUM = _OPS["weight_sum"]
-_NONE, _SUM, _MEAN = 0, 1, 2
+_NONE, _SUM, _MEAN, _PARTS = 0, 1, 2, 3
 _REDUCTIONS = {"none": _NONE, "sum": _SUM, "mean": _MEAN}
+# Internal reduction of the streaming callers (lossfuse score, lossfuse.dask), which add up
+# chunks: like "sum" (the loss sum, gradients of the sum), and the loss comes back as
+# (sum, what "mean" would divide it by) -- the facade's own rule for that denominator.
+_SUM_AND_DENOMINATOR = object()
 
 
 def _cpu_count() -> int:
@@ -111,6 +115,8 @@ def _n_threads(n_threads: Any) -> int:
 
 
 def _reduction(reduction: Any) -> int:
+    if reduction is _SUM_AND_DENOMINATOR:
+        return _PARTS
     try:
         code = _REDUCTIONS.get(reduction)
     except TypeError:
@@ -246,6 +252,8 @@ def _finish(red: int, copy_back: list, lo, g, h, total: float, denominator: floa
         out[...] = k.reshape(out.shape)
     if red == _NONE:
         return lo, g, h
+    if red == _PARTS:
+        return (total, denominator), g, h
     return (total / denominator if red == _MEAN else total), g, h
 
 
@@ -347,6 +355,16 @@ class Loss:
         return self._execute(_OP_GRADIENT_HESSIAN, y_true, y_pred, sample_weight, reduction,
                              None, gradient_out, hessian_out, n_threads)[1:]
 
+    def _sum_and_denominator(self, op, y_true, y_pred, sample_weight=None, n_threads=None):
+        """``((loss sum, denominator), gradient)`` for `op` (``_kernels.OPERATIONS``: loss or
+        loss_gradient): the gradient (None for loss) is that of the sum, and the denominator
+        is what ``reduction="mean"`` divides by (the weight of the elements; for
+        cross_entropy the weight of the rows not ignored, class weights included).  For
+        callers that add chunks up: lossfuse score, lossfuse.dask."""
+        parts, g, _ = self._execute(op, y_true, y_pred, sample_weight, _SUM_AND_DENOMINATOR,
+                                    None, None, None, n_threads)
+        return parts, g
+
     # ------------------------------------------------------------------------------ engine
     def _execute(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
                  hessian_out, n_threads):
@@ -420,16 +438,17 @@ class Loss:
         y_k, p_k, w_k = _aligned(_flat(y)), _aligned(_flat(p)), _aligned(w)
         run = self._run64 if dt == _F64 else self._run32
         denominator = 1.0
-        if red == _MEAN:
+        if red == _MEAN or red == _PARTS:
             if w_k is None:
                 denominator = float(size)
             else:
                 denominator = run(_OP_WEIGHT_SUM, None, None, w_k, 1, None, None, None,
                                   1.0, nt) * row_len
-                if denominator == 0:
+                if denominator == 0 and red == _MEAN:
                     raise ValueError("reduction='mean' with sample weights that sum to zero")
         try:
-            total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k, 1.0 / denominator, nt)
+            total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k,
+                        1.0 / denominator if red == _MEAN else 1.0, nt)
         except _kernels.LabelError as e:
             raise _label_error(self.name, self._labels, run, y_k, shape, e.flags) from None
         return _finish(red, copy_back, lo, g, h, total, denominator)

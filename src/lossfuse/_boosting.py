@@ -13,8 +13,8 @@ import lossfuse as lf
 # losses whose hessian is 0 (or 0 outside a band): the libraries' built-in objectives for
 # them (L1, quantile, Huber) use a hessian of 1 there, so a Newton step stays finite
 _ZERO_HESSIAN = {"absolute_error", "pinball", "hinge", "huber", "smooth_l1"}
-# the multiclass hessian factor of each library's softmax objective: K / (K - 1) in LightGBM
-# (multiclass), 2 in XGBoost (multi:softprob)
+# XGBoost's floor for hessians (its logistic and softmax objectives); the multiclass hessian
+# factor is each adapter's `multiclass_factor`
 _HESSIAN_FLOOR = 1e-16
 
 

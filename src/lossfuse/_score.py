@@ -29,6 +29,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 import lossfuse as lf
+from ._api import _OP_LOSS
 
 
 class ScoreError(Exception):
@@ -200,23 +201,6 @@ class _Bar:
             self.stream.flush()
 
 
-def _denominator(loss, y: np.ndarray, p: np.ndarray, w: Optional[np.ndarray]) -> float:
-    """What reduction="mean" divides the chunk's sum by: the weight of its elements (rows
-    times elements per row), or for cross_entropy the rows not ignored (times their weight).
-    The weights count as the kernel reads them: in y_pred's dtype."""
-    if w is not None:
-        w = np.asarray(w).astype(p.dtype if p.dtype.kind == "f" else np.float64, copy=False)
-    if loss.name == "cross_entropy":
-        keep = np.ones(p.shape[0], bool)
-        ignore = loss.params.get("ignore_index")
-        if ignore is not None and y.ndim == 1:
-            keep = y != ignore
-        return float(np.sum(w[keep], dtype=np.float64)) if w is not None else float(keep.sum())
-    per_row = p.size // p.shape[0] if p.shape[0] else 1
-    return (float(np.sum(w, dtype=np.float64)) if w is not None else float(p.shape[0])) \
-        * per_row
-
-
 def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 20,
           progress: bool = True) -> dict:
     """Stream `sources` ("y_true", "y_pred", optionally "sample_weight") through `loss`."""
@@ -248,13 +232,13 @@ def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 2
                     f"{k} has {n + len(v):,} rows" if len(v) < longest else f"{k} has more"
                     for k, v in got.items()))
             y, p, w = got["y_true"], got["y_pred"], got.get("sample_weight")
-            try:
-                sums.append(loss.loss(y, p, sample_weight=w, reduction="sum"))
+            try:          # the chunk's loss sum and what "mean" divides it by: one call
+                (total, denominator), _ = loss._sum_and_denominator(_OP_LOSS, y, p, w)
             except (ValueError, TypeError) as e:      # indices in the message: of the files
                 raise ScoreError(re.sub(r"\[(\d+)\]", lambda m: f"[{n + int(m.group(1))}]",
                                         str(e))) from None
-            if reduction == "mean":
-                weights.append(_denominator(loss, y, p, w))
+            sums.append(total)
+            weights.append(denominator)
             n += len(p)
             if bar:
                 bar.update(n)

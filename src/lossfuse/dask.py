@@ -28,7 +28,7 @@ import dask.array as da
 import numpy as np
 
 import lossfuse as lf
-from ._score import _denominator
+from ._api import _OP_LOSS, _OP_LOSS_GRADIENT
 
 __all__ = ["loss", "loss_gradient"]
 
@@ -62,15 +62,13 @@ def _blocks(a):
 def _partial(fn, y, p, w, reduction: str, gradient: bool):
     """One chunk, one kernel call: (array [weighted loss sum, mean denominator], per-element
     losses for reduction "none" or None, gradient of the sum (or of each element) or None)."""
-    red = "none" if reduction == "none" else "sum"
-    if gradient:
-        total, g = fn.loss_gradient(y, p, sample_weight=w, reduction=red)
-    else:
-        total, g = fn.loss(y, p, sample_weight=w, reduction=red), None
     if reduction == "none":
-        return None, total, g
-    den = _denominator(fn, y, p, w) if reduction == "mean" else 1.0
-    return np.array([total, den]), None, g
+        if gradient:
+            losses, g = fn.loss_gradient(y, p, sample_weight=w, reduction="none")
+            return None, losses, g
+        return None, fn.loss(y, p, sample_weight=w, reduction="none"), None
+    parts, g = fn._sum_and_denominator(_OP_LOSS_GRADIENT if gradient else _OP_LOSS, y, p, w)
+    return np.array(parts), None, g
 
 
 def _reduced(name: str, y_true, y_pred, sample_weight, reduction: str, gradient: bool,

@@ -23,6 +23,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+import lossfuse as lf
+
 from ._api import _ALL_THREADS
 from ._kernels import kernels as _kernels
 
@@ -322,15 +324,10 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5,
 
 # ----------------------------------------------------------------------------- deviances
 def _deviance_kernel(power: float):
-    """The kernel of the unit Tweedie deviance of `power` at the log link (see
-    `lossfuse._losses`): power 0, 1 and 2 have kernels of their own."""
-    if power == 0:
-        return _SQUARED
-    if power == 1:
-        return _kernel("poisson")
-    if power == 2:
-        return _kernel("gamma")
-    return _kernel("tweedie", float(power))
+    """The kernel of the unit Tweedie deviance of `power`: squared error on y_pred itself for
+    power 0 (any real y_pred, as scikit-learn allows), else the facade's tweedie kernel for
+    that power (poisson, gamma or tweedie), which takes log(y_pred)."""
+    return _SQUARED if power == 0 else lf.get_loss("tweedie", power=float(power))._kernel
 
 
 def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
@@ -421,9 +418,9 @@ def _log_loss_fast(y_true, p, normalize, sample_weight, labels):
     if not (0 <= p.min() and p.max() <= 1):
         return None
     y = y_true if kind == "f" else y_true.astype(dt)
+    kernel = _proba_kernel(dt, float(hi), float(lo))
     try:
-        total = (_proba_kernel(dt, float(hi), float(lo)).run_float64 if dt is _F64 else
-                 _proba_kernel(dt, float(hi), float(lo)).run_float32)(
+        total = (kernel.run_float64 if dt is _F64 else kernel.run_float32)(
             _OP_LOSS, y, p, w, 1, None, None, None, 1.0, _ALL_THREADS)
     except _kernels.LabelError:          # a third label: the full path
         return None
