@@ -1,6 +1,6 @@
-"""Build of lossfuse's compiled kernels: every build flag, the OpenMP probe and the debug switch.
+"""Build of lossfuse's compiled kernels: every build flag and the debug switch.
 
-Three extension modules are built from the same Cython source (src/lossfuse/_kernels/*.pxi):
+Three kernel modules are built from the same Cython source (src/lossfuse/_kernels/*.pxi):
 
 * ``lossfuse._kernels._baseline`` -- the target's baseline instruction set (SSE2 on x86-64),
   runs on any CPU of the architecture;
@@ -8,7 +8,9 @@ Three extension modules are built from the same Cython source (src/lossfuse/_ker
 * ``lossfuse._kernels._avx512`` -- x86-64 only, AVX-512 (F, DQ, BW, VL) on 512-bit vectors,
   where the compiler has it (else left out, with a warning).
 
-``lossfuse/_kernels/__init__.py`` imports the widest one the running CPU supports.
+``lossfuse/_kernels/__init__.py`` imports the widest one the running CPU supports.  A fourth,
+small module, ``lossfuse._kernels._pool``, is the process's thread pool (pthreads; no
+OpenMP), which the three share.
 
 No ``-march=native``: a wheel built here runs on every x86-64.
 
@@ -16,14 +18,12 @@ Environment:
 
 * ``LOSSFUSE_DEBUG=1``   Cython bounds, wraparound and initialization checks back on, ``-O1 -g``
   and C asserts: the build the test suite runs once more in CI.
-* ``LOSSFUSE_NO_OPENMP=1``  build without OpenMP even where the compiler has it.
 """
 
 import os
 import platform
 import sys
 import tempfile
-import textwrap
 import warnings
 
 import numpy
@@ -50,15 +50,8 @@ AVX512_FLAGS = ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl",
                 "-mprefer-vector-width=512"]
 ISA_FLAGS = {"_baseline": [], "_avx2": ["-mavx2", "-mfma"],
              "_avx512": ["-mavx2", "-mfma"] + AVX512_FLAGS}
+ISA_FLAGS["_pool"] = []
 
-
-OPENMP_PROBE = textwrap.dedent("""
-    #include <omp.h>
-    int main(void) { int n = 0;
-    #pragma omp parallel reduction(+:n)
-      n += 1;
-    return n > 0 ? 0 : 1; }
-""")
 # GCC's inliner stops when the translation unit has grown by --param inline-unit-growth
 # (default 40%).  The fused kernels are many functions, and the budget runs out before the
 # exp/log1p losses (binary_cross_entropy) are inlined into their loops -- which then cannot
@@ -70,7 +63,7 @@ INLINE_FLAGS = ["--param", "inline-unit-growth=400", "--param", "max-inline-insn
 TRIVIAL = "int main(void) { return 0; }\n"
 
 
-def _compiles_with(compiler, flags, src=OPENMP_PROBE):
+def _compiles_with(compiler, flags, src):
     """True if `compiler` builds and links the program `src` with `flags`."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "probe.c")
@@ -92,14 +85,6 @@ class BuildExt(build_ext):
         self.force = True                   # never reuse objects of the other (debug) mode
 
     def build_extensions(self):
-        openmp = []
-        if os.environ.get("LOSSFUSE_NO_OPENMP", "0") in ("", "0"):
-            flag = "/openmp" if self.compiler.compiler_type == "msvc" else "-fopenmp"
-            if _compiles_with(self.compiler, [flag]):
-                openmp = [flag]
-            else:
-                warnings.warn("lossfuse: the C compiler has no OpenMP; kernels will run on one "
-                              "thread (n_threads is then ignored).")
         inline = []
         if self.compiler.compiler_type == "unix" and _compiles_with(
                 self.compiler, ["-Werror"] + INLINE_FLAGS, TRIVIAL):
@@ -110,8 +95,10 @@ class BuildExt(build_ext):
                           "out (the AVX2 one serves those CPUs).")
             self.extensions = [e for e in self.extensions if e not in avx512]
         for ext in self.extensions:
-            ext.extra_compile_args += openmp + inline
-            ext.extra_link_args += openmp
+            if not ext.name.endswith("_pool"):
+                ext.extra_compile_args += inline
+            if sys.platform != "win32":
+                ext.extra_link_args += ["-pthread"]
         super().build_extensions()
 
 
@@ -125,9 +112,10 @@ def extension(name):
     )
 
 
-modules = ["_baseline"] + (["_avx2", "_avx512"] if X86_64 and sys.platform != "win32" else [])
+modules = ["_pool", "_baseline"] + (["_avx2", "_avx512"] if X86_64 and sys.platform != "win32"
+                                       else [])
 setup(
     ext_modules=cythonize([extension(m) for m in modules], compiler_directives=DIRECTIVES,
-                          force=True, nthreads=os.cpu_count() or 1),
+                          force=True, nthreads=os.cpu_count() or 1, include_path=["src"]),
     cmdclass={"build_ext": BuildExt},
 )

@@ -9,13 +9,18 @@
 
 from ._api import CrossEntropyLoss, Loss, available_losses, get_loss
 from ._kernels import kernels as _kernels
+from ._threads import get_num_threads, set_num_threads, threads
 
 __version__ = "0.1.0"
-__all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss", "kernel_info"]
+__all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss", "get_num_threads",
+           "kernel_info", "set_num_threads", "threads"]
 
 
 def kernel_info() -> dict:
-    """Which compiled kernels run here: instruction set, OpenMP, and the available builds."""
+    """Which compiled kernels run here: instruction set, the available builds, the default
+    thread count, and the thread pool's counters (workers started in this process, jobs and
+    tasks they ran)."""
+    from ._kernels import _pool as pool
     from ._kernels import available
-    return {"isa": _kernels.ISA, "openmp": _kernels.OPENMP, "available": sorted(available),
-            "module": _kernels.__name__}
+    return {"isa": _kernels.ISA, "available": sorted(available), "module": _kernels.__name__,
+            "num_threads": get_num_threads(), "pool": pool.pool_info()}

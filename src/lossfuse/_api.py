@@ -10,12 +10,12 @@ millions of calls on a few elements each.
 from __future__ import annotations
 
 import operator
-import os
 from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from . import _losses
+from . import _losses, _threads
+from ._threads import MAX_THREADS as _MAX_THREADS
 from ._kernels import kernels as _kernels
 
 __all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss"]
@@ -36,15 +36,10 @@ _REDUCTIONS = {"none": _NONE, "sum": _SUM, "mean": _MEAN}
 _SUM_AND_DENOMINATOR = object()
 
 
-def _cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-_ALL_THREADS = _cpu_count()
-_MAX_THREADS = 1 << 16     # more threads than work chunks are never started anyway
+# Elements below which a call has one chunk of work (loops.pxi: CHUNK = 32768 elements, at
+# least two per parallel call): it runs on the calling thread whatever the thread count, so the
+# short path does not even look the default up.
+_PARALLEL_MIN = 2 * 32768
 
 
 def available_losses() -> list:
@@ -99,19 +94,7 @@ def _as_operand(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
     return a.astype(dtype)
 
 
-def _n_threads(n_threads: Any) -> int:
-    if n_threads is None:
-        return _ALL_THREADS
-    if isinstance(n_threads, bool):
-        raise TypeError("n_threads must be an int or None, got bool")
-    try:
-        n = operator.index(n_threads)
-    except TypeError:
-        raise TypeError(f"n_threads must be an int or None, got {type(n_threads).__name__}") \
-            from None
-    if n < 1:
-        raise ValueError(f"n_threads must be >= 1 (or None for all cores), got {n}")
-    return min(n, _MAX_THREADS)
+_n_threads = _threads.resolve
 
 
 def _reduction(reduction: Any) -> int:
@@ -278,8 +261,11 @@ class Loss:
     *_out : ndarray, optional
         Preallocated outputs (shape and dtype of ``y_pred``); filled and returned.
     n_threads : int, optional
-        Threads to use; default all cores this process may use (small inputs run on one).
-        Results are bitwise identical for every ``n_threads``.
+        Threads to use, the calling thread included.  Default: `lossfuse.get_num_threads`
+        (``with lossfuse.threads(n):``, `lossfuse.set_num_threads`, ``LOSSFUSE_NUM_THREADS``,
+        ``OMP_NUM_THREADS``, else the CPUs this process may use).  Inputs below 65,536
+        elements run on the calling thread alone.  Results are bitwise identical for every
+        ``n_threads``.
 
     Losses with a domain for ``y_true`` check it in the same pass that computes the loss
     (``binary_cross_entropy``: in [0, 1]; ``hinge``, ``squared_hinge``, ``exponential``: all
@@ -378,7 +364,7 @@ class Loss:
             dt = y_pred.dtype
             n = y_pred.shape[0]
             if n_threads is None:
-                nt = _ALL_THREADS
+                nt = 1 if n < _PARALLEL_MIN else _n_threads(None)
             else:
                 nt = min(n_threads, _MAX_THREADS) \
                     if type(n_threads) is int and n_threads > 0 else 0

@@ -13,7 +13,8 @@ hits all alike:
   gradient, hessian);
 * ``np.add``    -- ``np.add(a, b, out=c)`` on arrays of the same size and dtype: two reads and
   one write, the traffic of a fused loss-and-gradient, i.e. the streaming limit;
-* ``threads``   -- with ``--threads N``: lossfuse on N threads (column ``x N thr``).
+* ``threads``   -- lossfuse on N threads (``--threads N``; by default the default call,
+  ``n_threads=None``, on ``lossfuse.get_num_threads()`` threads), column ``x N thr``.
 
 At n = 16 the ``lossfuse`` row is the whole facade call without ``gradient_out`` (what a
 batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
@@ -292,7 +293,11 @@ def _result(name, dtype, n, med, spread, nbytes, **extra) -> dict:
 # `lossfuse bench` (below) and airspeed velocity (bench/benchmarks/).
 
 def _op_call(loss, op, y, p, g, h, threads):
-    """lossfuse's call for operation `op`, into the outputs g, h (None: allocated)."""
+    """lossfuse's call for operation `op`, into the outputs g, h (None: allocated), on
+    `threads` threads (the default thread count is timed as the default call,
+    ``n_threads=None``)."""
+    if threads == lf.get_num_threads():
+        threads = None
     if op == "loss":
         return lambda: loss.loss(y, p, n_threads=threads)
     if op == "gradient":
@@ -448,7 +453,7 @@ def machine_info() -> dict:
     info = lf.kernel_info()
     return {
         "cpu": model, "cpu_flags": flags, "cores": os.cpu_count(),
-        "isa": info["isa"], "isa_available": info["available"], "openmp": info["openmp"],
+        "isa": info["isa"], "isa_available": info["available"], "num_threads": info["num_threads"],
         "compiler": sysconfig.get_config_var("CC"), "python_compiler": platform.python_compiler(),
         "platform": platform.platform(), "python": platform.python_version(),
         "numpy": np.__version__, "cython": version("Cython"), "lossfuse": lf.__version__,
@@ -597,6 +602,10 @@ def plot(results: list, path: str) -> None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--load" in argv:           # a benchmark of its own: latency under background load
+        from ._load import main as load
+        return load(argv)
     ap = argparse.ArgumentParser(prog="lossfuse bench", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--losses", nargs="+", default=LOSSES, choices=LOSSES)
@@ -610,9 +619,11 @@ def main(argv=None) -> int:
                          f"{CASE_SECONDS:g} s, from {ROUNDS[0]} to {ROUNDS[1]})")
     ap.add_argument("--quick", action="store_true",
                     help="small sizes, few rounds: a smoke run of seconds over every loss")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+    ap.add_argument("--threads", type=int, default=lf.get_num_threads(),
                     help="also time lossfuse on this many threads (rows of their own, and "
-                         "column 'x N thr'); default: all cores, 1: one thread only")
+                         "column 'x N thr'); default: the default thread count "
+                         "(lossfuse.get_num_threads(), timed as n_threads=None); 1: one "
+                         "thread only")
     ap.add_argument("--save", "--json", dest="save", metavar="FILE",
                     help="write the results and the machine as JSON")
     ap.add_argument("--compare", metavar="BASE.json",
@@ -623,6 +634,9 @@ def main(argv=None) -> int:
     ap.add_argument("--plot", metavar="FILE.png",
                     help="plot throughput against n (needs matplotlib: the 'plot' extra)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    ap.add_argument("--load", action="store_true",
+                    help="instead: latency of the default thread count against one thread "
+                         "with the machine busy (lossfuse bench --load --help)")
     args = ap.parse_args(argv)
     if args.quick:                # seconds: every loss, small sizes, short timing loops
         global SAMPLE_SECONDS

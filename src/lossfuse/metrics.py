@@ -25,7 +25,7 @@ import numpy as np
 
 import lossfuse as lf
 
-from ._api import _ALL_THREADS
+from ._threads import resolve as _n_threads
 from ._kernels import kernels as _kernels
 
 __all__ = ["InvalidParameterError", "log_loss", "mean_absolute_error", "mean_gamma_deviance",
@@ -222,12 +222,13 @@ def _regression(fname: str, kernel, y_true, y_pred, sample_weight, multioutput,
         # the mean over all outputs of the per-output means: one weighted mean over all
         # elements, rows weighted by w
         yf, pf = np.ascontiguousarray(y).reshape(-1), np.ascontiguousarray(p).reshape(-1)
-        total = run(_OP_LOSS, yf, pf, w, m, None, None, None, 1.0, _ALL_THREADS) / (m * wsum)
+        total = run(_OP_LOSS, yf, pf, w, m, None, None, None, 1.0,
+                    _n_threads(None)) / (m * wsum)
         if not math.isfinite(total):
             _check_finite([(None, y), (None, p), ("sample_weight", w)])
         return float(total)
     errors = np.array([run(_OP_LOSS, y[:, j], p[:, j], w, 1, None, None, None, 1.0,
-                           _ALL_THREADS) for j in range(m)]) / wsum
+                           _n_threads(None)) for j in range(m)]) / wsum
     if not np.isfinite(errors).all():
         _check_finite([(None, y), (None, p), ("sample_weight", w)])
     if root:
@@ -251,7 +252,8 @@ def _fast(kernel, y_true, y_pred, sample_weight, multioutput):
         n = y_pred.shape[0]
         if y_true.dtype is dt and (dt is _F64 or dt is _F32) and y_true.shape[0] == n and n:
             total = (kernel.run_float64 if dt is _F64 else kernel.run_float32)(
-                _OP_LOSS, y_true, y_pred, None, 1, None, None, None, 1.0, _ALL_THREADS) / n
+                _OP_LOSS, y_true, y_pred, None, 1, None, None, None, 1.0,
+                _n_threads(None)) / n
             if math.isfinite(total):
                 return total
     return None
@@ -361,7 +363,7 @@ def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
     run = kernel.run_float64 if p.dtype == _F64 else kernel.run_float32
     try:
         total = run(_OP_LOSS, y, p if power == 0 else np.log(p), w, 1, None, None, None, 1.0,
-                    _ALL_THREADS)
+                    _n_threads(None))
     except _kernels.LabelError:
         _check_finite([(None, y), (None, p)])
         raise ValueError(message + domain) from None
@@ -421,7 +423,7 @@ def _log_loss_fast(y_true, p, normalize, sample_weight, labels):
     kernel = _proba_kernel(dt, float(hi), float(lo))
     try:
         total = (kernel.run_float64 if dt is _F64 else kernel.run_float32)(
-            _OP_LOSS, y, p, w, 1, None, None, None, 1.0, _ALL_THREADS)
+            _OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
     except _kernels.LabelError:          # a third label: the full path
         return None
     denominator = float(n) if w is None else float(np.sum(w, dtype=_F64))
@@ -557,7 +559,7 @@ def _log_loss(y_true, y_proba, normalize, sample_weight, labels):
         t = index.astype(dt)
     run = _proba_kernel(dt, 1.0, 0.0)
     total = (run.run_float64 if dt is _F64 else run.run_float32)(
-        _OP_LOSS, t, q, w, 1, None, None, None, 1.0, _ALL_THREADS)
+        _OP_LOSS, t, q, w, 1, None, None, None, 1.0, _n_threads(None))
     if not normalize:
         return float(total)
     return float(total / _weight_sum(w, n))

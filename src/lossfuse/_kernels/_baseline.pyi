@@ -5,7 +5,6 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 ISA: str                                   # instruction set compiled for: "sse2", "avx2", ...
-OPENMP: bool                               # built with OpenMP
 OPERATIONS: Dict[str, int]                 # operation name -> code
 LOSSES: Dict[str, Tuple[int, Tuple[str, ...]]]   # loss name -> (kernel id, parameter names)
 LABEL_FLAGS: Dict[str, int]                # label-check bit names -> bits (LabelError.flags)

@@ -78,19 +78,12 @@ cdef extern from *:
     #else
     #define LOSSFUSE_ISA "generic"
     #endif
-    #ifdef _OPENMP
-    #define LOSSFUSE_OPENMP 1
-    #else
-    #define LOSSFUSE_OPENMP 0
-    #endif
     """
     int lossfuse_cpu_has_avx2_fma() noexcept nogil
     int lossfuse_cpu_has_avx512() noexcept nogil
     const char* LOSSFUSE_ISA
-    int LOSSFUSE_OPENMP
 
 ISA = LOSSFUSE_ISA.decode()   # the instruction set this module was compiled for
-OPENMP = bool(LOSSFUSE_OPENMP)
 
 
 def cpu_has_avx2_fma():

@@ -13,16 +13,17 @@
 # order of additions is fixed by the code, not by the compiler's vector width: the SSE2, AVX2
 # and AVX-512 builds give bitwise identical sums.  `loss_gradient` stages its gradient in L1
 # as well and copies each block out in a loop of its own (`run_chunk` says why that is
-# faster).  Blocks add up in order within a chunk; chunks are what the OpenMP threads share.
-# Chunk boundaries depend on the number of elements only, and the per-chunk sums are added in
-# chunk order after the parallel loop, so the result is bitwise identical for every thread
-# count.
+# faster).  Blocks add up in order within a chunk; chunks are the tasks that the threads of
+# the pool share (`_pool.pyx`, `pool.h`).  Chunk boundaries depend on the number of
+# elements only, each chunk's sum goes to a slot of its own, and the slots are added in chunk
+# order after the last chunk, so the result is bitwise identical for every thread count and
+# whichever thread ran which chunk.
 #
 # The kernel layer never allocates and assumes the facade validated the inputs (dtype, shapes,
 # domains).  The entry points still check what memory safety rests on (lengths, strides,
 # alignment, presence of the outputs an operation writes) in O(1).
 
-from cython.parallel cimport prange
+from ._pool cimport parallel_run, task_fn
 
 cdef enum:
     BLOCK = 1024          # elements per L1 buffer
@@ -258,28 +259,49 @@ cdef inline Py_ssize_t n_chunks_for(Py_ssize_t n) noexcept nogil:
     return max(1, min(<Py_ssize_t>MAX_CHUNKS, n // CHUNK))
 
 
+cdef struct Drive:
+    # One call's chunks, for the tasks of the thread pool (type-erased: the task's fused
+    # arguments say what `L` points to and what `scale` is).
+    const void* L
+    const Arrays* a
+    double scale
+    Py_ssize_t chunk_len
+    double* partial
+    int* flags
+
+
+cdef void chunk_task(void* ctx, Py_ssize_t c, const Op* op, const Loss* L,
+                     const floating* dtype) noexcept nogil:
+    """Task `c` of the pool: chunk c, its sum to `partial[c]`, its label bits to `flags[c]`.
+    `op` and `dtype` are NULL: compile-time tags only."""
+    cdef Drive* d = <Drive*>ctx
+    d.partial[c] = run_chunk(op, <const Loss*>d.L, d.a, min(c * d.chunk_len, d.a.n),
+                             min((c + 1) * d.chunk_len, d.a.n), <floating>d.scale,
+                             &d.flags[c])
+
+
 cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
                   int n_threads, int* flags) noexcept nogil:
     """Run `op` over all elements; return the sum of w * loss and OR the label-check bits of
     every element into `flags`."""
     cdef Py_ssize_t n_chunks = n_chunks_for(a.n)
-    # chunk length: a multiple of BLOCK, so that block boundaries depend on n only
-    cdef Py_ssize_t chunk_len = ((a.n + n_chunks - 1) // n_chunks + BLOCK - 1) // BLOCK * BLOCK
     cdef double partial[MAX_CHUNKS]
     cdef int chunk_flags[MAX_CHUNKS]
     cdef double total = 0
-    cdef int nt = <int>min(<Py_ssize_t>n_threads, n_chunks)
     cdef Py_ssize_t c
+    cdef Drive d
+    cdef void (*task)(void*, Py_ssize_t, const Op*, const Loss*, const floating*) noexcept nogil
+    task = chunk_task
+    d.L = L
+    d.a = a
+    d.scale = scale
+    # chunk length: a multiple of BLOCK, so that block boundaries depend on n only
+    d.chunk_len = ((a.n + n_chunks - 1) // n_chunks + BLOCK - 1) // BLOCK * BLOCK
+    d.partial = partial
+    d.flags = chunk_flags
     for c in range(n_chunks):
         chunk_flags[c] = 0
-    if nt > 1:
-        for c in prange(n_chunks, schedule="static", num_threads=nt):
-            partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n),
-                                   min((c + 1) * chunk_len, a.n), scale, &chunk_flags[c])
-    else:  # no OpenMP region at all: entering one costs microseconds, tiny calls matter
-        for c in range(n_chunks):
-            partial[c] = run_chunk(op, L, a, min(c * chunk_len, a.n),
-                                   min((c + 1) * chunk_len, a.n), scale, &chunk_flags[c])
+    parallel_run(<task_fn>task, &d, n_chunks, n_threads)
     for c in range(n_chunks):
         total += partial[c]
         flags[0] |= chunk_flags[c]

@@ -498,28 +498,47 @@ cdef double ce_chunk(const CEOp* op, const Target* target, const CrossEntropy* a
     return total
 
 
+cdef struct CEDrive:
+    # One call's row chunks, for the tasks of the thread pool (see `Drive` in loops.pxi).
+    const CrossEntropy* a
+    double scale
+    Py_ssize_t chunk_rows
+    double* partial
+    int* failed
+
+
+cdef void ce_chunk_task(void* ctx, Py_ssize_t c, const CEOp* op, const Target* target,
+                        const floating* dtype) noexcept nogil:
+    """Task `c` of the pool: row chunk c, its sum to `partial[c]`.  The last three arguments
+    are NULL: compile-time tags only."""
+    cdef CEDrive* d = <CEDrive*>ctx
+    d.partial[c] = ce_chunk(op, target, d.a, min(c * d.chunk_rows, d.a.n),
+                            min((c + 1) * d.chunk_rows, d.a.n), <floating>d.scale,
+                            &d.failed[c])
+
+
 cdef double ce_drive(const CEOp* op, const Target* target, const CrossEntropy* a,
                      floating scale, int n_threads, int* failed) noexcept nogil:
     """All rows, in chunks whose boundaries depend on n and K only, summed in chunk order:
     bitwise identical for every thread count."""
     cdef Py_ssize_t n_chunks = max(1, min(<Py_ssize_t>MAX_CHUNKS,
                                           min((a.n + CE_R - 1) // CE_R, a.n * a.K // CHUNK)))
-    cdef Py_ssize_t chunk_rows = ((a.n + n_chunks - 1) // n_chunks + CE_R - 1) // CE_R * CE_R
     cdef double partial[MAX_CHUNKS]
     cdef int chunk_failed[MAX_CHUNKS]
     cdef double total = 0
-    cdef int nt = <int>min(<Py_ssize_t>n_threads, n_chunks)
     cdef Py_ssize_t c
+    cdef CEDrive d
+    cdef void (*task)(void*, Py_ssize_t, const CEOp*, const Target*,
+                      const floating*) noexcept nogil
+    task = ce_chunk_task
+    d.a = a
+    d.scale = scale
+    d.chunk_rows = ((a.n + n_chunks - 1) // n_chunks + CE_R - 1) // CE_R * CE_R
+    d.partial = partial
+    d.failed = chunk_failed
     for c in range(n_chunks):
         chunk_failed[c] = 0
-    if nt > 1:
-        for c in prange(n_chunks, schedule="static", num_threads=nt):
-            partial[c] = ce_chunk(op, target, a, min(c * chunk_rows, a.n),
-                                  min((c + 1) * chunk_rows, a.n), scale, &chunk_failed[c])
-    else:
-        for c in range(n_chunks):
-            partial[c] = ce_chunk(op, target, a, min(c * chunk_rows, a.n),
-                                  min((c + 1) * chunk_rows, a.n), scale, &chunk_failed[c])
+    parallel_run(<task_fn>task, &d, n_chunks, n_threads)
     for c in range(n_chunks):
         total += partial[c]
         failed[0] |= chunk_failed[c]

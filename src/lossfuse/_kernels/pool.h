@@ -1,0 +1,327 @@
+/* lossfuse's thread pool: one per process, shared by every kernel module.
+ *
+ * A job is `n_tasks` independent tasks (the chunks of a kernel call).  The calling thread
+ * posts the job and then works on it like any worker: everyone claims the next task from one
+ * atomic counter until none is left.  At the end the caller waits only for the tasks a worker
+ * has actually claimed; a worker that the OS has not scheduled yet claims nothing, so nobody
+ * waits for it (if no worker shows up, the caller runs every task itself and returns).  Which
+ * thread runs which task does not matter: tasks write disjoint outputs and slots of their own,
+ * and the caller combines the slots in task order afterwards.
+ *
+ * One word holds the state of the current job, so that a claim is one compare-and-swap and a
+ * worker can never claim a task of a job that has already ended or act on a newer job by
+ * mistake:
+ *
+ *     ticket = generation (24 bits) | workers allowed (8) | workers joined (8)
+ *              | next task (12) | number of tasks (12)
+ *
+ * The job's function and context are written before its ticket is published, and read by a
+ * worker only after a successful claim: the job cannot end while one of its tasks is unfinished,
+ * so they are still valid then.
+ *
+ * Workers are started lazily, on the first call that wants them, and never more than the most
+ * any call asked for.  An idle worker spins briefly (calls in a training loop come back to back)
+ * and then sleeps on a futex (Linux) or a condition variable (elsewhere).  One caller owns the
+ * pool at a time; a caller that finds it busy (another Python thread in a kernel, or a kernel
+ * called from inside another library's threads) runs its tasks inline, which is what its share
+ * of the cores amounts to anyway.
+ *
+ * Fork: a child process has only the thread that called fork().  A pthread_atfork handler
+ * resets the child's pool to "no workers, not busy", so the child starts its own workers on its
+ * first parallel call; nothing in the child waits for a thread of the parent.
+ */
+#ifndef LOSSFUSE_POOL_H
+#define LOSSFUSE_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#if defined(_WIN32)
+#define LF_POOL_THREADS 0      /* no pool: every job runs on the caller */
+#else
+#define LF_POOL_THREADS 1
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#define LF_FUTEX 1
+#else
+#define LF_FUTEX 0
+#endif
+#endif
+
+/* A task: `fn(ctx, task, NULL, NULL, NULL)`.  The three pointer arguments are unused; kernels
+ * use them as compile-time tags (their Cython fused types select which instantiation runs). */
+typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *, const void *);
+
+#define LF_MAX_WORKERS 255     /* workers allowed fits in 8 bits */
+#define LF_MAX_TASKS 4095      /* tasks and the next task fit in 12 bits each */
+
+/* Nanoseconds an idle worker spins before it sleeps, and a waiting caller before it sleeps. */
+#define LF_WORKER_SPIN_NS 100000
+#define LF_CALLER_SPIN_NS 50000
+
+#define LF_T_N(t) ((uint32_t)((t) & 0xfff))
+#define LF_T_NEXT(t) ((uint32_t)(((t) >> 12) & 0xfff))
+#define LF_T_JOINED(t) ((uint32_t)(((t) >> 24) & 0xff))
+#define LF_T_ALLOWED(t) ((uint32_t)(((t) >> 32) & 0xff))
+#define LF_T_GEN(t) ((uint32_t)((t) >> 40))
+#define LF_T_MAKE(gen, allowed, n) \
+    ((((uint64_t)(gen) & 0xffffff) << 40) | ((uint64_t)(allowed) << 32) | (uint64_t)(n))
+
+#define LF_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define LF_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define LF_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+#define LF_CAS(p, expected, desired) \
+    __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_SEQ_CST, \
+                                __ATOMIC_SEQ_CST)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define LF_PAUSE() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define LF_PAUSE() __asm__ __volatile__("yield")
+#else
+#define LF_PAUSE() ((void)0)
+#endif
+
+typedef struct {
+    uint64_t ticket;           /* the current job (see above) */
+    lf_task_fn fn;             /* the current job's task function and context */
+    void *ctx;
+    uint32_t done;             /* tasks of the current job finished (futex word of the caller) */
+    uint32_t caller_sleeps;    /* the caller sleeps on `done` */
+    uint32_t posted;           /* bumped by every job (futex word of the idle workers) */
+    uint32_t sleepers;         /* workers asleep, or about to be */
+    uint32_t busy;             /* a caller owns the pool */
+    uint32_t gen;              /* generation of the last job (owner only) */
+    int n_workers;             /* started (owner only) */
+    int failed_starts;         /* pthread_create failures, for pool_info */
+    uint64_t jobs;             /* jobs run with the pool, for pool_info */
+    uint64_t tasks_by_workers; /* tasks the workers ran, for pool_info */
+#if LF_POOL_THREADS && !LF_FUTEX
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+#endif
+} lf_pool_t;
+
+static lf_pool_t lf_pool;
+
+/* ------------------------------------------------------------------------------ timing */
+static inline uint64_t lf_now_ns(void) {
+#if LF_POOL_THREADS
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#else
+    return 0;
+#endif
+}
+
+/* ------------------------------------------------------------------ sleeping and waking */
+#if LF_POOL_THREADS
+static void lf_wait(uint32_t *addr, uint32_t value) {
+#if LF_FUTEX
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, value, NULL, NULL, 0);
+#else
+    pthread_mutex_lock(&lf_pool.mutex);
+    while (LF_LOAD(addr) == value)
+        pthread_cond_wait(&lf_pool.cond, &lf_pool.mutex);
+    pthread_mutex_unlock(&lf_pool.mutex);
+#endif
+}
+
+static void lf_wake(uint32_t *addr, int count) {
+#if LF_FUTEX
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+#else
+    (void)addr; (void)count;
+    pthread_mutex_lock(&lf_pool.mutex);
+    pthread_cond_broadcast(&lf_pool.cond);
+    pthread_mutex_unlock(&lf_pool.mutex);
+#endif
+}
+#endif
+
+/* ------------------------------------------------------------------------------ claiming */
+/* Claim the next task of the job `gen` and run it; 0 when no task of that job is left. */
+static inline int lf_run_one(uint32_t gen, int by_worker) {
+    uint64_t t = LF_LOAD(&lf_pool.ticket);
+    for (;;) {
+        if (LF_T_GEN(t) != (gen & 0xffffff) || LF_T_NEXT(t) >= LF_T_N(t))
+            return 0;
+        if (LF_CAS(&lf_pool.ticket, &t, t + (1u << 12)))
+            break;             /* on failure `t` holds the current ticket: look again */
+    }
+    lf_pool.fn(lf_pool.ctx, (ptrdiff_t)LF_T_NEXT(t), NULL, NULL, NULL);
+    if (by_worker)
+        __atomic_add_fetch(&lf_pool.tasks_by_workers, 1, __ATOMIC_RELAXED);
+    if (LF_ADD(&lf_pool.done, 1) == LF_T_N(t) && by_worker && LF_LOAD(&lf_pool.caller_sleeps))
+        lf_wake(&lf_pool.done, 1);
+    return 1;
+}
+
+#if LF_POOL_THREADS
+/* Join the current job if it has work and room for one more worker; return its generation,
+ * or -1. */
+static inline int64_t lf_join(void) {
+    uint64_t t = LF_LOAD(&lf_pool.ticket);
+    for (;;) {
+        if (LF_T_NEXT(t) >= LF_T_N(t) || LF_T_JOINED(t) >= LF_T_ALLOWED(t))
+            return -1;
+        if (LF_CAS(&lf_pool.ticket, &t, t + (1u << 24)))
+            return (int64_t)LF_T_GEN(t);
+    }
+}
+
+static void *lf_worker_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        uint64_t until = lf_now_ns() + LF_WORKER_SPIN_NS;
+        int64_t gen;
+        unsigned spins = 0;
+        /* idle: spin for a while, then sleep until a job is posted */
+        for (;;) {
+            uint32_t posted;
+            if ((gen = lf_join()) >= 0)
+                break;
+            LF_PAUSE();
+            if (++spins % 64 != 0 || lf_now_ns() < until)
+                continue;
+            LF_ADD(&lf_pool.sleepers, 1);
+            posted = LF_LOAD(&lf_pool.posted);
+            if ((gen = lf_join()) >= 0) {
+                LF_ADD(&lf_pool.sleepers, -1);
+                break;
+            }
+            lf_wait(&lf_pool.posted, posted);
+            LF_ADD(&lf_pool.sleepers, -1);
+        }
+        while (lf_run_one((uint32_t)gen, 1))
+            ;
+    }
+    return NULL;
+}
+
+static void lf_pool_reset(void) {
+    memset(&lf_pool, 0, sizeof lf_pool);
+#if !LF_FUTEX
+    pthread_mutex_init(&lf_pool.mutex, NULL);
+    pthread_cond_init(&lf_pool.cond, NULL);
+#endif
+}
+
+/* In a forked child the workers do not exist; start afresh (the child is single-threaded). */
+static void lf_pool_atfork_child(void) { lf_pool_reset(); }
+
+static pthread_once_t lf_pool_once = PTHREAD_ONCE_INIT;
+
+static void lf_pool_init(void) {
+    lf_pool_reset();
+    pthread_atfork(NULL, NULL, lf_pool_atfork_child);
+}
+
+/* Start workers until there are `want`; returns how many there are. */
+static int lf_start_workers(int want) {
+    pthread_attr_t attr;
+    sigset_t all, old;
+    if (want > LF_MAX_WORKERS)
+        want = LF_MAX_WORKERS;
+    if (lf_pool.n_workers >= want || lf_pool.failed_starts > 0)
+        return lf_pool.n_workers;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1 << 20);     /* the kernels use a few tens of KiB */
+    sigfillset(&all);                             /* signals go to the application's threads */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    while (lf_pool.n_workers < want) {
+        pthread_t th;
+        if (pthread_create(&th, &attr, lf_worker_main, NULL) != 0) {
+            lf_pool.failed_starts++;
+            break;
+        }
+#if defined(__linux__) && defined(__GLIBC__) && defined(_GNU_SOURCE)
+        {
+            char name[32];         /* the kernel keeps 15 characters */
+            snprintf(name, sizeof name, "lossfuse-%d", lf_pool.n_workers + 1);
+            name[15] = '\0';
+            pthread_setname_np(th, name);
+        }
+#endif
+        lf_pool.n_workers++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    return lf_pool.n_workers;
+}
+#endif
+
+/* Run tasks 0 .. n_tasks-1 of `fn` on up to `n_threads` threads, the caller included; return
+ * the number of threads that could have joined (1: the caller ran everything inline).  Never
+ * fails: without workers (none could be started, the pool is busy, or no threads on this
+ * platform) the caller runs every task itself. */
+static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_threads) {
+    ptrdiff_t i;
+#if LF_POOL_THREADS
+    uint32_t expected = 0, d;
+    int allowed = n_threads - 1;
+    uint64_t until;
+    if (allowed > n_tasks - 1)
+        allowed = (int)(n_tasks - 1);
+    if (allowed > LF_MAX_WORKERS)
+        allowed = LF_MAX_WORKERS;
+    if (allowed >= 1 && n_tasks <= LF_MAX_TASKS)
+        pthread_once(&lf_pool_once, lf_pool_init);
+    if (allowed >= 1 && n_tasks <= LF_MAX_TASKS
+            && __atomic_compare_exchange_n(&lf_pool.busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                           __ATOMIC_RELAXED)) {
+        allowed = lf_start_workers(allowed) < allowed ? lf_pool.n_workers : allowed;
+        if (allowed >= 1) {
+            uint32_t gen = ++lf_pool.gen;
+            lf_pool.fn = fn;
+            lf_pool.ctx = ctx;
+            LF_STORE(&lf_pool.done, 0);
+            LF_STORE(&lf_pool.caller_sleeps, 0);
+            LF_STORE(&lf_pool.ticket, LF_T_MAKE(gen, allowed, n_tasks));
+            LF_ADD(&lf_pool.posted, 1);
+            if (LF_LOAD(&lf_pool.sleepers))
+                lf_wake(&lf_pool.posted, allowed);
+            lf_pool.jobs++;
+            while (lf_run_one(gen, 0))
+                ;
+            /* every task is claimed: wait for those a worker is still running */
+            until = lf_now_ns() + LF_CALLER_SPIN_NS;
+            for (i = 0; (d = LF_LOAD(&lf_pool.done)) != (uint32_t)n_tasks; i++) {
+                LF_PAUSE();
+                if (i % 64 == 63 && lf_now_ns() > until) {
+                    LF_STORE(&lf_pool.caller_sleeps, 1);
+                    if ((d = LF_LOAD(&lf_pool.done)) != (uint32_t)n_tasks)
+                        lf_wait(&lf_pool.done, d);
+                }
+            }
+            __atomic_store_n(&lf_pool.busy, 0, __ATOMIC_RELEASE);
+            return allowed + 1;
+        }
+        __atomic_store_n(&lf_pool.busy, 0, __ATOMIC_RELEASE);
+    }
+#else
+    (void)n_threads;
+#endif
+    for (i = 0; i < n_tasks; i++)
+        fn(ctx, i, NULL, NULL, NULL);
+    return 1;
+}
+
+/* Workers started, jobs run with them, tasks the workers ran, failed thread starts. */
+static void lf_pool_info(int *n_workers, uint64_t *jobs, uint64_t *by_workers, int *failed) {
+    *n_workers = lf_pool.n_workers;
+    *jobs = lf_pool.jobs;
+    *by_workers = __atomic_load_n(&lf_pool.tasks_by_workers, __ATOMIC_RELAXED);
+    *failed = lf_pool.failed_starts;
+}
+
+#endif
