@@ -9,8 +9,8 @@ cdef extern from "pool.h" nogil:
     ctypedef void (*lf_task_fn)(void* ctx, Py_ssize_t task, const void*, const void*,
                                 const void*) noexcept nogil
     int lf_parallel(lf_task_fn fn, void* ctx, Py_ssize_t n_tasks, int n_threads) noexcept
-    void lf_pool_info(int* n_workers, uint64_t* jobs, uint64_t* by_workers,
-                      int* failed) noexcept
+    void lf_pool_info(int* n_workers, uint64_t* jobs, uint64_t* by_workers, int* failed,
+                      uint64_t* stood_aside) noexcept
     int LF_POOL_THREADS
     int LF_MAX_WORKERS
     int LF_MAX_TASKS
@@ -28,12 +28,13 @@ MAX_THREADS = LF_MAX_WORKERS + 1
 
 def pool_info():
     """The pool's counters: workers started in this process (a forked child starts at 0), jobs
-    run with workers, tasks the workers ran, and failed thread starts."""
+    run with workers, tasks the workers ran, failed thread starts, and wake-ups a worker
+    left to the caller because the OS ran it on the caller's CPU."""
     cdef int n_workers, failed
-    cdef uint64_t jobs, by_workers
-    lf_pool_info(&n_workers, &jobs, &by_workers, &failed)
+    cdef uint64_t jobs, by_workers, stood_aside
+    lf_pool_info(&n_workers, &jobs, &by_workers, &failed, &stood_aside)
     return {"workers": n_workers, "jobs": jobs, "tasks_by_workers": by_workers,
-            "failed_starts": failed}
+            "failed_starts": failed, "stood_aside": stood_aside}
 
 
 cdef struct _Fill:

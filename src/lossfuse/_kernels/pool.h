@@ -43,6 +43,7 @@
 #else
 #define LF_POOL_THREADS 1
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,8 +63,15 @@ typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *
 #define LF_MAX_WORKERS 255     /* workers allowed fits in 8 bits */
 #define LF_MAX_TASKS 4095      /* tasks and the next task fit in 12 bits each */
 
-/* Nanoseconds an idle worker spins before it sleeps, and a waiting caller before it sleeps. */
+/* Nanoseconds an idle worker spins before it sleeps (the first LF_WORKER_PAUSE_NS on the
+ * pause instruction, the rest offering its CPU to other threads with sched_yield), and a
+ * waiting caller before it sleeps. */
+#ifndef LF_WORKER_SPIN_NS
 #define LF_WORKER_SPIN_NS 100000
+#endif
+#ifndef LF_WORKER_PAUSE_NS
+#define LF_WORKER_PAUSE_NS 10000
+#endif
 #define LF_CALLER_SPIN_NS 50000
 
 #define LF_T_N(t) ((uint32_t)((t) & 0xfff))
@@ -99,6 +107,8 @@ typedef struct {
     uint32_t sleepers;         /* workers asleep, or about to be */
     uint32_t busy;             /* a caller owns the pool */
     uint32_t gen;              /* generation of the last job (owner only) */
+    int caller_cpu;            /* the CPU the current job's caller posted it from, or -1 */
+    uint64_t stood_aside;      /* wake-ups on the caller's CPU, for pool_info */
     int n_workers;             /* started (owner only) */
     int failed_starts;         /* pthread_create failures, for pool_info */
     uint64_t jobs;             /* jobs run with the pool, for pool_info */
@@ -166,43 +176,80 @@ static inline int lf_run_one(uint32_t gen, int by_worker) {
 }
 
 #if LF_POOL_THREADS
-/* Join the current job if it has work and room for one more worker; return its generation,
- * or -1. */
-static inline int64_t lf_join(void) {
+static inline int lf_cpu(void) {
+#if defined(__linux__) && defined(__GLIBC__) && defined(_GNU_SOURCE)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+/* Join the current job if it has work and room for one more worker, unless it is job `skip`;
+ * return its generation, or -1. */
+static inline int64_t lf_join(int64_t skip) {
     uint64_t t = LF_LOAD(&lf_pool.ticket);
     for (;;) {
-        if (LF_T_NEXT(t) >= LF_T_N(t) || LF_T_JOINED(t) >= LF_T_ALLOWED(t))
+        if (LF_T_NEXT(t) >= LF_T_N(t) || LF_T_JOINED(t) >= LF_T_ALLOWED(t)
+                || (int64_t)LF_T_GEN(t) == skip)
             return -1;
         if (LF_CAS(&lf_pool.ticket, &t, t + (1u << 24)))
             return (int64_t)LF_T_GEN(t);
     }
 }
 
+/* Sleep until a job is posted; return its generation to work on it, or -1 (woken for nothing).
+ *
+ * A worker woken while every core is busy may be run on the CPU of the caller that woke it,
+ * in the caller's place: the caller's work then stops until the worker's time slice is used
+ * up, and the call is slower than on one thread.  Such a worker stands aside (it sleeps again
+ * at once, and the caller gets its CPU back and does the job alone). */
+static int64_t lf_sleep(void) {
+    int64_t gen, skip = -1;
+    for (;;) {
+        uint32_t posted;
+        LF_ADD(&lf_pool.sleepers, 1);
+        posted = LF_LOAD(&lf_pool.posted);
+        gen = lf_join(skip);
+        if (gen < 0)
+            lf_wait(&lf_pool.posted, posted);
+        LF_ADD(&lf_pool.sleepers, -1);
+        if (gen >= 0)
+            return gen;
+        gen = (int64_t)LF_T_GEN(LF_LOAD(&lf_pool.ticket));
+        if (LF_LOAD(&lf_pool.caller_cpu) >= 0 && lf_cpu() == LF_LOAD(&lf_pool.caller_cpu)
+                && gen != skip) {
+            __atomic_add_fetch(&lf_pool.stood_aside, 1, __ATOMIC_RELAXED);
+            skip = gen;
+            continue;
+        }
+        return lf_join(-1);
+    }
+}
+
 static void *lf_worker_main(void *arg) {
     (void)arg;
     for (;;) {
-        uint64_t until = lf_now_ns() + LF_WORKER_SPIN_NS;
-        int64_t gen;
+        /* idle: spin for a while (calls in a loop come back to back), then sleep */
+        uint64_t now = lf_now_ns(), until = now + LF_WORKER_SPIN_NS;
+        uint64_t pause_until = now + LF_WORKER_PAUSE_NS;
         unsigned spins = 0;
-        /* idle: spin for a while, then sleep until a job is posted */
-        for (;;) {
-            uint32_t posted;
-            if ((gen = lf_join()) >= 0)
-                break;
-            LF_PAUSE();
-            if (++spins % 64 != 0 || lf_now_ns() < until)
+        int64_t gen;
+        while ((gen = lf_join(-1)) < 0) {
+            if (++spins % 64 != 0) {
+                LF_PAUSE();
                 continue;
-            LF_ADD(&lf_pool.sleepers, 1);
-            posted = LF_LOAD(&lf_pool.posted);
-            if ((gen = lf_join()) >= 0) {
-                LF_ADD(&lf_pool.sleepers, -1);
+            }
+            now = lf_now_ns();
+            if (now >= until) {
+                gen = lf_sleep();
                 break;
             }
-            lf_wait(&lf_pool.posted, posted);
-            LF_ADD(&lf_pool.sleepers, -1);
+            if (now >= pause_until)
+                sched_yield();
         }
-        while (lf_run_one((uint32_t)gen, 1))
-            ;
+        if (gen >= 0)
+            while (lf_run_one((uint32_t)gen, 1))
+                ;
     }
     return NULL;
 }
@@ -284,6 +331,7 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
             uint32_t gen = ++lf_pool.gen;
             lf_pool.fn = fn;
             lf_pool.ctx = ctx;
+            LF_STORE(&lf_pool.caller_cpu, lf_cpu());
             LF_STORE(&lf_pool.done, 0);
             LF_STORE(&lf_pool.caller_sleeps, 0);
             LF_STORE(&lf_pool.ticket, LF_T_MAKE(gen, allowed, n_tasks));
@@ -316,12 +364,15 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
     return 1;
 }
 
-/* Workers started, jobs run with them, tasks the workers ran, failed thread starts. */
-static void lf_pool_info(int *n_workers, uint64_t *jobs, uint64_t *by_workers, int *failed) {
+/* Workers started, jobs run with them, tasks the workers ran, failed thread starts, wake-ups
+ * on the caller's CPU. */
+static void lf_pool_info(int *n_workers, uint64_t *jobs, uint64_t *by_workers, int *failed,
+                         uint64_t *stood_aside) {
     *n_workers = lf_pool.n_workers;
     *jobs = lf_pool.jobs;
     *by_workers = __atomic_load_n(&lf_pool.tasks_by_workers, __ATOMIC_RELAXED);
     *failed = lf_pool.failed_starts;
+    *stood_aside = __atomic_load_n(&lf_pool.stood_aside, __ATOMIC_RELAXED);
 }
 
 #endif
