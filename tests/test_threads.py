@@ -442,3 +442,24 @@ def test_fork_in_cross_entropy_and_metrics():
         assert in_child(lambda: both() == want and both() == want)
         print("OK")
     """)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no affinity masks here")
+def test_more_threads_than_cpus_on_one_cpu():
+    # every worker shares the caller's only CPU: calls finish and give the one-thread bits
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    out = _run_python(f"""
+        import os
+        os.sched_setaffinity(0, {{{cpu}}})
+        import numpy as np, lossfuse as lf
+        from lossfuse._kernels import _pool as pool
+        rng = np.random.default_rng(0)
+        y = rng.integers(0, 2, 1_000_000).astype(np.float64); p = rng.normal(0, 2, 1_000_000)
+        L = lf.get_loss("binary_cross_entropy")
+        v1, g1 = L.loss_gradient(y, p, n_threads=1)
+        for nt in (2, 4) * 50:
+            v, g = L.loss_gradient(y, p, n_threads=nt)
+            assert v == v1 and np.array_equal(g, g1)
+        print("OK", pool.pool_info())
+    """, timeout=120)
+    assert out.startswith("OK"), out
