@@ -10,7 +10,7 @@ cdef extern from "pool.h" nogil:
                                 const void*) noexcept nogil
     int lf_parallel(lf_task_fn fn, void* ctx, Py_ssize_t n_tasks, int n_threads) noexcept
     void lf_pool_info(int* n_workers, uint64_t* jobs, uint64_t* by_workers, int* failed,
-                      uint64_t* stood_aside) noexcept
+                      uint64_t* stood_aside, uint64_t* backoffs) noexcept
     int LF_POOL_THREADS
     int LF_MAX_WORKERS
     int LF_MAX_TASKS
@@ -29,12 +29,13 @@ MAX_THREADS = LF_MAX_WORKERS + 1
 def pool_info():
     """The pool's counters: workers started in this process (a forked child starts at 0), jobs
     run with workers, tasks the workers ran, failed thread starts, and wake-ups a worker
-    left to the caller because the OS ran it on the caller's CPU."""
+    left to the caller because the OS ran it on the caller's CPU, and times a worker sat out
+    a while after the OS preempted it during a job."""
     cdef int n_workers, failed
-    cdef uint64_t jobs, by_workers, stood_aside
-    lf_pool_info(&n_workers, &jobs, &by_workers, &failed, &stood_aside)
+    cdef uint64_t jobs, by_workers, stood_aside, backoffs
+    lf_pool_info(&n_workers, &jobs, &by_workers, &failed, &stood_aside, &backoffs)
     return {"workers": n_workers, "jobs": jobs, "tasks_by_workers": by_workers,
-            "failed_starts": failed, "stood_aside": stood_aside}
+            "failed_starts": failed, "stood_aside": stood_aside, "backoffs": backoffs}
 
 
 cdef struct _Fill:

@@ -69,6 +69,10 @@ typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *
  * --load: p90 1.2-3.8x one thread's at 1e5-1e6, against 0.9-1.0x for a plain spin.) */
 #define LF_WORKER_SPIN_NS 100000
 #define LF_CALLER_SPIN_NS 50000
+/* A caller that waited more than LF_STALL_NS (plus twice its own time per chunk) for the
+ * chunks of workers runs its calls alone for the next LF_BACKOFF_NS (see lf_parallel). */
+#define LF_STALL_NS 200000
+#define LF_BACKOFF_NS 50000000
 
 #define LF_T_N(t) ((uint32_t)((t) & 0xfff))
 #define LF_T_NEXT(t) ((uint32_t)(((t) >> 12) & 0xfff))
@@ -105,6 +109,8 @@ typedef struct {
     uint32_t gen;              /* generation of the last job (owner only) */
     int caller_cpu;            /* the CPU the current job's caller posted it from, or -1 */
     uint64_t stood_aside;      /* wake-ups on the caller's CPU, for pool_info */
+    uint64_t backoff_until;    /* callers run alone until then (lf_now_ns) */
+    uint64_t backoffs;         /* times callers started running alone, for pool_info */
     int n_workers;             /* started (owner only) */
     int failed_starts;         /* pthread_create failures, for pool_info */
     uint64_t jobs;             /* jobs run with the pool, for pool_info */
@@ -193,12 +199,19 @@ static inline int64_t lf_join(int64_t skip) {
     }
 }
 
+/* Callers run their jobs alone for the next LF_BACKOFF_NS. */
+static void lf_back_off(void) {
+    __atomic_store_n(&lf_pool.backoff_until, lf_now_ns() + LF_BACKOFF_NS, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&lf_pool.backoffs, 1, __ATOMIC_RELAXED);
+}
+
 /* Sleep until a job is posted; return its generation to work on it, or -1 (woken for nothing).
  *
  * A worker woken while every core is busy may be run on the CPU of the caller that woke it,
- * in the caller's place: the caller's work then stops until the worker's time slice is used
- * up, and the call is slower than on one thread.  Such a worker stands aside (it sleeps again
- * at once, and the caller gets its CPU back and does the job alone). */
+ * in the caller's place: the caller's work then stops, often for a whole time slice of
+ * another process, and the call is slower than on one thread.  Such a worker stands aside
+ * (it sleeps again at once, so the caller may get its CPU back and do the job alone), and
+ * callers stop waking workers for a while: the cores are busy. */
 static int64_t lf_sleep(void) {
     int64_t gen, skip = -1;
     for (;;) {
@@ -215,6 +228,7 @@ static int64_t lf_sleep(void) {
         if (LF_LOAD(&lf_pool.caller_cpu) >= 0 && lf_cpu() == LF_LOAD(&lf_pool.caller_cpu)
                 && gen != skip) {
             __atomic_add_fetch(&lf_pool.stood_aside, 1, __ATOMIC_RELAXED);
+            lf_back_off();
             skip = gen;
             continue;
         }
@@ -222,10 +236,11 @@ static int64_t lf_sleep(void) {
     }
 }
 
+/* A worker's life: spin for a while after each job (calls in a loop come back to back), then
+ * sleep until the next. */
 static void *lf_worker_main(void *arg) {
     (void)arg;
     for (;;) {
-        /* idle: spin for a while (calls in a loop come back to back), then sleep */
         uint64_t until = lf_now_ns() + LF_WORKER_SPIN_NS;
         unsigned spins = 0;
         int64_t gen;
@@ -304,8 +319,8 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
     ptrdiff_t i;
 #if LF_POOL_THREADS
     uint32_t expected = 0, d;
-    int allowed = n_threads - 1;
-    uint64_t until;
+    int allowed = n_threads - 1, mine = 0;
+    uint64_t start, claimed, until;
     if (allowed > n_tasks - 1)
         allowed = (int)(n_tasks - 1);
     if (allowed > LF_MAX_WORKERS)
@@ -315,7 +330,11 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
     if (allowed >= 1 && n_tasks <= LF_MAX_TASKS
             && __atomic_compare_exchange_n(&lf_pool.busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
                                            __ATOMIC_RELAXED)) {
-        allowed = lf_start_workers(allowed) < allowed ? lf_pool.n_workers : allowed;
+        start = lf_now_ns();
+        if (start < __atomic_load_n(&lf_pool.backoff_until, __ATOMIC_RELAXED))
+            allowed = 0;
+        else
+            allowed = lf_start_workers(allowed) < allowed ? lf_pool.n_workers : allowed;
         if (allowed >= 1) {
             uint32_t gen = ++lf_pool.gen;
             lf_pool.fn = fn;
@@ -329,9 +348,10 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
                 lf_wake(&lf_pool.posted, allowed);
             lf_pool.jobs++;
             while (lf_run_one(gen, 0))
-                ;
+                mine++;
             /* every task is claimed: wait for those a worker is still running */
-            until = lf_now_ns() + LF_CALLER_SPIN_NS;
+            claimed = lf_now_ns();
+            until = claimed + LF_CALLER_SPIN_NS;
             for (i = 0; (d = LF_LOAD(&lf_pool.done)) != (uint32_t)n_tasks; i++) {
                 LF_PAUSE();
                 if (i % 64 == 63 && lf_now_ns() > until) {
@@ -339,6 +359,15 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
                     if ((d = LF_LOAD(&lf_pool.done)) != (uint32_t)n_tasks)
                         lf_wait(&lf_pool.done, d);
                 }
+            }
+            /* Waiting much longer than a chunk takes means a worker lost its CPU in the middle
+             * of one (other processes want the cores): until the next time slice, one thread
+             * would have been faster.  Then run alone for a while, as fast as one thread, and
+             * try the workers again after that; on an idle machine this never happens. */
+            if (mine > 0) {
+                uint64_t end = lf_now_ns();
+                if (end - claimed > LF_STALL_NS + 2 * (claimed - start) / (uint64_t)mine)
+                    lf_back_off();
             }
             __atomic_store_n(&lf_pool.busy, 0, __ATOMIC_RELEASE);
             return allowed + 1;
@@ -354,14 +383,15 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
 }
 
 /* Workers started, jobs run with them, tasks the workers ran, failed thread starts, wake-ups
- * on the caller's CPU. */
+ * on the caller's CPU, back-offs after a preemption. */
 static void lf_pool_info(int *n_workers, uint64_t *jobs, uint64_t *by_workers, int *failed,
-                         uint64_t *stood_aside) {
+                         uint64_t *stood_aside, uint64_t *backoffs) {
     *n_workers = lf_pool.n_workers;
     *jobs = lf_pool.jobs;
     *by_workers = __atomic_load_n(&lf_pool.tasks_by_workers, __ATOMIC_RELAXED);
     *failed = lf_pool.failed_starts;
     *stood_aside = __atomic_load_n(&lf_pool.stood_aside, __ATOMIC_RELAXED);
+    *backoffs = __atomic_load_n(&lf_pool.backoffs, __ATOMIC_RELAXED);
 }
 
 #endif
