@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -220,17 +221,29 @@ def test_this_machine():
 @pytest.mark.parametrize("n_threads", [1, 2, 3, 8, 300])
 @pytest.mark.parametrize("n_tasks", [0, 1, 2, 7, 256, 4095, 4096])
 def test_every_task_runs_exactly_once(n_tasks, n_threads):
-    for spin in (0, 2000):
-        done, _ = pool._run_tasks(n_tasks, n_threads, spin)
+    for spin_ns in (0, 2000):
+        done, _ = pool._run_tasks(n_tasks, n_threads, spin_ns)
         assert done == list(range(1, n_tasks + 1))
 
 
+def _settle():
+    """Wait until callers use workers again (after earlier tests kept the cores busy, e.g.
+    with more threads than CPUs, they go alone for a while)."""
+    deadline = time.monotonic() + 5
+    while pool.pool_info()["backing_off"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_workers_do_run_tasks():
-    before = pool.pool_info()["tasks_by_workers"]
-    for _ in range(200):
-        pool._run_tasks(64, 2, 20000)
-    assert pool.pool_info()["tasks_by_workers"] > before
-    assert pool.pool_info()["failed_starts"] == 0
+    out = _run_python("""
+        from lossfuse._kernels import _pool as pool
+        for _ in range(200):                 # 64 tasks of 10 us each: 0.13 s in all
+            pool._run_tasks(64, 2, 10_000)
+        info = pool.pool_info()
+        assert info["workers"] == 1 and info["failed_starts"] == 0, info
+        print(info["tasks_by_workers"])
+    """)
+    assert int(out) > 0
 
 
 def test_small_inputs_never_touch_the_pool():
@@ -245,6 +258,7 @@ def test_small_inputs_never_touch_the_pool():
 
 def test_large_inputs_use_the_pool():
     y, p = np.zeros(LARGE), np.ones(LARGE)
+    _settle()
     jobs = pool.pool_info()["jobs"]
     lf.get_loss("mse").loss_gradient(y, p, n_threads=2)
     assert pool.pool_info()["jobs"] == jobs + 1

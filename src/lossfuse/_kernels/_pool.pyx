@@ -10,7 +10,8 @@ cdef extern from "pool.h" nogil:
                                 const void*) noexcept nogil
     int lf_parallel(lf_task_fn fn, void* ctx, Py_ssize_t n_tasks, int n_threads) noexcept
     void lf_pool_info(int* n_workers, uint64_t* jobs, uint64_t* by_workers, int* failed,
-                      uint64_t* stood_aside, uint64_t* backoffs) noexcept
+                      uint64_t* stood_aside, uint64_t* backoffs, int* backing_off) noexcept
+    uint64_t lf_now_ns() noexcept
     int LF_POOL_THREADS
     int LF_MAX_WORKERS
     int LF_MAX_TASKS
@@ -28,39 +29,40 @@ MAX_THREADS = LF_MAX_WORKERS + 1
 
 def pool_info():
     """The pool's counters: workers started in this process (a forked child starts at 0), jobs
-    run with workers, tasks the workers ran, failed thread starts, and wake-ups a worker
-    left to the caller because the OS ran it on the caller's CPU, and times a worker sat out
-    a while after the OS preempted it during a job."""
-    cdef int n_workers, failed
+    run with workers, tasks the workers ran, failed thread starts, wake-ups a worker left to
+    the caller because the OS ran it on the caller's CPU, times callers went without workers
+    for a while because the cores were busy, and whether they do now."""
+    cdef int n_workers, failed, backing_off
     cdef uint64_t jobs, by_workers, stood_aside, backoffs
-    lf_pool_info(&n_workers, &jobs, &by_workers, &failed, &stood_aside, &backoffs)
+    lf_pool_info(&n_workers, &jobs, &by_workers, &failed, &stood_aside, &backoffs, &backing_off)
     return {"workers": n_workers, "jobs": jobs, "tasks_by_workers": by_workers,
-            "failed_starts": failed, "stood_aside": stood_aside, "backoffs": backoffs}
+            "failed_starts": failed, "stood_aside": stood_aside, "backoffs": backoffs,
+            "backing_off": bool(backing_off)}
 
 
 cdef struct _Fill:
     long* out
-    long spin
+    uint64_t spin_ns
 
 
 cdef void _fill_task(void* ctx, Py_ssize_t task, const void* t0, const void* t1,
                      const void* t2) noexcept nogil:
     cdef _Fill* f = <_Fill*>ctx
-    cdef long k, acc = 0
-    for k in range(f.spin):          # a little work, so that workers get a chance to join
-        acc += k & 7
-    f.out[task] = task + 1 + (acc < 0)     # acc is never negative: keeps the loop
+    cdef uint64_t end = lf_now_ns() + f.spin_ns
+    while lf_now_ns() < end:          # a little work, so that workers get a chance to join
+        pass
+    f.out[task] = task + 1
 
 
-def _run_tasks(Py_ssize_t n_tasks, int n_threads, long spin=0):
-    """Test hook: run `n_tasks` tasks that each write their index + 1 into a list; return
-    (that list, threads that could join)."""
+def _run_tasks(Py_ssize_t n_tasks, int n_threads, long spin_ns=0):
+    """Test hook: run `n_tasks` tasks that each take about `spin_ns` nanoseconds and write
+    their index + 1 into a list; return (that list, threads that could join)."""
     import array
     cdef long[::1] out = array.array("l", [0] * max(n_tasks, 1))
     cdef _Fill f
     cdef int used
     f.out = &out[0]
-    f.spin = spin
+    f.spin_ns = max(spin_ns, 0)
     with nogil:
         used = lf_parallel(_fill_task, &f, n_tasks, n_threads)
     return list(out[:n_tasks]), used
