@@ -216,3 +216,52 @@ def test_readme_tables_from_a_saved_run(tmp_path, capsys):
     assert "| loss | dtype | loss | gradient | loss_gradient | gradient_hessian |" in text
     assert sum(line.startswith("| float32 | 1000 x 10 |") for line in rows) == 4  # each op
     assert len(rows) == (1 + 2) + (1 + 1) + (1 + 4)     # each table: its header and rows
+
+
+# ------------------------------------------------------------------------ lossfuse bench --load
+def _busy_children():
+    """Pids of this process's children still running the load's busy loop."""
+    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(__import__("os").getpid())],
+                         capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if "getppid" in line]
+
+
+def test_load_benchmark_reports_percentiles_and_stops_its_load(tmp_path, capsys):
+    from lossfuse import _load
+    path = tmp_path / "load.json"
+    code = _bench.main(["--load", "--sizes", "1e4", "7e4", "--losses", "squared_error",
+                        "--conditions", "idle", "nice 19", "--seconds", "0.05", "--no-nested",
+                        "--save", str(path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "p90 ratio" in out and "worst p90 ratio" in out
+    rows = json.loads(path.read_text())["results"]
+    assert [(r["load"], r["n"]) for r in rows] == [("idle", 10000), ("idle", 70000),
+                                                   ("nice 19", 10000), ("nice 19", 70000)]
+    for r in rows:
+        assert r["calls"] >= _load.MIN_CALLS
+        assert 0 < r["default_us"][0] <= r["default_us"][1] <= r["default_us"][2]
+        assert 0 < r["one_thread_us"][0] <= r["one_thread_us"][1] <= r["one_thread_us"][2]
+        assert r["p90_ratio"] == pytest.approx(r["default_us"][1] / r["one_thread_us"][1])
+    assert _busy_children() == []                    # the load processes are gone
+
+
+def test_load_processes_end_with_the_block_even_on_an_error():
+    from lossfuse import _load
+    procs = []
+    with pytest.raises(RuntimeError):
+        with _load.Load(2, 19) as load:
+            procs = list(load.procs)
+            assert len(procs) == 2 and all(p.poll() is None for p in procs)
+            raise RuntimeError
+    assert all(p.returncode is not None for p in procs)
+    assert _busy_children() == []
+
+
+def test_parallel_callers_throughput(capsys):
+    from lossfuse import _load
+    rows = _load.run_nested(sizes=(70_000,), losses=("squared_error",), seconds=0.05, rounds=1)
+    (r,) = rows
+    assert r["four_default"] > 0 and r["two_single"] > 0
+    assert r["ratio"] == pytest.approx(r["four_default"] / r["two_single"])
+    assert "aggregate calls/s" in capsys.readouterr().out

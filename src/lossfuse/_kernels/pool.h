@@ -69,8 +69,8 @@ typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *
  * --load: p90 1.2-3.8x one thread's at 1e5-1e6, against 0.9-1.0x for a plain spin.) */
 #define LF_WORKER_SPIN_NS 100000
 #define LF_CALLER_SPIN_NS 50000
-/* A caller that waited more than LF_STALL_NS (plus twice its own time per chunk) for the
- * chunks of workers runs its calls alone for the next LF_BACKOFF_NS (see lf_parallel). */
+/* A caller held up more than LF_STALL_NS beyond twice its fastest task runs its calls alone
+ * for the next LF_BACKOFF_NS (see lf_parallel). */
 #define LF_STALL_NS 200000
 #define LF_BACKOFF_NS 50000000
 
@@ -108,7 +108,8 @@ typedef struct {
     uint32_t busy;             /* a caller owns the pool */
     uint32_t gen;              /* generation of the last job (owner only) */
     int caller_cpu;            /* the CPU the current job's caller posted it from, or -1 */
-    uint64_t stood_aside;      /* wake-ups on the caller's CPU, for pool_info */
+    uint64_t stood_aside;      /* wake-ups on the caller's CPU left to it, for pool_info */
+    uint64_t moved;            /* wake-ups on the caller's CPU moved off it, for pool_info */
     uint64_t backoff_until;    /* callers run alone until then (lf_now_ns) */
     uint64_t backoffs;         /* times callers started running alone, for pool_info */
     int n_workers;             /* started (owner only) */
@@ -205,15 +206,37 @@ static void lf_back_off(void) {
     __atomic_add_fetch(&lf_pool.backoffs, 1, __ATOMIC_RELAXED);
 }
 
+/* Move the calling thread to another CPU it may run on than `cpu`: 1 if it did.  (Its
+ * affinity mask is narrowed, which migrates it at once, and then restored.) */
+static int lf_move_off(int cpu) {
+#if defined(__linux__) && defined(__GLIBC__) && defined(_GNU_SOURCE) && defined(CPU_COUNT)
+    cpu_set_t mask, other;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof mask, &mask) != 0)
+        return 0;
+    other = mask;
+    CPU_CLR(cpu, &other);
+    if (CPU_COUNT(&other) == 0 || sched_setaffinity(0, sizeof other, &other) != 0)
+        return 0;
+    sched_setaffinity(0, sizeof mask, &mask);
+    return 1;
+#else
+    (void)cpu;
+    return 0;
+#endif
+}
+
 /* Sleep until a job is posted; return its generation to work on it, or -1 (woken for nothing).
  *
- * A worker woken while every core is busy may be run on the CPU of the caller that woke it,
- * in the caller's place: the caller's work then stops, often for a whole time slice of
- * another process, and the call is slower than on one thread.  Such a worker stands aside
- * (it sleeps again at once, so the caller may get its CPU back and do the job alone), and
- * callers stop waking workers for a while: the cores are busy. */
+ * The OS may run a woken worker on the CPU of the caller that woke it, in the caller's place,
+ * even with another CPU idle (seen on virtual machines, where an idle virtual CPU may look
+ * taken): both then share one CPU, and when the cores are busy the caller may not get its
+ * CPU back for a whole time slice of another process.  Such a worker moves to another CPU it
+ * may use (and joins from there), or, where it cannot, stands aside: it sleeps again at once
+ * and the caller does the job alone.  (lf_parallel backs off if the caller was held up all
+ * the same.) */
 static int64_t lf_sleep(void) {
     int64_t gen, skip = -1;
+    uint64_t t;
     for (;;) {
         uint32_t posted;
         LF_ADD(&lf_pool.sleepers, 1);
@@ -224,11 +247,17 @@ static int64_t lf_sleep(void) {
         LF_ADD(&lf_pool.sleepers, -1);
         if (gen >= 0)
             return gen;
-        gen = (int64_t)LF_T_GEN(LF_LOAD(&lf_pool.ticket));
-        if (LF_LOAD(&lf_pool.caller_cpu) >= 0 && lf_cpu() == LF_LOAD(&lf_pool.caller_cpu)
-                && gen != skip) {
+        /* on the CPU of a caller that is still claiming tasks (a job that has ended tells
+         * nothing: its caller may have left the CPU since) */
+        t = LF_LOAD(&lf_pool.ticket);
+        gen = (int64_t)LF_T_GEN(t);
+        if (LF_T_NEXT(t) < LF_T_N(t) && gen != skip && LF_LOAD(&lf_pool.caller_cpu) >= 0
+                && lf_cpu() == LF_LOAD(&lf_pool.caller_cpu)) {
+            if (lf_move_off(LF_LOAD(&lf_pool.caller_cpu))) {
+                __atomic_add_fetch(&lf_pool.moved, 1, __ATOMIC_RELAXED);
+                return lf_join(-1);
+            }
             __atomic_add_fetch(&lf_pool.stood_aside, 1, __ATOMIC_RELAXED);
-            lf_back_off();
             skip = gen;
             continue;
         }
@@ -320,7 +349,7 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
 #if LF_POOL_THREADS
     uint32_t expected = 0, d;
     int allowed = n_threads - 1, mine = 0;
-    uint64_t start, claimed, until;
+    uint64_t start, claimed, until, fastest = UINT64_MAX, slowest = 0;
     if (allowed > n_tasks - 1)
         allowed = (int)(n_tasks - 1);
     if (allowed > LF_MAX_WORKERS)
@@ -347,10 +376,15 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
             if (LF_LOAD(&lf_pool.sleepers))
                 lf_wake(&lf_pool.posted, allowed);
             lf_pool.jobs++;
-            while (lf_run_one(gen, 0))
+            claimed = start;
+            while (lf_run_one(gen, 0)) {         /* the caller's share, each task timed */
+                uint64_t now = lf_now_ns();
+                fastest = now - claimed < fastest ? now - claimed : fastest;
+                slowest = now - claimed > slowest ? now - claimed : slowest;
+                claimed = now;
                 mine++;
+            }
             /* every task is claimed: wait for those a worker is still running */
-            claimed = lf_now_ns();
             until = claimed + LF_CALLER_SPIN_NS;
             for (i = 0; (d = LF_LOAD(&lf_pool.done)) != (uint32_t)n_tasks; i++) {
                 LF_PAUSE();
@@ -360,13 +394,17 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
                         lf_wait(&lf_pool.done, d);
                 }
             }
-            /* Waiting much longer than a chunk takes means a worker lost its CPU in the middle
-             * of one (other processes want the cores): until the next time slice, one thread
-             * would have been faster.  Then run alone for a while, as fast as one thread, and
-             * try the workers again after that; on an idle machine this never happens. */
+            /* A task of the caller's that took far longer than its fastest one means the
+             * caller lost its CPU meanwhile (to the worker it woke, or to other processes);
+             * waiting far longer than a task takes means a worker lost its CPU in the middle of
+             * one.  Either way the cores are busy, and until the next time slice one thread
+             * would have been faster.  Then callers run alone for a while, as fast as one
+             * thread, and try the workers again after that; on an idle machine neither
+             * happens. */
             if (mine > 0) {
                 uint64_t end = lf_now_ns();
-                if (end - claimed > LF_STALL_NS + 2 * (claimed - start) / (uint64_t)mine)
+                if (slowest > LF_STALL_NS + 2 * fastest
+                        || end - claimed > LF_STALL_NS + 2 * fastest)
                     lf_back_off();
             }
             __atomic_store_n(&lf_pool.busy, 0, __ATOMIC_RELEASE);
