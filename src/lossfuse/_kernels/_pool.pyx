@@ -10,7 +10,8 @@ cdef extern from "pool.h" nogil:
                                 const void*) noexcept nogil
     int lf_parallel(lf_task_fn fn, void* ctx, Py_ssize_t n_tasks, int n_threads) noexcept
     void lf_pool_info(int* n_workers, uint64_t* jobs, uint64_t* by_workers, int* failed,
-                      uint64_t* stood_aside, uint64_t* backoffs, int* backing_off) noexcept
+                      uint64_t* moved, uint64_t* stood_aside, uint64_t* backoffs,
+                      int* backing_off) noexcept
     uint64_t lf_now_ns() noexcept
     int LF_POOL_THREADS
     int LF_MAX_WORKERS
@@ -29,15 +30,16 @@ MAX_THREADS = LF_MAX_WORKERS + 1
 
 def pool_info():
     """The pool's counters: workers started in this process (a forked child starts at 0), jobs
-    run with workers, tasks the workers ran, failed thread starts, wake-ups a worker left to
-    the caller because the OS ran it on the caller's CPU, times callers went without workers
-    for a while because the cores were busy, and whether they do now."""
+    run with workers, tasks the workers ran, failed thread starts, wake-ups on the caller's CPU
+    (the worker moved to another CPU, or stood aside where it could not), times callers went
+    without workers for a while because the cores were busy, and whether they do now."""
     cdef int n_workers, failed, backing_off
-    cdef uint64_t jobs, by_workers, stood_aside, backoffs
-    lf_pool_info(&n_workers, &jobs, &by_workers, &failed, &stood_aside, &backoffs, &backing_off)
+    cdef uint64_t jobs, by_workers, moved, stood_aside, backoffs
+    lf_pool_info(&n_workers, &jobs, &by_workers, &failed, &moved, &stood_aside, &backoffs,
+                 &backing_off)
     return {"workers": n_workers, "jobs": jobs, "tasks_by_workers": by_workers,
-            "failed_starts": failed, "stood_aside": stood_aside, "backoffs": backoffs,
-            "backing_off": bool(backing_off)}
+            "failed_starts": failed, "moved": moved, "stood_aside": stood_aside,
+            "backoffs": backoffs, "backing_off": bool(backing_off)}
 
 
 cdef struct _Fill:

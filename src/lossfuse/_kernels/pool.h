@@ -421,13 +421,16 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
 }
 
 /* Workers started, jobs run with them, tasks the workers ran, failed thread starts, wake-ups
- * on the caller's CPU, times callers went alone for a while, and whether they do now. */
+ * on the caller's CPU (moved off it, or left to the caller), times callers went alone for a
+ * while, and whether they do now. */
 static void lf_pool_info(int *n_workers, uint64_t *jobs, uint64_t *by_workers, int *failed,
-                         uint64_t *stood_aside, uint64_t *backoffs, int *backing_off) {
+                         uint64_t *moved, uint64_t *stood_aside, uint64_t *backoffs,
+                         int *backing_off) {
     *n_workers = lf_pool.n_workers;
     *jobs = lf_pool.jobs;
     *by_workers = __atomic_load_n(&lf_pool.tasks_by_workers, __ATOMIC_RELAXED);
     *failed = lf_pool.failed_starts;
+    *moved = __atomic_load_n(&lf_pool.moved, __ATOMIC_RELAXED);
     *stood_aside = __atomic_load_n(&lf_pool.stood_aside, __ATOMIC_RELAXED);
     *backoffs = __atomic_load_n(&lf_pool.backoffs, __ATOMIC_RELAXED);
     *backing_off = lf_now_ns() < __atomic_load_n(&lf_pool.backoff_until, __ATOMIC_RELAXED);
