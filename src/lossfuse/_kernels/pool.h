@@ -24,7 +24,8 @@
  * and then sleeps on a futex (Linux) or a condition variable (elsewhere).  One caller owns the
  * pool at a time; a caller that finds it busy (another Python thread in a kernel, or a kernel
  * called from inside another library's threads) runs its tasks inline, which is what its share
- * of the cores amounts to anyway.
+ * of the cores amounts to anyway; and while another caller is at work, a caller runs inline
+ * even if the pool is free (the cores are taken).
  *
  * Fork: a child process has only the thread that called fork().  A pthread_atfork handler
  * resets the child's pool to "no workers, not busy", so the child starts its own workers on its
@@ -106,6 +107,7 @@ typedef struct {
     uint32_t posted;           /* bumped by every job (futex word of the idle workers) */
     uint32_t sleepers;         /* workers asleep, or about to be */
     uint32_t busy;             /* a caller owns the pool */
+    uint32_t callers;          /* callers inside lf_parallel with more than one thread */
     uint32_t gen;              /* generation of the last job (owner only) */
     int caller_cpu;            /* the CPU the current job's caller posted it from, or -1 */
     uint64_t stood_aside;      /* wake-ups on the caller's CPU left to it, for pool_info */
@@ -354,9 +356,12 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
         allowed = (int)(n_tasks - 1);
     if (allowed > LF_MAX_WORKERS)
         allowed = LF_MAX_WORKERS;
-    if (allowed >= 1 && n_tasks <= LF_MAX_TASKS)
-        pthread_once(&lf_pool_once, lf_pool_init);
-    if (allowed >= 1 && n_tasks <= LF_MAX_TASKS
+    if (allowed < 1 || n_tasks > LF_MAX_TASKS)
+        goto inline_run;
+    pthread_once(&lf_pool_once, lf_pool_init);
+    /* Callers in a kernel right now: with others at work the cores are taken, and a worker
+     * would only add a stream to share them (and the caches) with. */
+    if (LF_ADD(&lf_pool.callers, 1) == 1
             && __atomic_compare_exchange_n(&lf_pool.busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
                                            __ATOMIC_RELAXED)) {
         start = lf_now_ns();
@@ -408,10 +413,16 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
                     lf_back_off();
             }
             __atomic_store_n(&lf_pool.busy, 0, __ATOMIC_RELEASE);
+            LF_ADD(&lf_pool.callers, -1);
             return allowed + 1;
         }
         __atomic_store_n(&lf_pool.busy, 0, __ATOMIC_RELEASE);
     }
+    for (i = 0; i < n_tasks; i++)
+        fn(ctx, i, NULL, NULL, NULL);
+    LF_ADD(&lf_pool.callers, -1);
+    return 1;
+inline_run:
 #else
     (void)n_threads;
 #endif
