@@ -13,7 +13,7 @@
  * mistake:
  *
  *     ticket = generation (24 bits) | workers allowed (8) | workers joined (8)
- *              | next task (12) | number of tasks (12)
+ *              | first unclaimed task (12) | end of the unclaimed tasks (12)
  *
  * The job's function and context are written before its ticket is published, and read by a
  * worker only after a successful claim: the job cannot end while one of its tasks is unfinished,
@@ -75,7 +75,7 @@ typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *
 #define LF_STALL_NS 200000
 #define LF_BACKOFF_NS 50000000
 
-#define LF_T_N(t) ((uint32_t)((t) & 0xfff))
+#define LF_T_END(t) ((uint32_t)((t) & 0xfff))
 #define LF_T_NEXT(t) ((uint32_t)(((t) >> 12) & 0xfff))
 #define LF_T_JOINED(t) ((uint32_t)(((t) >> 24) & 0xff))
 #define LF_T_ALLOWED(t) ((uint32_t)(((t) >> 32) & 0xff))
@@ -100,8 +100,9 @@ typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *
 
 typedef struct {
     uint64_t ticket;           /* the current job (see above) */
-    lf_task_fn fn;             /* the current job's task function and context */
+    lf_task_fn fn;             /* the current job's task function, context and size */
     void *ctx;
+    uint32_t n_tasks;
     uint32_t done;             /* tasks of the current job finished (futex word of the caller) */
     uint32_t caller_sleeps;    /* the caller sleeps on `done` */
     uint32_t posted;           /* bumped by every job (futex word of the idle workers) */
@@ -166,16 +167,21 @@ static void lf_wake(uint32_t *addr, int count) {
 /* Claim the next task of the job `gen` and run it; 0 when no task of that job is left. */
 static inline int lf_run_one(uint32_t gen, int by_worker) {
     uint64_t t = LF_LOAD(&lf_pool.ticket);
+    uint32_t task, n;
     for (;;) {
-        if (LF_T_GEN(t) != (gen & 0xffffff) || LF_T_NEXT(t) >= LF_T_N(t))
+        if (LF_T_GEN(t) != (gen & 0xffffff) || LF_T_NEXT(t) >= LF_T_END(t))
             return 0;
-        if (LF_CAS(&lf_pool.ticket, &t, t + (1u << 12)))
+        /* the caller takes tasks from the front, workers from the back: each thread streams
+         * through memory in one direction (on two cores, as a static split would) */
+        if (LF_CAS(&lf_pool.ticket, &t, by_worker ? t - 1 : t + (1u << 12)))
             break;             /* on failure `t` holds the current ticket: look again */
     }
-    lf_pool.fn(lf_pool.ctx, (ptrdiff_t)LF_T_NEXT(t), NULL, NULL, NULL);
+    task = by_worker ? LF_T_END(t) - 1 : LF_T_NEXT(t);
+    n = lf_pool.n_tasks;
+    lf_pool.fn(lf_pool.ctx, (ptrdiff_t)task, NULL, NULL, NULL);
     if (by_worker)
         __atomic_add_fetch(&lf_pool.tasks_by_workers, 1, __ATOMIC_RELAXED);
-    if (LF_ADD(&lf_pool.done, 1) == LF_T_N(t) && by_worker && LF_LOAD(&lf_pool.caller_sleeps))
+    if (LF_ADD(&lf_pool.done, 1) == n && by_worker && LF_LOAD(&lf_pool.caller_sleeps))
         lf_wake(&lf_pool.done, 1);
     return 1;
 }
@@ -194,7 +200,7 @@ static inline int lf_cpu(void) {
 static inline int64_t lf_join(int64_t skip) {
     uint64_t t = LF_LOAD(&lf_pool.ticket);
     for (;;) {
-        if (LF_T_NEXT(t) >= LF_T_N(t) || LF_T_JOINED(t) >= LF_T_ALLOWED(t)
+        if (LF_T_NEXT(t) >= LF_T_END(t) || LF_T_JOINED(t) >= LF_T_ALLOWED(t)
                 || (int64_t)LF_T_GEN(t) == skip)
             return -1;
         if (LF_CAS(&lf_pool.ticket, &t, t + (1u << 24)))
@@ -253,7 +259,7 @@ static int64_t lf_sleep(void) {
          * nothing: its caller may have left the CPU since) */
         t = LF_LOAD(&lf_pool.ticket);
         gen = (int64_t)LF_T_GEN(t);
-        if (LF_T_NEXT(t) < LF_T_N(t) && gen != skip && LF_LOAD(&lf_pool.caller_cpu) >= 0
+        if (LF_T_NEXT(t) < LF_T_END(t) && gen != skip && LF_LOAD(&lf_pool.caller_cpu) >= 0
                 && lf_cpu() == LF_LOAD(&lf_pool.caller_cpu)) {
             if (lf_move_off(LF_LOAD(&lf_pool.caller_cpu))) {
                 __atomic_add_fetch(&lf_pool.moved, 1, __ATOMIC_RELAXED);
@@ -373,6 +379,7 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
             uint32_t gen = ++lf_pool.gen;
             lf_pool.fn = fn;
             lf_pool.ctx = ctx;
+            lf_pool.n_tasks = (uint32_t)n_tasks;
             LF_STORE(&lf_pool.caller_cpu, lf_cpu());
             LF_STORE(&lf_pool.done, 0);
             LF_STORE(&lf_pool.caller_sleeps, 0);
