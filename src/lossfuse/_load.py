@@ -194,11 +194,14 @@ def main(argv=None) -> int:
                                  description=__doc__.split("\n\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
-    ap.add_argument("--losses", nargs="+", default=list(LOSSES),
-                    choices=[n for n in lf.available_losses() if n != "cross_entropy"])
+    ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES),
+                    metavar="N", help="elements per call (default: 1e4 1e5 1e6 1e7)")
+    ap.add_argument("--losses", nargs="+", default=list(LOSSES), metavar="LOSS",
+                    choices=[n for n in lf.available_losses() if n != "cross_entropy"],
+                    help="elementwise losses (default: squared_error binary_cross_entropy)")
     ap.add_argument("--conditions", nargs="+", default=[c[0] for c in CONDITIONS],
-                    choices=[c[0] for c in CONDITIONS], help="which loads (default: all)")
+                    choices=[c[0] for c in CONDITIONS], metavar="LOAD",
+                    help="'idle', 'nice 0', 'nice 19' (default: all three)")
     ap.add_argument("--seconds", type=float, default=CASE_SECONDS,
                     help=f"timing budget per case (default {CASE_SECONDS:g})")
     ap.add_argument("--no-nested", action="store_true",

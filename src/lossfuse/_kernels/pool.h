@@ -1,9 +1,9 @@
 /* lossfuse's thread pool: one per process, shared by every kernel module.
  *
  * A job is `n_tasks` independent tasks (the chunks of a kernel call).  The calling thread
- * posts the job and then works on it like any worker: everyone claims the next task from one
- * atomic counter until none is left.  At the end the caller waits only for the tasks a worker
- * has actually claimed; a worker that the OS has not scheduled yet claims nothing, so nobody
+ * posts the job and then works on it like any worker: everyone claims tasks from one atomic
+ * word (the caller from the front, workers from the back) until none is left.  At the end the
+ * caller waits only for the tasks a worker has actually claimed; a worker that the OS has not scheduled yet claims nothing, so nobody
  * waits for it (if no worker shows up, the caller runs every task itself and returns).  Which
  * thread runs which task does not matter: tasks write disjoint outputs and slots of their own,
  * and the caller combines the slots in task order afterwards.
@@ -26,6 +26,10 @@
  * called from inside another library's threads) runs its tasks inline, which is what its share
  * of the cores amounts to anyway; and while another caller is at work, a caller runs inline
  * even if the pool is free (the cores are taken).
+ *
+ * When the cores are busy with other work, a second thread costs more than it gives.  A
+ * worker that the OS wakes on its caller's CPU moves to another CPU (lf_sleep), and a caller
+ * held up by preemption runs alone for a while (lf_parallel).
  *
  * Fork: a child process has only the thread that called fork().  A pthread_atfork handler
  * resets the child's pool to "no workers, not busy", so the child starts its own workers on its
