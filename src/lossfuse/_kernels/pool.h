@@ -76,7 +76,7 @@ typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *
 #define LF_CALLER_SPIN_NS 50000
 /* A caller held up more than LF_STALL_NS beyond twice its fastest task runs its calls alone
  * for the next LF_BACKOFF_NS (see lf_parallel). */
-#define LF_STALL_NS 200000
+#define LF_STALL_NS 500000
 #define LF_BACKOFF_NS 50000000
 
 #define LF_T_END(t) ((uint32_t)((t) & 0xfff))
