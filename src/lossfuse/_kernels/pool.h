@@ -77,6 +77,8 @@ typedef void (*lf_task_fn)(void *ctx, ptrdiff_t task, const void *, const void *
 /* A caller held up more than LF_STALL_NS beyond twice its fastest task runs its calls alone
  * for the next LF_BACKOFF_NS (see lf_parallel). */
 #define LF_STALL_NS 500000
+/* Nanoseconds after callers last met each other during which idle workers do not spin. */
+#define LF_CONTENDED_NS 10000000
 #define LF_BACKOFF_NS 50000000
 
 #define LF_T_END(t) ((uint32_t)((t) & 0xfff))
@@ -113,6 +115,7 @@ typedef struct {
     uint32_t sleepers;         /* workers asleep, or about to be */
     uint32_t busy;             /* a caller owns the pool */
     uint32_t callers;          /* callers inside lf_parallel with more than one thread */
+    uint64_t contended_at;     /* when a caller last found another one at work (lf_now_ns) */
     uint32_t gen;              /* generation of the last job (owner only) */
     int caller_cpu;            /* the CPU the current job's caller posted it from, or -1 */
     uint64_t stood_aside;      /* wake-ups on the caller's CPU left to it, for pool_info */
@@ -285,6 +288,10 @@ static void *lf_worker_main(void *arg) {
         uint64_t until = lf_now_ns() + LF_WORKER_SPIN_NS;
         unsigned spins = 0;
         int64_t gen;
+        /* no spinning while several callers are at work: the cores are theirs */
+        if (lf_now_ns() - __atomic_load_n(&lf_pool.contended_at, __ATOMIC_RELAXED)
+                < LF_CONTENDED_NS)
+            until = 0;
         while ((gen = lf_join(-1)) < 0) {
             LF_PAUSE();
             if (++spins % 64 == 0 && lf_now_ns() >= until) {
@@ -371,9 +378,10 @@ static int lf_parallel(lf_task_fn fn, void *ctx, ptrdiff_t n_tasks, int n_thread
     pthread_once(&lf_pool_once, lf_pool_init);
     /* Callers in a kernel right now: with others at work the cores are taken, and a worker
      * would only add a stream to share them (and the caches) with. */
-    if (LF_ADD(&lf_pool.callers, 1) == 1
-            && __atomic_compare_exchange_n(&lf_pool.busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
-                                           __ATOMIC_RELAXED)) {
+    if (LF_ADD(&lf_pool.callers, 1) > 1)
+        __atomic_store_n(&lf_pool.contended_at, lf_now_ns(), __ATOMIC_RELAXED);
+    else if (__atomic_compare_exchange_n(&lf_pool.busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                         __ATOMIC_RELAXED)) {
         start = lf_now_ns();
         if (start < __atomic_load_n(&lf_pool.backoff_until, __ATOMIC_RELAXED))
             allowed = 0;
