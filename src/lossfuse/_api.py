@@ -142,6 +142,25 @@ def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
     return out, np.empty(out.size, dtype), True
 
 
+def _check_apart(outputs: list) -> None:
+    """A ValueError naming both when two outputs an operation writes share memory (there is no
+    right answer then: one would overwrite the other).  `outputs`: (written, array or None,
+    name) triples.  Views of one buffer that interleave without sharing an element are fine."""
+    given = [(out, name) for written, out, name in outputs
+             if written and isinstance(out, np.ndarray)]
+    for i, (a, a_name) in enumerate(given):
+        for b, b_name in given[i + 1:]:
+            if not np.may_share_memory(a, b):
+                continue
+            try:
+                shared = np.shares_memory(a, b, max_work=10**6)
+            except np.exceptions.TooHardError:        # undecided: refuse rather than guess
+                shared = True
+            if shared:
+                raise ValueError(f"{a_name} and {b_name} share memory: each output needs "
+                                 "memory of its own")
+
+
 def _direct(out: Any, shape: Tuple[int, ...], dtype: np.dtype) -> bool:
     """Whether the kernel can write `out` as it is (overlap with the inputs aside, which the
     kernel checks): the right type, shape and dtype, C-contiguous, aligned, writeable."""
@@ -259,7 +278,8 @@ class Loss:
         divided by ``sum(w)`` times the elements per row (the plain mean when unweighted).
         Gradients and hessians are those of what is returned.
     *_out : ndarray, optional
-        Preallocated outputs (shape and dtype of ``y_pred``); filled and returned.
+        Preallocated outputs (shape and dtype of ``y_pred``); filled and returned.  Two
+        outputs of one call must not share memory (a ValueError names both).
     n_threads : int, optional
         Threads to use, the calling thread included.  Default: `lossfuse.get_num_threads`
         (``with lossfuse.threads(n):``, `lossfuse.set_num_threads`, ``LOSSFUSE_NUM_THREADS``,
@@ -376,6 +396,10 @@ class Loss:
                     g = np.empty(n, dt) if gradient_out is None else gradient_out
                     if op == _OP_GRADIENT_HESSIAN:
                         h = np.empty(n, dt) if hessian_out is None else hessian_out
+                        if gradient_out is not None and hessian_out is not None \
+                                and np.may_share_memory(g, h):   # the general path decides
+                            return self._general(op, y_true, y_pred, sample_weight, reduction,
+                                                 loss_out, gradient_out, hessian_out, n_threads)
                 try:
                     total = (self._run64 if dt is _F64 else self._run32)(
                         op, y_true, y_pred, None, 1, None, g, h, 1.0 / n if mean else 1.0, nt)
@@ -408,6 +432,9 @@ class Loss:
                                  f"row of y_pred), got {w.shape}")
             w = w.reshape(-1)
         _check_reduction_args(red, reduction, loss_out, size)
+        _check_apart([(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out,
+                       "loss_out"), (op != _OP_LOSS, gradient_out, "gradient_out"),
+                      (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out")])
         inputs = (y, p, w)
         lo = lo_k = g = g_k = h = h_k = None
         copy_back = []
@@ -522,6 +549,9 @@ class CrossEntropyLoss(Loss):
         labels, probs, y = self._targets(y_true, n, K, dt)
         w = _weights(sample_weight, n, dt)
         _check_reduction_args(red, reduction, loss_out, n)
+        _check_apart([(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out,
+                       "loss_out"), (op != _OP_LOSS, gradient_out, "gradient_out"),
+                      (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out")])
         wanted = [(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out, "loss_out",
                    (n,)),
                   (op != _OP_LOSS, gradient_out, "gradient_out", (n, K)),
