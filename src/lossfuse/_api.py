@@ -66,9 +66,17 @@ def get_loss(name: str, **params: float) -> "Loss":
 
 
 # ----------------------------------------------------------------------------- input checks
+def _asarray(x: Any, name: str) -> np.ndarray:
+    """np.asarray(x), with NumPy's refusal (a ragged list, say) naming the argument."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"{name} cannot be read as an array: {e}") from None
+
+
 def _as_y_pred(y_pred: Any) -> np.ndarray:
     """y_pred as a native-order float32/float64 array (ints and bools become float64)."""
-    a = y_pred if type(y_pred) is np.ndarray else np.asarray(y_pred)
+    a = y_pred if type(y_pred) is np.ndarray else _asarray(y_pred, "y_pred")
     dt = a.dtype
     if dt is _F64 or dt is _F32:
         return a
@@ -86,7 +94,7 @@ def _as_y_pred(y_pred: Any) -> np.ndarray:
 
 def _as_operand(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
     """`x` as an array of `dtype` (y_pred's): real numbers only, converted if needed."""
-    a = x if type(x) is np.ndarray else np.asarray(x)
+    a = x if type(x) is np.ndarray else _asarray(x, name)
     if a.dtype is dtype:
         return a
     if a.dtype.kind not in "biuf":
@@ -380,7 +388,7 @@ class Loss:
         # general path, which either copes (misaligned, overlapping) or says what is wrong.
         if (type(y_pred) is np.ndarray and type(y_true) is np.ndarray and sample_weight is None
                 and loss_out is None and y_pred.ndim == 1 and y_true.dtype is y_pred.dtype
-                and (reduction == "mean" or reduction == "sum")):
+                and type(reduction) is str and (reduction == "mean" or reduction == "sum")):
             dt = y_pred.dtype
             n = y_pred.shape[0]
             if n_threads is None:
@@ -423,7 +431,7 @@ class Loss:
         shape = p.shape
         size = p.size
         rows = shape[0] if p.ndim else 1
-        row_len = size // rows if rows else 1
+        row_len = max(1, size // rows) if rows else 1    # (5, 0): no elements, any row length
         w = None
         if sample_weight is not None:
             w = _as_operand(sample_weight, "sample_weight", dt)
@@ -500,7 +508,7 @@ class CrossEntropyLoss(Loss):
         _check_param_names(spec, params)
         cw = params.get("class_weight")
         if cw is not None:
-            arr = np.asarray(cw)
+            arr = _asarray(cw, "class_weight")
             if arr.dtype.kind not in "biuf" or arr.ndim != 1 or arr.size == 0:
                 raise TypeError("class_weight must be a 1-d sequence of real numbers, one per "
                                 "class")
@@ -588,7 +596,7 @@ class CrossEntropyLoss(Loss):
 
     def _targets(self, y_true, n, K, dt):
         """(class indices as int64 or None, probabilities or None, y_true as an array)."""
-        y = y_true if type(y_true) is np.ndarray else np.asarray(y_true)
+        y = y_true if type(y_true) is np.ndarray else _asarray(y_true, "y_true")
         if y.dtype.kind not in "biuf":
             raise TypeError(f"y_true must be class indices or probabilities (real numbers), "
                             f"got dtype {y.dtype}")
