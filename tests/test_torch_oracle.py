@@ -1,4 +1,4 @@
-"""PyTorch as the oracle of semantics (issue 3): cross_entropy and binary_cross_entropy agree
+"""PyTorch as the oracle of semantics: cross_entropy and binary_cross_entropy agree
 with torch.nn.functional.cross_entropy and binary_cross_entropy_with_logits, loss and autograd
 gradient, for every combination of their options.  Optional: skipped where torch (the CPU
 build, `pip install torch==2.13.0`, the `torch` extra) is not installed; CI installs it."""
