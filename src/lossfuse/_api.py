@@ -36,10 +36,7 @@ _REDUCTIONS = {"none": _NONE, "sum": _SUM, "mean": _MEAN}
 _SUM_AND_DENOMINATOR = object()
 
 
-# Elements below which a call has one chunk of work (loops.pxi: CHUNK = 32768 elements, at
-# least two per parallel call): it runs on the calling thread whatever the thread count, so the
-# short path does not even look the default up.
-_PARALLEL_MIN = 2 * 32768
+_PARALLEL_MIN = _kernels.PARALLEL_MIN      # fewer elements: one chunk, the calling thread
 
 
 def available_losses() -> list:
@@ -150,10 +147,18 @@ def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
     return out, np.empty(out.size, dtype), True
 
 
+def _outputs(op: int, red: int, loss_out: Any, gradient_out: Any, hessian_out: Any) -> list:
+    """(whether operation `op` with reduction `red` writes it, the caller's array or None, its
+    name) for loss_out, gradient_out and hessian_out, in that order."""
+    return [(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out, "loss_out"),
+            (op != _OP_LOSS, gradient_out, "gradient_out"),
+            (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out")]
+
+
 def _check_apart(outputs: list) -> None:
     """A ValueError naming both when two outputs an operation writes share memory (there is no
-    right answer then: one would overwrite the other).  `outputs`: (written, array or None,
-    name) triples.  Views of one buffer that interleave without sharing an element are fine."""
+    right answer then: one would overwrite the other).  `outputs`: as `_outputs` gives them.
+    Views of one buffer that interleave without sharing an element are fine."""
     given = [(out, name) for written, out, name in outputs
              if written and isinstance(out, np.ndarray)]
     for i, (a, a_name) in enumerate(given):
@@ -440,21 +445,17 @@ class Loss:
                                  f"row of y_pred), got {w.shape}")
             w = w.reshape(-1)
         _check_reduction_args(red, reduction, loss_out, size)
-        _check_apart([(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out,
-                       "loss_out"), (op != _OP_LOSS, gradient_out, "gradient_out"),
-                      (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out")])
-        inputs = (y, p, w)
-        lo = lo_k = g = g_k = h = h_k = None
+        wanted = _outputs(op, red, loss_out, gradient_out, hessian_out)
+        _check_apart(wanted)
+        made = []          # per output: (array to return, 1-d array the kernel writes)
         copy_back = []
-        if op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE:
-            lo, lo_k, copy = _output(loss_out, "loss_out", shape, dt, inputs)
-            copy_back += [(lo, lo_k)] if copy else []
-        if op != _OP_LOSS:
-            g, g_k, copy = _output(gradient_out, "gradient_out", shape, dt, inputs)
-            copy_back += [(g, g_k)] if copy else []
-        if op == _OP_GRADIENT_HESSIAN:
-            h, h_k, copy = _output(hessian_out, "hessian_out", shape, dt, inputs)
-            copy_back += [(h, h_k)] if copy else []
+        for needed, out, name in wanted:
+            ret = k = None
+            if needed:
+                ret, k, copy = _output(out, name, shape, dt, (y, p, w))
+                copy_back += [(ret, k)] if copy else []
+            made.append((ret, k))
+        (lo, lo_k), (g, g_k), (h, h_k) = made
 
         y_k, p_k, w_k = _aligned(_flat(y)), _aligned(_flat(p)), _aligned(w)
         run = self._run64 if dt == _F64 else self._run32
@@ -557,13 +558,9 @@ class CrossEntropyLoss(Loss):
         labels, probs, y = self._targets(y_true, n, K, dt)
         w = _weights(sample_weight, n, dt)
         _check_reduction_args(red, reduction, loss_out, n)
-        _check_apart([(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out,
-                       "loss_out"), (op != _OP_LOSS, gradient_out, "gradient_out"),
-                      (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out")])
-        wanted = [(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out, "loss_out",
-                   (n,)),
-                  (op != _OP_LOSS, gradient_out, "gradient_out", (n, K)),
-                  (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out", (n, K))]
+        written = _outputs(op, red, loss_out, gradient_out, hessian_out)
+        _check_apart(written)
+        wanted = [o + (shape,) for o, shape in zip(written, [(n,), (n, K), (n, K)])]
         run = self._ce.run_float64 if dt == _F64 else self._ce.run_float32
         p_k, w_k = _aligned(p), _aligned(w)
         for attempt in (0, 1):

@@ -5,6 +5,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 ISA: str                                   # instruction set compiled for: "sse2", "avx2", ...
+PARALLEL_MIN: int                          # elements from which a call has two chunks
 OPERATIONS: Dict[str, int]                 # operation name -> code
 LOSSES: Dict[str, Tuple[int, Tuple[str, ...]]]   # loss name -> (kernel id, parameter names)
 LABEL_FLAGS: Dict[str, int]                # label-check bit names -> bits (LabelError.flags)

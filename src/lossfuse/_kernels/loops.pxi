@@ -58,6 +58,10 @@ cdef enum:
     OP_GRADIENT_HESSIAN = 3
     OP_WEIGHT_SUM = 4
 
+# Elements from which a call has two chunks: below, it runs on the calling thread whatever
+# its thread count (the facade's short path then does not look the default count up).
+PARALLEL_MIN = 2 * CHUNK
+
 OPERATIONS = {"loss": OP_LOSS, "gradient": OP_GRADIENT, "loss_gradient": OP_LOSS_GRADIENT,
               "gradient_hessian": OP_GRADIENT_HESSIAN, "weight_sum": OP_WEIGHT_SUM}
 
