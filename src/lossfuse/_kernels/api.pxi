@@ -23,7 +23,10 @@ cdef enum:
     LOSS_TWEEDIE = 13
     LOSS_TWEEDIE_NORMAL = 14
     LOSS_PROBA_LOG_LOSS = 15
-    N_LOSSES = 16
+    LOSS_POISSON_MEAN = 16
+    LOSS_GAMMA_MEAN = 17
+    LOSS_TWEEDIE_MEAN = 18
+    N_LOSSES = 19
 
 # Kernel ids by canonical loss name, with the parameter names each kernel reads, in order.
 LOSSES = {
@@ -42,6 +45,10 @@ LOSSES = {
     "gamma": (LOSS_GAMMA, ()),
     "tweedie": (LOSS_TWEEDIE, ("power",)),
     "tweedie_normal": (LOSS_TWEEDIE_NORMAL, ()),
+    # lossfuse.metrics' deviances: y_pred is mu itself (not log(mu)), so y == mu gives 0 exactly
+    "poisson_deviance": (LOSS_POISSON_MEAN, ()),
+    "gamma_deviance": (LOSS_GAMMA_MEAN, ()),
+    "tweedie_deviance": (LOSS_TWEEDIE_MEAN, ("power",)),
     # lossfuse.metrics.log_loss: binary targets (two labels) and probabilities, clipped
     "proba_log_loss": (LOSS_PROBA_LOG_LOSS, ("positive", "negative", "lo", "hi")),
 }
@@ -185,7 +192,7 @@ cdef inline bint _overlaps(const View2* out, const View2* x, Py_ssize_t itemsize
     return not _disjoint(out, x, itemsize, itemsize)
 
 
-cdef double _run(int loss, const double* prm, int op, floating dtype_tag, object y_true,
+cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object y_true,
                  object y_pred, object sample_weight, Py_ssize_t row_len, object loss_out,
                  object gradient_out, object hessian_out, double scale, int n_threads) except? -1:
     """Check lengths, strides and required outputs in O(1), then run the loops without the GIL."""
@@ -256,9 +263,10 @@ cdef class LossKernel:
     """
     cdef readonly int loss
     cdef readonly tuple params
-    cdef double prm[4]
+    cdef Params prm
 
     def __cinit__(self, int loss, tuple params=()):
+        cdef double power
         if not 0 <= loss < N_LOSSES:
             raise ValueError(f"unknown loss id {loss}")
         if len(params) > 4:
@@ -266,12 +274,18 @@ cdef class LossKernel:
         self.loss = loss
         self.params = params
         for i in range(4):
-            self.prm[i] = float(params[i]) if i < len(params) else 0.0
-        if loss == LOSS_TWEEDIE and not ((self.prm[0] < 0 or 1 < self.prm[0] != 2)
-                                         and self.prm[0] > -INFINITY
-                                         and self.prm[0] < INFINITY):
-            raise ValueError("the tweedie kernel takes a finite power < 0 or > 1, not 2 (power "
-                             "0, 1 and 2 are the tweedie_normal, poisson and gamma kernels)")
+            self.prm.v[i] = float(params[i]) if i < len(params) else 0.0
+        if loss == LOSS_TWEEDIE or loss == LOSS_TWEEDIE_MEAN:
+            power = self.prm.v[0]
+            if not ((power < 0 or 1 < power != 2) and -INFINITY < power < INFINITY):
+                raise ValueError("the tweedie kernels take a finite power < 0 or > 1, not 2 "
+                                 "(power 0, 1 and 2 are the tweedie_normal, poisson and gamma "
+                                 "kernels)")
+            deviance_setup(&self.prm.dev, power)
+        elif loss == LOSS_POISSON or loss == LOSS_POISSON_MEAN:
+            deviance_setup(&self.prm.dev, 1.0)
+        elif loss == LOSS_GAMMA or loss == LOSS_GAMMA_MEAN:
+            deviance_setup(&self.prm.dev, 2.0)
 
     def __repr__(self):
         return f"LossKernel({self.loss}, {self.params!r})"
@@ -280,13 +294,13 @@ cdef class LossKernel:
                     loss_out, gradient_out, hessian_out, double scale, int n_threads):
         """Run operation `op` on 1-d float64 arrays (None where absent); return the sum of
         w * loss (of w for weight_sum) and write the outputs given."""
-        return _run(self.loss, self.prm, op, <double>0, y_true, y_pred, sample_weight, row_len,
+        return _run(self.loss, &self.prm, op, <double>0, y_true, y_pred, sample_weight, row_len,
                     loss_out, gradient_out, hessian_out, scale, n_threads)
 
     def run_float32(self, int op, y_true, y_pred, sample_weight, Py_ssize_t row_len,
                     loss_out, gradient_out, hessian_out, double scale, int n_threads):
         """As `run_float64`, on float32 arrays (sums still accumulate in float64)."""
-        return _run(self.loss, self.prm, op, <float>0, y_true, y_pred, sample_weight, row_len,
+        return _run(self.loss, &self.prm, op, <float>0, y_true, y_pred, sample_weight, row_len,
                     loss_out, gradient_out, hessian_out, scale, n_threads)
 
 

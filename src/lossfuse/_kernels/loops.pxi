@@ -312,7 +312,14 @@ cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
     return total
 
 
-cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a,
+# A kernel's parameters: up to four numbers, and the deviance constants of the poisson, gamma
+# and tweedie kernels (set up once, when the LossKernel is made).
+cdef struct Params:
+    double v[4]
+    Deviance dev
+
+
+cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a,
                       floating scale, int n_threads, int* flags) noexcept nogil:
     """Build the loss's parameter struct from its id and run `op` with it."""
     cdef SquaredError squared_error_ = SquaredError(0)
@@ -326,9 +333,12 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
     cdef Hinge hinge_ = Hinge(0)
     cdef SquaredHinge squared_hinge_ = SquaredHinge(0)
     cdef Exponential exponential_ = Exponential(0)
-    cdef Poisson poisson_ = Poisson(0)
-    cdef Gamma gamma_ = Gamma(0)
-    cdef Tweedie tweedie_
+    cdef Poisson poisson_ = Poisson(&prm.dev)
+    cdef Gamma gamma_ = Gamma(&prm.dev)
+    cdef Tweedie tweedie_ = Tweedie(&prm.dev)
+    cdef PoissonMean poisson_mean_ = PoissonMean(&prm.dev)
+    cdef GammaMean gamma_mean_ = GammaMean(&prm.dev)
+    cdef TweedieMean tweedie_mean_ = TweedieMean(&prm.dev)
     cdef TweedieNormal tweedie_normal_ = TweedieNormal(0)
     cdef ProbaLogLoss proba_log_loss_
     if loss == LOSS_SQUARED_ERROR:
@@ -336,24 +346,24 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
     elif loss == LOSS_ABSOLUTE_ERROR:
         return drive(op, &absolute_error_, a, scale, n_threads, flags)
     elif loss == LOSS_HUBER:
-        huber_.delta = prm[0]
+        huber_.delta = prm.v[0]
         return drive(op, &huber_, a, scale, n_threads, flags)
     elif loss == LOSS_SMOOTH_L1:
-        smooth_l1_.huber.delta = prm[0]
-        smooth_l1_.inv_beta = 1.0 / prm[0]
+        smooth_l1_.huber.delta = prm.v[0]
+        smooth_l1_.inv_beta = 1.0 / prm.v[0]
         return drive(op, &smooth_l1_, a, scale, n_threads, flags)
     elif loss == LOSS_PSEUDO_HUBER:
-        pseudo_huber_.delta = prm[0]
-        pseudo_huber_.inv_delta = 1.0 / prm[0]
+        pseudo_huber_.delta = prm.v[0]
+        pseudo_huber_.inv_delta = 1.0 / prm.v[0]
         return drive(op, &pseudo_huber_, a, scale, n_threads, flags)
     elif loss == LOSS_LOG_COSH:
         return drive(op, &log_cosh_, a, scale, n_threads, flags)
     elif loss == LOSS_PINBALL:
-        pinball_.alpha = prm[0]
-        pinball_.one_minus_alpha = 1.0 - prm[0]
+        pinball_.alpha = prm.v[0]
+        pinball_.one_minus_alpha = 1.0 - prm.v[0]
         return drive(op, &pinball_, a, scale, n_threads, flags)
     elif loss == LOSS_BINARY_CROSS_ENTROPY:
-        binary_cross_entropy_.pos_weight = prm[0]
+        binary_cross_entropy_.pos_weight = prm.v[0]
         return drive(op, &binary_cross_entropy_, a, scale, n_threads, flags)
     elif loss == LOSS_HINGE:
         return drive(op, &hinge_, a, scale, n_threads, flags)
@@ -366,26 +376,24 @@ cdef double with_loss(const Op* op, int loss, const double* prm, const Arrays* a
     elif loss == LOSS_TWEEDIE_NORMAL:
         return drive(op, &tweedie_normal_, a, scale, n_threads, flags)
     elif loss == LOSS_TWEEDIE:       # power 0, 1, 2 have kernels of their own (LossKernel)
-        tweedie_.power = prm[0]
-        tweedie_.one_minus = 1.0 - prm[0]
-        tweedie_.two_minus = 2.0 - prm[0]
-        tweedie_.inv_1 = 1.0 / (1.0 - prm[0])
-        tweedie_.inv_2 = 1.0 / (2.0 - prm[0])
-        tweedie_.inv_12 = 1.0 / ((1.0 - prm[0]) * (2.0 - prm[0]))
-        tweedie_.y_min = -INFINITY if prm[0] <= 0 else 0.0
-        tweedie_.y_min_open = prm[0] >= 2
         return drive(op, &tweedie_, a, scale, n_threads, flags)
+    elif loss == LOSS_POISSON_MEAN:
+        return drive(op, &poisson_mean_, a, scale, n_threads, flags)
+    elif loss == LOSS_GAMMA_MEAN:
+        return drive(op, &gamma_mean_, a, scale, n_threads, flags)
+    elif loss == LOSS_TWEEDIE_MEAN:
+        return drive(op, &tweedie_mean_, a, scale, n_threads, flags)
     elif loss == LOSS_PROBA_LOG_LOSS:
-        proba_log_loss_.positive = prm[0]
-        proba_log_loss_.negative = prm[1]
-        proba_log_loss_.lo = prm[2]
-        proba_log_loss_.hi = prm[3]
+        proba_log_loss_.positive = prm.v[0]
+        proba_log_loss_.negative = prm.v[1]
+        proba_log_loss_.lo = prm.v[2]
+        proba_log_loss_.hi = prm.v[3]
         return drive(op, &proba_log_loss_, a, scale, n_threads, flags)
     else:  # LOSS_EXPONENTIAL; ids are checked when a LossKernel is made
         return drive(op, &exponential_, a, scale, n_threads, flags)
 
 
-cdef double with_op(int op, int loss, const double* prm, const Arrays* a, floating scale,
+cdef double with_op(int op, int loss, const Params* prm, const Arrays* a, floating scale,
                     int n_threads, int* flags) noexcept nogil:
     if op == OP_LOSS:
         return with_loss(<LossOp*>NULL, loss, prm, a, scale, n_threads, flags)

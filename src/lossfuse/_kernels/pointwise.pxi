@@ -15,7 +15,7 @@
 # pieces (see `_nan_or`).  Arithmetic runs in the type of `p` (float32 stays float32), except
 # log_cosh, which runs in float64.
 
-from libc.math cimport sqrt, sqrtf, fabs, fabsf, copysign, M_LN2, \
+from libc.math cimport sqrt, sqrtf, fabs, fabsf, fmax, copysign, log, expm1, pow, M_LN2, \
     INFINITY, NAN
 from libc.string cimport memcpy
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
@@ -75,6 +75,22 @@ cdef inline floating _bits_pow2(floating k) noexcept nogil:
     return t
 
 
+cdef inline floating _expm1_reduced(floating r) noexcept nogil:
+    """expm1(r) for |r| <= ln2/2 (a little beyond is fine): the polynomial of `_expm1_poly`."""
+    cdef floating r2 = r * r, r4, q
+    if floating is float:
+        q = (<float>(1 / 2.) + r * <float>(1 / 6.)) + r2 * (
+            (<float>(1 / 24.) + r * <float>(1 / 120.))
+            + r2 * (<float>(1 / 720.) + r * <float>(1 / 5040.)))
+    else:
+        r4 = r2 * r2
+        q = (((1 / 2. + r * (1 / 6.)) + r2 * (1 / 24. + r * (1 / 120.)))
+             + r4 * ((1 / 720. + r * (1 / 5040.)) + r2 * (1 / 40320. + r * (1 / 362880.)))
+             + (r4 * r4) * ((1 / 3628800. + r * (1 / 39916800.))
+                            + r2 * (1 / 479001600. + r * (1 / 6227020800.))))
+    return r + r2 * q
+
+
 cdef inline floating _expm1_poly(floating x, floating* k, floating* shifted) noexcept nogil:
     """exp(x) = (1 + q) * 2^k: returns q = expm1(r), relatively accurate for tiny r, and sets
     k, for x clamped to the range of `_exp`; `shifted` is k + 1.5 * 2^(mantissa bits), which
@@ -87,26 +103,16 @@ cdef inline floating _expm1_poly(floating x, floating* k, floating* shifted) noe
     with r^2, r^4, r^8): a dependency chain of ~8 operations instead of Horner's 26, so the
     out-of-order core overlaps neighbouring vectors (measured: float64 exp-bound loops 1.3-1.4x
     faster); `_exp_poly` adds the leading 1 last, so the rounding stays that of Horner's."""
-    cdef floating r, r2, r4, q
+    cdef floating r
     if floating is float:
         shifted[0] = x * <float>1.44269504088896341 + <float>12582912.0
         k[0] = shifted[0] - <float>12582912.0
         r = (x - k[0] * <float>0.693145751953125) - k[0] * <float>1.42860682030941723212e-6
-        r2 = r * r
-        q = (<float>(1 / 2.) + r * <float>(1 / 6.)) + r2 * (
-            (<float>(1 / 24.) + r * <float>(1 / 120.))
-            + r2 * (<float>(1 / 720.) + r * <float>(1 / 5040.)))
     else:
         shifted[0] = x * 1.4426950408889634074 + 6755399441055744.0
         k[0] = shifted[0] - 6755399441055744.0
         r = (x - k[0] * 6.93147180369123816490e-01) - k[0] * 1.90821492927058770002e-10
-        r2 = r * r
-        r4 = r2 * r2
-        q = (((1 / 2. + r * (1 / 6.)) + r2 * (1 / 24. + r * (1 / 120.)))
-             + r4 * ((1 / 720. + r * (1 / 5040.)) + r2 * (1 / 40320. + r * (1 / 362880.)))
-             + (r4 * r4) * ((1 / 3628800. + r * (1 / 39916800.))
-                            + r2 * (1 / 479001600. + r * (1 / 6227020800.))))
-    return r + r2 * q
+    return _expm1_reduced(r)
 
 
 cdef inline floating _exp_poly(floating x, floating* k, floating* shifted) noexcept nogil:
@@ -246,7 +252,7 @@ cdef inline floating _log_split(floating t, floating kofs, floating c) noexcept 
 
 
 cdef inline floating _log1p_pos(floating u) noexcept nogil:
-    """log1p(u) for finite u >= 0 (and NaN), relatively accurate for tiny u; vectorizable.
+    """log1p(u) for finite u >= -1/2 (and NaN), relatively accurate for tiny u; vectorizable.
 
     t = 1 + u rounds; c = (u - (t - 1)) / t is that rounding relative to t (t - 1 and the
     difference are exact), and log1p(u) = log(t) + c to within c^2/2 (`_log_split`)."""
@@ -465,12 +471,396 @@ cdef inline void pinball(const Pinball* L, floating y, floating p,
     if h != NULL: h[0] = _nan_or(d, <floating>0)
 
 
-# ------------------------------------------------------- poisson, gamma, tweedie (log link)
-# Unit deviances of y at mu = exp(p), with their constant terms (0 at y = mu), as scikit-learn's
-# mean_*_deviance define them.  Forms chosen so that nothing overflows unless the true value
-# does: y / mu and y mu^(1 - power) through `_exp_times`, never as y * exp(...).  A deviance is
-# never negative, so an indeterminate inf - inf between its terms (an infinite y or p) is its
-# limit +inf (`_or_limit`).
+# ------------------------------------------------------- poisson, gamma, tweedie (deviances)
+# Unit Tweedie deviances as scikit-learn's mean_*_deviance define them (0 at y = mu, never
+# negative), of y at mu = exp(p) (the losses: log link) or at mu itself (the `*_deviance`
+# kernels of lossfuse.metrics).  With a = 1 - power, b = 2 - power and r = log(mu / y), y > 0:
+#
+#     d = 2 y^b F(r),  F(r) = 1/(ab) - e^(ar)/a + e^(br)/b = (e^(br) - 1)/b - (e^(ar) - 1)/a
+#
+# (poisson a = 0 and gamma b = 0 are the limits).  The textbook sum of three terms cancels near
+# y = mu, near power 1 and 2, and loses the bits of a rounded log(y) or b * p for large |p|.
+# Here:
+#  * r comes from y's exponent and mantissa (y = 2^k f, log f in double-double) and p, so its
+#    error is a few ulp of r itself for y and p of any size; in the mean space, near y = mu,
+#    from log1p((mu - y) / y), exact in the numerator: y == mu gives r = 0 and d = 0.
+#  * y^b = 2^K e^g with k b = K + phi split exactly (K an integer, g = phi log 2 + b log f small,
+#    in double-double); e^(ar) and e^(br) from double-double arguments.
+#  * F: for |r| max(1, |a|, |b|) <= 3 a series of positive terms (F = e^(cr) sum_n c_n r^n, c in
+#    {0, a, b} chosen by the signs of r and the case of the power: see `deviance_setup`), so
+#    F >= 0 to a few ulp; beyond it (e^(br) - 1)/b - (e^(ar) - 1)/a, or the three-term sum where
+#    its constant 1/(ab) dominates (power < 1 and r < 0, power >= 3 and r > 0): whichever does
+#    not cancel (its terms sum to at most ~5 F for powers in [-3, 4]).
+#  * every term stays a mantissa times 2^exponent until the end, so d overflows or underflows
+#    only where the true value does.
+# The value is computed in float64 for float32 data too (then exact to float32's last bit).
+# Gradients and hessians (log link) keep the direct forms, which do not cancel.
+
+cdef enum:
+    DEV_TERMS = 28           # series coefficients, of t^0 .. t^27 in F / r^2 (t = |r|)
+    DEV_TWEEDIE = 0          # `deviance` kinds (compile-time constants after inlining)
+    DEV_POISSON = 1          # a = 0, b = 1: y^b = y, no e^(ar)
+    DEV_GAMMA = 2            # a = -1, b = 0: y^b = 1, no e^(br)
+
+cdef struct Deviance:
+    double power, a, b                   # power, 1 - power, 2 - power
+    double b_hi, b_lo                    # b's 26-bit split: k b_hi is exact for |k| < 2^27
+    double inv_a, inv_b, inv_ab          # 1/a, 1/b, 1/(ab); 0 where a or b is 0
+    double r_series                      # the series serves |r| <= r_series
+    double direct_neg, direct_pos        # 1.0: the three-term sum for r < 0 / r > 0
+    double pos_a, neg_b                  # 1.0: F = e^(ar) P(r) for r > 0 / e^(br) P(-r) for r < 0
+    double pos[DEV_TERMS]                # P's coefficients for r > 0 ...
+    double neg[DEV_TERMS]                # ... and for r < 0 (in t = -r)
+    double y_min                         # y must be >= y_min, or > y_min if y_min_open
+    bint y_min_open
+
+cdef inline void _dd_split(double x, double* hi, double* lo) noexcept nogil:
+    """x = hi + lo exactly, hi with 26 significant bits (Veltkamp).  |x| < 1e300."""
+    cdef double c = 134217729.0 * x                          # 2^27 + 1
+    hi[0] = c - (c - x)
+    lo[0] = x - hi[0]
+
+cdef extern from *:
+    """
+    /* a * b - p exactly, for p = fl(a * b) and |a|, |b| < 1e300: one fused multiply-add where
+       the build has FMA, else Dekker's product of 26-bit halves (Veltkamp splits).  Both are
+       exact, so every build gets the same bits. */
+    static inline double lf_two_prod_err(double a, double b, double p) {
+    #if defined(__FMA__) || defined(__aarch64__)
+        return __builtin_fma(a, b, -p);
+    #else
+        double c = 134217729.0 * a, ah = c - (c - a), al = a - ah;
+        double d = 134217729.0 * b, bh = d - (d - b), bl = b - bh;
+        return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    #endif
+    }
+    """
+    double _two_prod_err "lf_two_prod_err" (double a, double b, double p) noexcept nogil
+
+cdef inline double _two_sum_err(double s, double x, double y) noexcept nogil:
+    """x + y - s exactly, for s = fl(x + y) (Knuth)."""
+    cdef double v = s - x
+    return (x - (s - v)) + (y - v)
+
+cdef inline double _geometric(double x, int k) noexcept nogil:
+    """1 + x + ... + x^(k-1) for x >= -1, to a few ulp (no cancellation)."""
+    cdef double s = 1.0
+    cdef int j
+    if x >= 0:
+        for j in range(k - 1):
+            s = 1.0 + x * s
+        return s
+    if k % 2 == 0:               # (1 - |x|^k) / (1 - x), the difference as an expm1
+        return 0.0 - expm1(k * log(-x)) / (1.0 - x)
+    return (1.0 + pow(-x, k)) / (1.0 - x)
+
+cdef inline double _power_sum(double A, double B, int k) noexcept nogil:
+    """B^(k-1) + B^(k-2) A + ... + A^(k-1) = (B^k - A^k) / (B - A), for A, B >= 0."""
+    cdef double s = 1.0, bk = 1.0
+    cdef int j
+    for j in range(k - 1):
+        bk = bk * B
+        s = bk + A * s
+    return s
+
+cdef void deviance_setup(Deviance* D, double power) noexcept nogil:
+    """The constants of the deviance of `power` (finite; see the notes above).
+
+    The series: F(r) = e^(cr) sum_(n>=2) c_n r^n / n! with c_n of one sign for every n, by case:
+      r > 0, power < 1 (a > 0):    c = 0, c_n = b^(n-1) - a^(n-1) = sum_j b^j a^(n-2-j)
+      r > 0, power >= 1 (a <= 0):  c = a, c_n = 1 + |a| + ... + |a|^(n-2)
+      r < 0, power <= 3 (b >= -1): c = b, c_n (-1)^n = 1 + b + ... + b^(n-2)
+      r < 0, power > 3:            c = 0, c_n (-1)^n = sum_j |a|^j |b|^(n-2-j)
+    (expand e^(-cr) F(r) and compare coefficients).  Terms to n = 29: beyond, in |r| m <= 3
+    with m = max(1, |a|, |b|), they sum to < 2e-18 of F."""
+    cdef double a = 1.0 - power, b = 2.0 - power, fact = 1.0
+    cdef double m = fmax(1.0, fmax(fabs(a), fabs(b)))
+    cdef int n
+    D.power = power
+    D.a = a
+    D.b = b
+    _dd_split(b, &D.b_hi, &D.b_lo)
+    D.inv_a = 0.0 if a == 0 else 1.0 / a
+    D.inv_b = 0.0 if b == 0 else 1.0 / b
+    D.inv_ab = 0.0 if a == 0 or b == 0 else 1.0 / (a * b)
+    D.r_series = 3.0 / m
+    D.direct_neg = 1.0 if a > 0 else 0.0
+    D.direct_pos = 1.0 if b <= -1 else 0.0
+    D.pos_a = 1.0 if a <= 0 else 0.0
+    D.neg_b = 1.0 if b >= -1 else 0.0
+    for n in range(2, DEV_TERMS + 2):
+        fact = fact * n
+        D.pos[n - 2] = (_geometric(-a, n - 1) if a <= 0 else _power_sum(a, b, n - 1)) / fact
+        D.neg[n - 2] = (_geometric(b, n - 1) if b >= -1 else _power_sum(-b, -a, n - 1)) / fact
+    D.y_min = -INFINITY if power <= 0 else 0.0
+    D.y_min_open = power >= 2
+
+cdef inline double _log_mantissa(double x, double* k, double* l_hi, double* l_lo) noexcept nogil:
+    """x = 2^k f with f in [sqrt(1/2), sqrt(2)), for finite x > 0 (subnormals too); returns f
+    and sets log f = l_hi + l_lo to about 2^-66 absolute: 2 atanh(s) = 2 s + 2 s^3/3 + 2 s^5/5
+    + ... with s = (f - 1)/(f + 1) (|s| < 0.172), the first two terms in double-double (s's
+    rounding -- of f + 1 and of the division -- recovered by Dekker's product), the rest, below
+    2e-4 in all, in double."""
+    cdef bint sub = x < 2.2250738585072014e-308
+    cdef double f, kk, s, v, v_lo, prod, u, s_lo, z, z_lo, c, c_lo
+    cdef double t1, t1_lo, rest, two_s, lh, iv
+    cdef uint64_t i64, k64
+    x = x * 18446744073709551616.0 if sub else x             # 2^64
+    memcpy(&i64, &x, 8)
+    i64 = i64 + (0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull)
+    k64 = (i64 >> 52) | 0x4330000000000000ull
+    i64 = (i64 & 0x000fffffffffffffull) + 0x3fe6a09e667f3bcdull
+    memcpy(&f, &i64, 8)
+    memcpy(&kk, &k64, 8)
+    k[0] = (kk - (4503599627370496.0 + 1023.0)) - (64.0 if sub else 0.0)
+    u = f - 1.0                                              # exact
+    v = f + 1.0
+    v_lo = f - (v - 1.0)                                     # f + 1 - v, exact
+    iv = 1.0 / v
+    s = u * iv                                               # need not be correctly rounded:
+    prod = s * v                                             # (s_lo takes up its error)
+    s_lo = (((u - prod) - _two_prod_err(s, v, prod)) - s * v_lo) * iv
+    # s^3 (2/3) in double-double
+    z = s * s
+    z_lo = _two_prod_err(s, s, z) + 2.0 * s * s_lo
+    c = z * s
+    c_lo = _two_prod_err(z, s, c) + (z * s_lo + z_lo * s)
+    t1 = 0.6666666666666666 * c
+    t1_lo = _two_prod_err(0.6666666666666666, c, t1) \
+        + (0.6666666666666666 * c_lo + 3.700743415417188e-17 * c)
+    # 2 s^5 (1/5 + s^2/7 + ... + s^18/23)
+    rest = (s + s) * ((z * z) * (((1 / 5. + z * (1 / 7.)) + (z * z) * (1 / 9. + z * (1 / 11.)))
+                                 + ((z * z) * (z * z)) * ((1 / 13. + z * (1 / 15.))
+                                                          + (z * z) * (1 / 17. + z * (1 / 19.)))
+                                 + ((z * z) * (z * z)) * ((z * z) * (z * z)) * (
+                                     1 / 21. + z * (1 / 23.))))
+    two_s = s + s
+    lh = two_s + t1
+    l_lo[0] = _two_sum_err(lh, two_s, t1) + (((s_lo + s_lo) + t1_lo) + rest)
+    l_hi[0] = lh
+    return f
+
+cdef inline void _exp_dd(double x, double lo, double* k, double* q) noexcept nogil:
+    """e^(x + lo) = 2^k (1 + q), lo a small correction; q = expm1 of the reduced argument (so
+    q alone is e^(x + lo) - 1 when k = 0, to relative accuracy).  x is clamped to +-1e4,
+    beyond which every caller's result is 0 or inf."""
+    cdef double shifted, r
+    x = -1e4 if x < -1e4 else x
+    x = 1e4 if x > 1e4 else x
+    shifted = x * 1.4426950408889634074 + 6755399441055744.0
+    k[0] = shifted - 6755399441055744.0
+    r = ((x - k[0] * 6.93147180369123816490e-01) - k[0] * 1.90821492927058770002e-10) + lo
+    q[0] = _expm1_reduced(r)
+
+cdef inline double _pow2_clamped(double k) noexcept nogil:
+    """2^k for integral k in [-1000, 0], k clamped to that range: the scale of a term against
+    the largest (a term more than 2^1000 below it is negligible; one above it is 0)."""
+    k = -1000.0 if k < -1000.0 else k
+    return _bits_pow2(0.0 if k > 0.0 else k)
+
+cdef inline double _scaled(double m, double e) noexcept nogil:
+    """m 2^e for |m| within about 2^+-100 and integral e of any size, rounded once where the
+    result is normal (see `_times_pow2`)."""
+    e = -2000.0 if e < -2000.0 else e
+    e = 2000.0 if e > 2000.0 else e
+    return _times_pow2(m, e)
+
+cdef inline double _saturated(double r) noexcept nogil:
+    """r, or +-inf where r is +-1e300: r's clamp where p or mu is infinite (or mu 0)."""
+    return r * INFINITY if fabs(r) >= 1e300 else r
+
+cdef inline void _expm1_scaled(double k, double q, double* m, double* e) noexcept nogil:
+    """e^x - 1 = m 2^e for e^x = 2^k (1 + q) (`_exp_dd`), m within [0.2, 2]:
+    2^k (q + (1 - 2^-k)) for k >= 1, 2^k q + (2^k - 1) for k <= 0; each exact up to one
+    rounding (the same as `_expm1_to_30`'s)."""
+    cdef double kc = 60.0 if k > 60.0 else k
+    kc = -60.0 if kc < -60.0 else kc
+    cdef double t = _bits_pow2(kc), ti = _bits_pow2(-kc)
+    m[0] = q + (1.0 - ti) if k > 0 else t * q + (t - 1.0)
+    e[0] = k if k > 0 else 0.0
+
+cdef inline double _dev_poly(const double* c, double t, double t2) noexcept nogil:
+    """sum_i c[i] t^i over the DEV_TERMS coefficients: Horner in t^2 on the even and the
+    odd ones (two chains of 14), written out (a loop keeps GCC from vectorizing)."""
+    cdef double ev = c[26], od = c[27]
+    ev = ev * t2 + c[24]
+    od = od * t2 + c[25]
+    ev = ev * t2 + c[22]
+    od = od * t2 + c[23]
+    ev = ev * t2 + c[20]
+    od = od * t2 + c[21]
+    ev = ev * t2 + c[18]
+    od = od * t2 + c[19]
+    ev = ev * t2 + c[16]
+    od = od * t2 + c[17]
+    ev = ev * t2 + c[14]
+    od = od * t2 + c[15]
+    ev = ev * t2 + c[12]
+    od = od * t2 + c[13]
+    ev = ev * t2 + c[10]
+    od = od * t2 + c[11]
+    ev = ev * t2 + c[8]
+    od = od * t2 + c[9]
+    ev = ev * t2 + c[6]
+    od = od * t2 + c[7]
+    ev = ev * t2 + c[4]
+    od = od * t2 + c[5]
+    ev = ev * t2 + c[2]
+    od = od * t2 + c[3]
+    ev = ev * t2 + c[0]
+    od = od * t2 + c[1]
+    return ev + t * od
+
+cdef inline double _exp_tail(double r) noexcept nogil:
+    """(e^r - 1 - r) / r^2 = sum_(n>=2) r^(n-2) / n! for |r| <= 1, to n = 20 (the rest < 3e-20
+    of the sum); two Horner chains in r^2.  The terms alternate for r < 0, but sum to at least
+    1/1.95 of their absolute values (at r = -1), so the rounding stays within 2 ulp."""
+    cdef double r2 = r * r
+    cdef double ev = (((((((((1 / 2432902008176640000.) * r2 + 1 / 6402373705728000.) * r2 + 1 / 20922789888000.) * r2 + 1 / 87178291200.) * r2 + 1 / 479001600.) * r2 + 1 / 3628800.) * r2 + 1 / 40320.) * r2 + 1 / 720.) * r2 + 1 / 24.) * r2 + 1 / 2.
+    cdef double od = ((((((((1 / 121645100408832000.) * r2 + 1 / 355687428096000.) * r2 + 1 / 1307674368000.) * r2 + 1 / 6227020800.) * r2 + 1 / 39916800.) * r2 + 1 / 362880.) * r2 + 1 / 5040.) * r2 + 1 / 120.) * r2 + 1 / 6.
+    return ev + r * od
+
+cdef inline double deviance(const Deviance* D, double y, double p, bint mean_space,
+                            int kind) noexcept nogil:
+    """The unit deviance of y at mu = exp(p), or at mu = p if `mean_space`; `kind` a
+    DEV_* constant (poisson and gamma skip the exponentials they do not need)."""
+    cdef bint ypos = y > 0
+    cdef double ys = y if (ypos & (y < INFINITY)) else 1.0  # y <= 0: y^b as 1 (see the end)
+    cdef double k, lh, ll, f, K, phi, kb, p1, p2, gh, gl, kg, qg, vm, ve
+    cdef double mu, mus, k2, lh2, ll2, kd, t1, h, eh, rh, rl, tn, h2, pc
+    cdef double xa, xal, ka = 0.0, qa = 0.0, xb, xbl, kbx = 0.0, qb = 0.0
+    cdef double t, t2, poly, poly_pos, poly_neg, r2, fm, fe, d_ser
+    cdef double ma, ea, mb, eb, tam, tae, tbm, tbe, t0, emax, d_far, d
+    cdef bint rpos, direct, near
+    # the constants the selects below use, loaded first: a load inside a select on an
+    # element's value becomes a masked load, which keeps GCC from vectorizing
+    cdef double pos_a = D.pos_a, neg_b = D.neg_b, direct_pos = D.direct_pos
+    cdef double direct_neg = D.direct_neg, inv_ab = D.inv_ab, inv_a = D.inv_a, inv_b = D.inv_b
+    cdef double r_series = D.r_series
+    f = _log_mantissa(ys, &k, &lh, &ll)
+    # y^b = vm 2^ve
+    if kind == DEV_POISSON:
+        vm = f
+        ve = k
+    elif kind == DEV_GAMMA:
+        vm = 1.0
+        ve = 0.0
+    else:
+        kb = k * D.b_hi                                      # exact: |k| < 1100
+        K = (kb + 6755399441055744.0) - 6755399441055744.0   # the nearest integer
+        phi = (kb - K) + k * D.b_lo
+        p1 = phi * 0.6931471805599453                        # log 2 ...
+        p2 = D.b * lh
+        gh = p1 + p2
+        gl = (_two_sum_err(gh, p1, p2)
+              + (_two_prod_err(phi, 0.6931471805599453, p1)
+                 + phi * 2.3190468138462996e-17))            # ... and its rounding
+        gl = gl + (_two_prod_err(D.b, lh, p2) + D.b * ll)
+        _exp_dd(gh, gl, &kg, &qg)
+        vm = 1.0 + qg
+        ve = K + kg
+    # r = log(mu / y) = rh + rl
+    if mean_space:
+        mu = p
+        mus = mu if (mu > 0) & (mu < INFINITY) else 1.0
+        f = _log_mantissa(mus, &k2, &lh2, &ll2)
+        kd = k2 - k
+        t1 = kd * 6.93147180369123816490e-01                 # exact
+        h = lh2 - lh
+        eh = _two_sum_err(h, lh2, -lh)
+        h2 = t1 + h
+        rl = ((_two_sum_err(h2, t1, h) + eh) + (ll2 - ll)) + kd * 1.90821492927058770002e-10
+        rh = h2 + rl
+        rl = _two_sum_err(rh, h2, rl)
+        near = fabs(mus - ys) <= 0.5 * ys                    # then mus - ys is exact
+        tn = (mus - ys) / ys
+        rh = _log1p_pos(tn) if near else rh
+        rl = 0.0 if near else rl
+        rh = -1e300 if mu == 0 else rh
+        rh = 1e300 if mu == INFINITY else rh
+        rl = 0.0 if (mu == 0) | (mu == INFINITY) else rl
+    else:
+        pc = -1e300 if p < -1e300 else p
+        pc = 1e300 if pc > 1e300 else pc
+        t1 = k * 6.93147180369123816490e-01                  # exact
+        h = pc - t1
+        h2 = h - lh
+        rl = ((_two_sum_err(h, pc, -t1) + _two_sum_err(h2, h, -lh)) - ll) \
+            - k * 1.90821492927058770002e-10
+        rh = h2 + rl
+        rl = _two_sum_err(rh, h2, rl)
+    # e^(ar) = 2^ka (1 + qa), e^(br) = 2^kbx (1 + qb)
+    if kind == DEV_TWEEDIE:
+        xa = D.a * rh
+        xal = _two_prod_err(D.a, rh, xa) + D.a * rl
+        _exp_dd(xa, xal, &ka, &qa)
+    elif kind == DEV_GAMMA:
+        _exp_dd(-rh, -rl, &ka, &qa)
+    if kind == DEV_TWEEDIE:
+        xb = D.b * rh
+        xbl = _two_prod_err(D.b, rh, xb) + D.b * rl
+        _exp_dd(xb, xbl, &kbx, &qb)
+    elif kind == DEV_POISSON:
+        _exp_dd(rh, rl, &kbx, &qb)
+    # near r = 0: the series of positive terms
+    rpos = rh > 0
+    t = fabs(rh)
+    t2 = t * t
+    if kind == DEV_POISSON:      # e^r - 1 - r = r^2 sum r^n/(n+2)!, |r| <= 1: terms below
+        poly = _exp_tail(rh)     # 2x F (2.0 ulp at most)
+        r_series = 1.0
+    elif kind == DEV_GAMMA:      # e^-r - 1 + r
+        poly = _exp_tail(-rh)
+        r_series = 1.0
+    else:                        # both series, then a select (a select of the coefficients
+        t2 = t * t               # would load them as a gather)
+        poly_pos = _dev_poly(D.pos, t, t2)
+        poly_neg = _dev_poly(D.neg, t, t2)
+        poly = poly_pos if rpos else poly_neg
+    r2 = rh * rh + 2.0 * rh * rl
+    if kind == DEV_TWEEDIE:
+        fm = (1.0 + qa if pos_a != 0 else 1.0) if rpos else (1.0 + qb if neg_b != 0 else 1.0)
+        fe = (ka if pos_a != 0 else 0.0) if rpos else (kbx if neg_b != 0 else 0.0)
+    else:
+        fm = 1.0
+        fe = 0.0
+    d_ser = _scaled(2.0 * vm * (fm * (r2 * poly)), ve + fe)
+    # beyond: a sum of three terms t0 + tb 2^tbe + ta 2^tae
+    _expm1_scaled(ka, qa, &ma, &ea)
+    _expm1_scaled(kbx, qb, &mb, &eb)
+    if kind == DEV_POISSON:      # (e^r - 1) - r; y = 0: e^r
+        t0 = 0.0
+        tbm = mb if ypos else 1.0 + qb
+        tbe = eb if ypos else kbx
+        tam = -_saturated(rh) if ypos else 0.0
+        tae = 0.0
+    elif kind == DEV_GAMMA:      # r + (e^-r - 1) (y > 0 always)
+        t0 = 0.0
+        tbm = _saturated(rh)
+        tbe = 0.0
+        tam = ma
+        tae = ea
+    else:                        # y <= 0: -y e^(ar)/a + e^(br)/b
+        direct = ((direct_pos if rpos else direct_neg) != 0) | (not ypos)
+        t0 = (inv_ab if ypos else 0.0) if direct else 0.0
+        tbm = (1.0 + qb if direct else mb) * inv_b
+        tbe = kbx if direct else eb
+        tam = (-(1.0 + qa) * (1.0 if ypos else y) if direct else -ma) * inv_a
+        tae = ka if direct else ea
+    # the largest exponent among the terms present (a missing term is 0 with exponent 0)
+    tae = tae if tam != 0 else -1e6
+    tbe = tbe if tbm != 0 else -1e6
+    emax = tae if tae > tbe else tbe
+    emax = 0.0 if (emax < 0.0) & (t0 != 0) else emax
+    d_far = _scaled(2.0 * vm * ((t0 * _pow2_clamped(-emax) + tbm * _pow2_clamped(tbe - emax))
+                                + tam * _pow2_clamped(tae - emax)), ve + emax)
+    d = d_ser if ypos & (t <= r_series) else d_far
+    d = 0.0 if d < 0.0 else d
+    d = INFINITY if y == INFINITY else d
+    if mean_space:
+        d = NAN if p < 0 else d
+    return y + p if (y != y) | (p != p) else d
+
 
 cdef inline floating _or_limit(floating v, floating y, floating p, floating limit) noexcept nogil:
     """v, or `limit` where v is NaN but neither y nor p is (an inf - inf of infinite terms,
@@ -478,69 +868,78 @@ cdef inline floating _or_limit(floating v, floating y, floating p, floating limi
     return limit if (v != v) & (y == y) & (p == p) else v
 
 cdef struct Poisson:
-    char _unused
+    const Deviance* dev
 
 cdef inline void poisson(const Poisson* L, floating y, floating p,
                          floating* l, floating* g, floating* h) noexcept nogil:
-    # 2 (y log(y / mu) - y + mu) = 2 (y (log(y) - p - 1) + mu), with 0 log 0 = 0
-    cdef floating mu = _exp(p), t
-    if l != NULL:
-        t = y * ((_log(y) - p) - <floating>1)
-        t = <floating>0 if y == 0 else t
-        l[0] = _or_limit(<floating>2 * (t + mu), y, p, <floating>INFINITY)
-    if g != NULL: g[0] = <floating>2 * (mu - y)
-    if h != NULL: h[0] = _nan_or(y, <floating>2 * mu)      # NaN where y is, too
+    # 2 (y log(y / mu) - y + mu), mu = exp(p); gradient 2 (mu - y), hessian 2 mu
+    cdef floating mu
+    if l != NULL: l[0] = <floating>deviance(L.dev, y, p, False, DEV_POISSON)
+    if g != NULL or h != NULL:
+        mu = _exp(p)
+        if g != NULL: g[0] = <floating>2 * (mu - y)
+        if h != NULL: h[0] = _nan_or(y, <floating>2 * mu)  # NaN where y is, too
 
 cdef struct Gamma:
-    char _unused
+    const Deviance* dev
 
 cdef inline void gamma(const Gamma* L, floating y, floating p,
                        floating* l, floating* g, floating* h) noexcept nogil:
-    # 2 (log(mu / y) + y / mu - 1) with z = y / mu = y exp(-p): 2 ((p - log(y)) + (z - 1))
-    cdef floating z = _exp_times(y, -p)
-    if l != NULL:
-        l[0] = _or_limit(<floating>2 * ((p - _log(y)) + (z - <floating>1)), y, p,
-                         <floating>INFINITY)
-    if g != NULL: g[0] = <floating>2 * (<floating>1 - z)
-    if h != NULL: h[0] = <floating>2 * z
+    # 2 (log(mu / y) + y / mu - 1); with z = y / mu = y exp(-p): gradient 2 (1 - z), hessian 2 z
+    cdef floating z
+    if l != NULL: l[0] = <floating>deviance(L.dev, y, p, False, DEV_GAMMA)
+    if g != NULL or h != NULL:
+        z = _exp_times(y, -p)
+        if g != NULL: g[0] = <floating>2 * (<floating>1 - z)
+        if h != NULL: h[0] = <floating>2 * z
 
 cdef struct Tweedie:
-    double power             # < 0 or > 1, not 2 (0, 1, 2: tweedie_normal, poisson, gamma)
-    double one_minus         # 1 - power
-    double two_minus         # 2 - power
-    double inv_1             # 1 / (1 - power)
-    double inv_2             # 1 / (2 - power)
-    double inv_12            # 1 / ((1 - power) (2 - power))
-    double y_min             # y must be >= y_min, or > y_min if y_min_open
-    bint y_min_open
+    const Deviance* dev      # power < 0 or > 1, not 2 (0, 1, 2: tweedie_normal, poisson, gamma)
 
 cdef inline void tweedie(const Tweedie* L, floating y, floating p,
                          floating* l, floating* g, floating* h) noexcept nogil:
-    # 2 (max(y, 0)^(2 - power) / ((1 - power)(2 - power)) - y mu^(1 - power) / (1 - power)
-    #    + mu^(2 - power) / (2 - power));  gradient 2 (mu^(2 - power) - y mu^(1 - power)),
-    # hessian 2 ((2 - power) mu^(2 - power) - (1 - power) y mu^(1 - power)).  Where two terms
-    # overflow, the larger decides the infinity's sign: mu^(2 - power) when mu > y, else
-    # y mu^(1 - power).  (A select on the power -- for power 0, say -- keeps GCC from
-    # vectorizing the loop: power 0 is `tweedie_normal`.)
-    cdef floating one_minus = <floating>L.one_minus, two_minus = <floating>L.two_minus
-    cdef floating ly = _log(y)
-    cdef floating b = _exp_times(y, one_minus * p)     # y mu^(1 - power)
-    cdef floating c = _exp(two_minus * p)              # mu^(2 - power)
-    cdef floating a, v, s
-    cdef bint mu_wins = p > ly
-    if l != NULL:
-        a = _exp(two_minus * ly)                       # y^(2 - power); 0 for y <= 0
-        a = <floating>0 if y <= 0 else a
-        v = <floating>2 * ((a * <floating>L.inv_12 - b * <floating>L.inv_1)
-                           + c * <floating>L.inv_2)
-        l[0] = _or_limit(v, y, p, <floating>INFINITY)
-    if g != NULL:
-        v = <floating>2 * (c - b)
-        g[0] = _or_limit(v, y, p, <floating>INFINITY if mu_wins else -<floating>INFINITY)
-    if h != NULL:
-        v = <floating>2 * (two_minus * c - one_minus * b)
-        s = two_minus if mu_wins else -one_minus
-        h[0] = _or_limit(v, y, p, <floating>INFINITY if s > 0 else -<floating>INFINITY)
+    # gradient 2 (mu^(2 - power) - y mu^(1 - power)), hessian 2 ((2 - power) mu^(2 - power)
+    # - (1 - power) y mu^(1 - power)).  Where two terms overflow, the larger decides the
+    # infinity's sign: mu^(2 - power) when mu > y, else y mu^(1 - power).  (A select on the
+    # power -- for power 0, say -- keeps GCC from vectorizing the loop: power 0 is
+    # `tweedie_normal`.)
+    cdef floating one_minus = <floating>L.dev.a, two_minus = <floating>L.dev.b
+    cdef floating b, c, v, s
+    cdef bint mu_wins
+    if l != NULL: l[0] = <floating>deviance(L.dev, y, p, False, DEV_TWEEDIE)
+    if g != NULL or h != NULL:
+        b = _exp_times(y, one_minus * p)                 # y mu^(1 - power)
+        c = _exp(two_minus * p)                          # mu^(2 - power)
+        mu_wins = p > _log(y)
+        if g != NULL:
+            v = <floating>2 * (c - b)
+            g[0] = _or_limit(v, y, p, <floating>INFINITY if mu_wins else -<floating>INFINITY)
+        if h != NULL:
+            v = <floating>2 * (two_minus * c - one_minus * b)
+            s = two_minus if mu_wins else -one_minus
+            h[0] = _or_limit(v, y, p, <floating>INFINITY if s > 0 else -<floating>INFINITY)
+
+# The deviances of lossfuse.metrics: y_pred is mu itself.  Gradient and hessian with respect
+# to mu: 2 (mu - y) mu^-power and 2 mu^-power (1 - power (mu - y) / mu).
+cdef struct PoissonMean:
+    const Deviance* dev
+
+cdef struct GammaMean:
+    const Deviance* dev
+
+cdef struct TweedieMean:
+    const Deviance* dev
+
+cdef inline void deviance_mean(const Deviance* D, int kind, floating y, floating mu,
+                               floating* l, floating* g, floating* h) noexcept nogil:
+    cdef double w, dm
+    if l != NULL: l[0] = <floating>deviance(D, y, mu, True, kind)
+    if g != NULL or h != NULL:
+        w = _exp(-D.power * _log(<double>mu))              # mu^-power
+        dm = <double>mu - <double>y
+        if g != NULL: g[0] = <floating>(2.0 * dm * w)
+        if h != NULL: h[0] = <floating>(2.0 * w * (1.0 - D.power * dm / <double>mu))
+
 
 cdef struct TweedieNormal:
     char _unused
@@ -667,6 +1066,9 @@ ctypedef fused Loss:
     Gamma
     Tweedie
     TweedieNormal
+    PoissonMean
+    GammaMean
+    TweedieMean
     BinaryCrossEntropy
     Hinge
     SquaredHinge
@@ -698,6 +1100,12 @@ cdef inline void pointwise(const Loss* L, floating y, floating p,
         tweedie(L, y, p, l, g, h)
     elif Loss is TweedieNormal:
         tweedie_normal(L, y, p, l, g, h)
+    elif Loss is PoissonMean:
+        deviance_mean(L.dev, DEV_POISSON, y, p, l, g, h)
+    elif Loss is GammaMean:
+        deviance_mean(L.dev, DEV_GAMMA, y, p, l, g, h)
+    elif Loss is TweedieMean:
+        deviance_mean(L.dev, DEV_TWEEDIE, y, p, l, g, h)
     elif Loss is BinaryCrossEntropy:
         binary_cross_entropy(L, y, p, l, g, h)
     elif Loss is Hinge:
@@ -731,13 +1139,13 @@ cdef inline flag_int label_flags(const Loss* L, floating y, flag_int width) noex
     cdef flag_int zero, minus_one, one
     if Loss is BinaryCrossEntropy:
         return <flag_int>LABEL_INVALID * <flag_int>((y < 0) | (y > 1))
-    elif Loss is Poisson:
+    elif Loss is Poisson or Loss is PoissonMean:
         return <flag_int>LABEL_INVALID * <flag_int>(y < 0)
-    elif Loss is Gamma:
+    elif Loss is Gamma or Loss is GammaMean:
         return <flag_int>LABEL_INVALID * <flag_int>(y <= 0)
-    elif Loss is Tweedie:
+    elif Loss is Tweedie or Loss is TweedieMean:
         return <flag_int>LABEL_INVALID * <flag_int>(
-            (y < <floating>L.y_min) | ((y == <floating>L.y_min) & L.y_min_open))
+            (y < <floating>L.dev.y_min) | ((y == <floating>L.dev.y_min) & L.dev.y_min_open))
     elif Loss is Hinge or Loss is SquaredHinge or Loss is Exponential:
         zero = y == 0
         minus_one = y == -1
@@ -753,5 +1161,5 @@ cdef inline flag_int label_flags(const Loss* L, floating y, flag_int width) noex
 cdef inline bint has_label_domain(const Loss* L) noexcept nogil:
     return Loss is BinaryCrossEntropy or Loss is Hinge or Loss is SquaredHinge \
         or Loss is Exponential or Loss is Poisson or Loss is Gamma or Loss is Tweedie \
-        or Loss is ProbaLogLoss
+        or Loss is PoissonMean or Loss is GammaMean or Loss is TweedieMean or Loss is ProbaLogLoss
 
