@@ -366,6 +366,10 @@ def test_parquet_columns_that_are_not_numbers_or_missing(tmp_path):
     write(path, b"PAR1")
     fails(run("mse", "--y-true", f"{path}:x", "--y-pred", f"{path}:x"), path,
           "is not a Parquet file")
+    pq.write_table(pa.table({"p": [1.0, 2.0], "qqq": [3.0, 4.0]}), path)
+    write(path, path.read_bytes().replace(b"qqq", b"q\xffq"))       # a name not UTF-8
+    fails(run("mse", "--y-true", f"{path}:p", "--y-pred", f"{path}:p"), path,
+          "is not a Parquet file: 'utf-8' codec can't decode byte 0xff")
 
 
 # -------------------------------------------------------------- paths, arguments, output

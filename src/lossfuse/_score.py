@@ -343,7 +343,8 @@ class ParquetSource(Source):
         except ImportError:
             raise ScoreError("reading .parquet needs pyarrow (pip install pyarrow)") from None
         self.path, self.column = path, column
-        self.errors = (OSError, pyarrow.ArrowException)    # what pyarrow raises on bad files
+        # what pyarrow raises on a bad file (UnicodeDecodeError: names that are not UTF-8)
+        self.errors = (OSError, pyarrow.ArrowException, UnicodeDecodeError)
         checksums = {"page_checksum_verification": True} if "page_checksum_verification" in \
             inspect.signature(pq.ParquetFile).parameters else {}   # pyarrow >= 14
         self.handle = _open(path)        # pyarrow's own errors for a path are not the OS's
