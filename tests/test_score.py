@@ -113,9 +113,11 @@ def test_parquet_columns(files, capsys):
     ("length mismatch", ["huber", "--y-true", "{d}/y.npy", "--y-pred", "{d}/logits.npy",
                          "--sample-weight", "{d}/short.npy"], "different lengths"),
     ("length mismatch, csv", ["huber", "--y-true", "{d}/d.csv:y_true", "--y-pred",
-                              "{d}/long.npy"], "y_true has 10,007 rows, y_pred has more"),
+                              "{d}/long.npy"],
+     "y_true ({d}/d.csv:y_true) has 10,007 rows, y_pred ({d}/long.npy) has more"),
     ("bad value", ["poisson", "--y-true", "{d}/y.npy", "--y-pred", "{d}/p.npy",
-                   "--chunk-size", "100"], "y_true must hold values >= 0 for poisson; y_true[{i}]"),
+                   "--chunk-size", "100"],
+     "{d}/y.npy: y_true must hold values >= 0 for poisson; y_true[{i}]"),
     ("not a number", ["huber", "--y-true", "{d}/bad.csv:a", "--y-pred", "{d}/p.npy"],
      "line 3, column 'a': 'x' is not a number"),
     ("not a .npy", ["huber", "--y-true", "{d}/d.csv.npy", "--y-pred", "{d}/p.npy"],
@@ -140,7 +142,7 @@ def test_wrong_input_is_one_line_and_exit_code_1(files, what, args, says):
     assert res.returncode == 1, (what, res.stdout, res.stderr)
     assert res.stdout == "" and "Traceback" not in res.stderr
     assert res.stderr.count("\n") == 1 and res.stderr.startswith("lossfuse score: error: ")
-    assert says.format(i=first_negative) in res.stderr, (what, res.stderr)
+    assert says.format(d=d, i=first_negative) in res.stderr, (what, res.stderr)
 
 
 def test_a_progress_bar_for_long_inputs_only(files):

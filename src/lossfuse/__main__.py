@@ -19,17 +19,17 @@ def main(argv=None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "bench":
-        from ._bench import main as bench
-        try:
-            return bench(rest)
-        except BrokenPipeError:        # the reader (head, less) went away: stop quietly
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 1
-    if command == "score":
-        from ._score import main as score
-        return score(rest)
-    print(f"lossfuse: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
-    return 2
+        from ._bench import main as run
+    elif command == "score":
+        from ._score import main as run
+    else:
+        print(f"lossfuse: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
+        return 2
+    try:
+        return run(rest)
+    except BrokenPipeError:            # the reader (head, less) went away: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,21 +9,28 @@ SRC is a ``.npy`` file, ``FILE.csv:COLUMN`` (a header row names the columns) or
 process), each chunk is one kernel call, and the chunks' sums (and weights) are added exactly
 (``math.fsum``): the result equals ``get_loss(LOSS).loss(...)`` on the whole arrays to within
 a few ulp, whatever the file size, in memory proportional to the chunk.  A progress bar goes
-to stderr when the input spans more than a few chunks.  Wrong input -- a missing file, an
-unknown column, inputs of different lengths, values outside the loss's domain -- gets one line
-on stderr and exit code 1.
+to stderr when the input spans more than a few chunks.  Wrong input -- a missing or malformed
+file, an unknown column, a field that is not a number, inputs of different lengths, values
+outside the loss's domain -- gets one line on stderr and exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
+import inspect
+import itertools
 import json
 import math
 import os
 import re
+import stat
 import sys
 import time
+import tokenize
+import warnings
 from typing import Iterator, Optional
 
 import numpy as np
@@ -36,12 +43,86 @@ class ScoreError(Exception):
     """Wrong input: reported as one line on stderr, exit code 1."""
 
 
+# A CSV line this long (in characters) is refused rather than held in memory whole.
+_LINE_LIMIT = 1 << 24
+# CSV fields are converted to numbers this many rows at a time.
+_CSV_BLOCK = 1 << 16
+# The largest --chunk-size (pyarrow's batch size is a C long).
+_CHUNK_LIMIT = 1 << 40
+# What numpy's .npy header reader raises on a malformed header: it evaluates the header's text
+# as a Python literal and builds a dtype from it.
+_NPY_HEADER_ERRORS = (ValueError, TypeError, IndexError, SyntaxError, tokenize.TokenError,
+                      RecursionError, MemoryError)
+
+
+def _reason(error: BaseException, limit: int = 200) -> str:
+    """A library's error message, on one line and at most `limit` characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _shown(cell: str, limit: int = 40) -> str:
+    """`cell` as it is quoted in a message: its repr, shortened."""
+    return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + "..."
+
+
+def _numeric(what: str, dtype: np.dtype) -> None:
+    """ScoreError unless `dtype` holds real numbers (bool, integer or float)."""
+    if dtype.kind not in "biuf":
+        raise ScoreError(f"{what} holds {dtype}, not numbers")
+
+
+def _column_index(path: str, names: list, column: str) -> int:
+    """The index of `column` among the column `names` of `path`: exactly one must match."""
+    found = [i for i, name in enumerate(names) if name == column]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ScoreError(f"{path} has {len(found)} columns named {column!r}")
+    shown = ", ".join(map(str, names[:20])) + (", ..." if len(names) > 20 else "")
+    raise ScoreError(f"{path} has no column {column!r} (columns: {shown})")
+
+
+def _parse_numbers(cells: list) -> Optional[np.ndarray]:
+    """`cells` (strings) as float64, or None if one of them is not a number.
+
+    A number is what ``numpy.loadtxt`` reads: a decimal (``1``, ``-2.5``, ``.5``, ``1e-3``)
+    or ``nan``/``inf``/``infinity`` in any case, signed or not, with white space around it.
+    Empty cells, digit separators (``1_000``, ``1,000``), hexadecimal, non-ASCII digits and
+    anything else are not numbers (Python's ``float`` would read some of them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # loadtxt warns when every cell is empty
+        try:
+            # comments=None: "1#2" is not 1.  A cell holding the delimiter makes a second
+            # column, refused by the shape test below, as a cell holding a line break is
+            # refused by loadtxt; loadtxt skips empty cells, refused by the same test.
+            values = np.loadtxt(cells, dtype=np.float64, delimiter=",", comments=None,
+                                ndmin=1)
+        except ValueError:
+            return None
+    return values if values.shape == (len(cells),) else None
+
+
+def _first_not_a_number(cells: list) -> int:
+    """The index of the first of `cells` that `_parse_numbers` refuses (an error path: blocks
+    of cells first, then the cells of the block that fails one by one)."""
+    block = 4096
+    for start in range(0, len(cells), block):
+        part = cells[start:start + block]
+        if _parse_numbers(part) is None:
+            return start + next(i for i, c in enumerate(part) if _parse_numbers([c]) is None)
+    raise AssertionError("every cell is a number")
+
+
 # ---------------------------------------------------------------------------- the sources
 class Source:
-    """Chunks of rows of one input: `rows` (None when unknown up front), `size` in bytes (for
-    the progress of sources whose rows are unknown), `chunks(n)` yields arrays of up to n
-    rows, `done` the bytes read so far."""
+    """Chunks of rows of one input: `name` its SRC, `rows` (None when unknown up front),
+    `size` in bytes (for the progress of sources whose rows are unknown), `chunks(n)` yields
+    arrays of up to n rows, `done` the bytes read so far.  Every read or format error of the
+    file, at opening or during the iteration, is raised as a ScoreError naming the file."""
 
+    name: str = ""
+    path: str = ""
     rows: Optional[int] = None
     size: int = 0
     done: int = 0
@@ -50,128 +131,273 @@ class Source:
         raise NotImplementedError
 
 
+def _cannot_read(path: str, error: OSError) -> ScoreError:
+    return ScoreError(f"cannot read {path}: {error.strerror or error}")
+
+
+def _open(path: str, mode: str = "rb", **kwargs):
+    """`path` open for reading, or a ScoreError: a file is read more than once (the header
+    first), so a pipe or a device is refused (before open, which waits for a pipe's
+    writer)."""
+    try:
+        kind = os.stat(path).st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):   # open says "Is a directory"
+            raise ScoreError(f"cannot read {path}: not a regular file (a pipe or a device; "
+                             "the file is read more than once)")
+        return open(path, mode, **kwargs)
+    except OSError as e:
+        raise _cannot_read(path, e) from None
+
+
+@contextlib.contextmanager
+def _reading(path: str):
+    """`path` open for reading in binary; an OSError in the block is a ScoreError."""
+    with _open(path) as f:
+        try:
+            yield f
+        except OSError as e:
+            raise _cannot_read(path, e) from None
+
+
 class NpySource(Source):
+    """A ``.npy`` file (format 1.0 or 2.0) of real numbers in C order; its size must be
+    exactly what its header announces."""
+
     def __init__(self, path: str):
         self.path = path
-        try:
-            with open(path, "rb") as f:
+        readers = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}
+        with _reading(path) as f:
+            try:
                 version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-                else:
-                    raise ValueError(f".npy format version {version} (1.0 and 2.0 are read)")
-                self.offset = f.tell()
-        except OSError as e:
-            raise ScoreError(f"cannot read {path}: {e.strerror or e}") from None
-        except ValueError as e:
-            raise ScoreError(f"{path} is not a .npy file: {e}") from None
-        if dtype.hasobject:
-            raise ScoreError(f"{path} holds Python objects, not numbers")
-        if fortran and len(shape) > 1:
-            raise ScoreError(f"{path} is in Fortran order; save it in C order")
+                if version not in readers:
+                    raise ValueError(f"format version {version} (1.0 and 2.0 are read)")
+                with warnings.catch_warnings():    # a header written by Python 2: no warning
+                    warnings.simplefilter("ignore")
+                    shape, fortran, dtype = readers[version](f)
+            except _NPY_HEADER_ERRORS as e:
+                raise ScoreError(f"{path} is not a .npy file: {_reason(e)}") from None
+            self.offset = f.tell()
+            stored = os.fstat(f.fileno()).st_size - self.offset
         if len(shape) == 0:
             raise ScoreError(f"{path} holds a scalar, not an array")
+        if any(k < 0 for k in shape):
+            raise ScoreError(f"{path} is not a .npy file: its header's shape is {shape}")
+        _numeric(path, dtype)
+        if fortran and sum(k > 1 for k in shape) > 1:     # else the same bytes as C order
+            raise ScoreError(f"{path} is in Fortran order; save it in C order")
         self.shape, self.dtype = tuple(shape), dtype
         self.rows = shape[0]
-        self.row_items = int(np.prod(shape[1:], dtype=np.int64))
+        self.row_items = math.prod(shape[1:])
+        if self.row_items == 0:
+            raise ScoreError(f"{path} holds no values (shape {self.shape})")
         self.size = self.rows * self.row_items * dtype.itemsize
+        if stored < self.size:
+            raise ScoreError(f"{path} is truncated: its header announces {self.size:,} bytes "
+                             f"of data ({self.shape} {dtype}), it holds {stored:,}")
+        if stored > self.size:
+            raise ScoreError(f"{path} has {stored - self.size:,} bytes after the "
+                             f"{self.shape} {dtype} array its header announces")
 
     def chunks(self, n):
-        with open(self.path, "rb") as f:
+        with _reading(self.path) as f:
             f.seek(self.offset)
             left = self.rows
             while left > 0:
                 k = min(n, left)
                 a = np.fromfile(f, dtype=self.dtype, count=k * self.row_items)
                 if a.size != k * self.row_items:
-                    raise ScoreError(f"{self.path} is truncated: {self.rows} rows announced")
+                    raise ScoreError(f"{self.path} changed while being read: it ends after "
+                                     f"row {self.rows - left + a.size // self.row_items:,} "
+                                     f"of {self.rows:,}")
                 self.done += a.nbytes
                 left -= k
                 yield a.reshape((k,) + self.shape[1:])
+            if f.read(1):
+                raise ScoreError(f"{self.path} changed while being read: it grew")
 
 
 class CsvSource(Source):
+    """A column of a CSV file: UTF-8 (a byte order mark is skipped), a header row naming
+    the columns, a comma between fields, double quotes around fields that need them, every
+    row as many fields as the header, blank lines skipped, each field of the column a number
+    (`_parse_numbers`)."""
+
     def __init__(self, path: str, column: str):
         self.path, self.column = path, column
+        with self._reader() as (f, reader):
+            self.size = os.fstat(f.fileno()).st_size
+            self.header = self._header(reader)
+        self.index = _column_index(path, self.header, column)
+
+    @contextlib.contextmanager
+    def _reader(self):
+        """The file, open, and a CSV reader of it; every read and format error of the file
+        in the block becomes a ScoreError naming the line."""
+        reader = None
         try:
-            self.size = os.path.getsize(path)
-            with open(path, newline="") as f:
-                header = next(csv.reader(f), None)
+            with _open(self.path, "r", encoding="utf-8-sig", newline="") as f:
+                reader = csv.reader(self._lines(f), strict=True)
+                yield f, reader
         except OSError as e:
-            raise ScoreError(f"cannot read {path}: {e.strerror or e}") from None
-        if not header:
-            raise ScoreError(f"{path} is empty: a header row naming the columns is needed")
-        header = [h.strip() for h in header]
-        if column not in header:
-            raise ScoreError(f"{path} has no column {column!r} (columns: {', '.join(header)})")
-        self.index = header.index(column)
+            raise _cannot_read(self.path, e) from None
+        except UnicodeDecodeError:
+            raise ScoreError(self._not_utf8()) from None
+        except csv.Error as e:
+            why = "the file ends inside a quoted field" if str(e) == "unexpected end of data" \
+                else str(e)
+            raise ScoreError(f"{self.path}, line {reader.line_num}: {why}") from None
 
     def _lines(self, f):
-        for line in f:
-            self.done += len(line)          # characters: bytes for ASCII, near enough
+        """The lines of `f`, each read with a limit: a NUL byte or a line of _LINE_LIMIT
+        characters is an error (not a text table)."""
+        lines = iter(functools.partial(f.readline, _LINE_LIMIT), "")
+        for number, line in enumerate(lines, 1):
+            if len(line) == _LINE_LIMIT and line[-1] not in "\r\n":
+                raise ScoreError(f"{self.path}, line {number}: longer than "
+                                 f"{_LINE_LIMIT:,} characters")
+            if "\0" in line:
+                raise ScoreError(f"{self.path}, line {number}: a NUL byte (not a text file?)")
             yield line
 
-    def chunks(self, n):
-        with open(self.path, newline="") as f:
-            reader = csv.reader(self._lines(f))
-            next(reader)
-            line = 1
-            while True:
-                values = []
-                for row in reader:
-                    line += 1
+    def _header(self, reader) -> list:
+        """The column names: the first row that is not blank, each name stripped."""
+        header = next(filter(None, reader), None)
+        if header is None:
+            raise ScoreError(f"{self.path} is empty: a header row naming the columns is "
+                             "needed")
+        return [h.strip() for h in header]
+
+    def _not_utf8(self) -> str:
+        """What to say of a file that is not UTF-8: the line and the byte (read again)."""
+        try:
+            with open(self.path, "rb") as f:
+                lines = iter(functools.partial(f.readline, 4 * _LINE_LIMIT), b"")
+                for number, line in enumerate(lines, 1):
                     try:
-                        values.append(float(row[self.index]))
-                    except (IndexError, ValueError):
-                        cell = row[self.index] if self.index < len(row) else "nothing"
-                        raise ScoreError(f"{self.path}, line {line}, column {self.column!r}: "
-                                         f"{cell!r} is not a number") from None
-                    if len(values) == n:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError as e:
+                        return (f"{self.path}, line {number}: byte {line[e.start]:#04x} is not "
+                                "UTF-8 text; save the file as UTF-8")
+        except OSError:
+            pass
+        return f"{self.path} is not UTF-8 text; save the file as UTF-8"
+
+    def _line_of(self, record: int) -> int:
+        """The line on which data row `record` (from 0) ends: the file read again (an error
+        path)."""
+        with self._reader() as (f, reader):
+            self._header(reader)
+            next(itertools.islice(filter(None, reader), record, None), None)
+            return reader.line_num
+
+    def _numbers(self, rows, reader, k: int, record: int) -> np.ndarray:
+        """The column's numbers in the next `k` of `rows` (fewer at the end), data rows
+        `record` on."""
+        width = len(self.header)
+        cells = []
+        for row in itertools.islice(rows, k):
+            if len(row) != width:
+                raise ScoreError(f"{self.path}, line {reader.line_num}: {len(row)} field"
+                                 f"{'s' * (len(row) != 1)}, the header has {width}")
+            cells.append(row[self.index])
+        values = _parse_numbers(cells)
+        if values is None:
+            i = _first_not_a_number(cells)
+            raise ScoreError(f"{self.path}, line {self._line_of(record + i)}, column "
+                             f"{self.column!r}: {_shown(cells[i])} is not a number")
+        return values
+
+    def chunks(self, n):
+        with self._reader() as (f, reader):
+            if self._header(reader) != self.header:
+                raise ScoreError(f"{self.path} changed while being read")
+            rows = filter(None, reader)                    # blank lines are skipped
+            record = 0                                     # data rows read
+            while True:
+                # strings of a block of rows at a time: a chunk is held as floats only
+                parts, left = [], n
+                while left:
+                    values = self._numbers(rows, reader, min(left, _CSV_BLOCK), record)
+                    if not len(values):
                         break
-                if not values:
-                    return
-                yield np.array(values)
+                    parts.append(values)
+                    record += len(values)
+                    left -= len(values)
+                self.done = f.buffer.tell()
+                if not parts:
+                    break
+                yield parts[0] if len(parts) == 1 else np.concatenate(parts)
+            if self.done != self.size or os.fstat(f.fileno()).st_size != self.size:
+                raise ScoreError(f"{self.path} changed while being read")
 
 
 class ParquetSource(Source):
+    """A numeric column of a Parquet file, without nulls; page checksums, where the file
+    has them, are verified."""
+
     def __init__(self, path: str, column: str):
         try:
+            import pyarrow
             import pyarrow.parquet as pq
         except ImportError:
             raise ScoreError("reading .parquet needs pyarrow (pip install pyarrow)") from None
         self.path, self.column = path, column
+        # what pyarrow raises on a bad file (UnicodeDecodeError: names that are not UTF-8)
+        self.errors = (OSError, pyarrow.ArrowException, UnicodeDecodeError)
+        checksums = {"page_checksum_verification": True} if "page_checksum_verification" in \
+            inspect.signature(pq.ParquetFile).parameters else {}   # pyarrow >= 14
+        self.handle = _open(path)        # pyarrow's own errors for a path are not the OS's
         try:
-            self.file = pq.ParquetFile(path)
-        except OSError as e:
-            raise ScoreError(f"cannot read {path}: {e}") from None
-        except Exception as e:            # noqa: BLE001 -- pyarrow's errors for bad files
-            raise ScoreError(f"{path} is not a Parquet file: {e}") from None
-        names = self.file.schema_arrow.names
-        if column not in names:
-            raise ScoreError(f"{path} has no column {column!r} (columns: {', '.join(names)})")
-        self.rows = self.file.metadata.num_rows
+            self.file = pq.ParquetFile(self.handle, **checksums)
+            names = self.file.schema_arrow.names
+            self.rows = self.file.metadata.num_rows
+        except self.errors as e:
+            self.handle.close()
+            raise ScoreError(f"{path} is not a Parquet file: {_reason(e)}") from None
+        _column_index(path, names, column)
+        if self.rows < 0:
+            raise ScoreError(f"{path} is not a Parquet file: its metadata says "
+                             f"{self.rows:,} rows")
 
     def chunks(self, n):
-        for batch in self.file.iter_batches(batch_size=n, columns=[self.column]):
-            a = batch.column(0).to_numpy(zero_copy_only=False)
-            if a.dtype == object:
-                raise ScoreError(f"{self.path}: column {self.column!r} is not numeric")
-            yield a
+        done = 0
+        with self.handle:
+            try:
+                for batch in self.file.iter_batches(batch_size=n, columns=[self.column]):
+                    values = batch.column(0)
+                    if values.null_count:
+                        first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
+                        raise ScoreError(f"{self.path}, row {done + first:,}, column "
+                                         f"{self.column!r}: a missing value (null)")
+                    a = values.to_numpy(zero_copy_only=False)
+                    _numeric(f"{self.path}: column {self.column!r}", a.dtype)
+                    done += len(a)
+                    yield a
+            except self.errors as e:
+                raise ScoreError(f"{self.path}: cannot read column {self.column!r} after row "
+                                 f"{done:,}: {_reason(e)}") from None
+        if done != self.rows:
+            raise ScoreError(f"{self.path} holds {done:,} rows in column {self.column!r}, "
+                             f"its metadata says {self.rows:,}")
 
 
 def source(spec: str) -> Source:
     """A Source from SRC: ``X.npy``, ``X.csv:COLUMN`` or ``X.parquet:COLUMN``."""
-    if spec.lower().endswith(".npy"):
-        return NpySource(spec)
     path, sep, column = spec.rpartition(":")
     low = path.lower()
-    if sep and column and low.endswith((".csv", ".parquet", ".pq")):
-        return CsvSource(path, column) if low.endswith(".csv") else ParquetSource(path, column)
-    if spec.lower().endswith((".csv", ".parquet", ".pq")):
+    if spec.lower().endswith(".npy"):
+        s = NpySource(spec)
+    elif sep and column and low.endswith(".csv"):
+        s = CsvSource(path, column)
+    elif sep and column and low.endswith((".parquet", ".pq")):
+        s = ParquetSource(path, column)
+    elif spec.lower().endswith((".csv", ".parquet", ".pq")):
         raise ScoreError(f"{spec}: name the column, as {spec}:COLUMN")
-    raise ScoreError(f"{spec}: not a .npy, FILE.csv:COLUMN or FILE.parquet:COLUMN source")
+    else:
+        raise ScoreError(f"{spec}: not a .npy, FILE.csv:COLUMN or FILE.parquet:COLUMN source")
+    s.name = spec
+    return s
 
 
 # ------------------------------------------------------------------------------- scoring
@@ -201,14 +427,21 @@ class _Bar:
             self.stream.flush()
 
 
+def _different_lengths(sources: dict, rows: dict) -> ScoreError:
+    """The error for inputs of different lengths: `rows` maps an input to its rows (None: more
+    than the others)."""
+    return ScoreError("inputs of different lengths: " + ", ".join(
+        f"{k} ({sources[k].name}) " + ("has more" if v is None else f"has {v:,} rows")
+        for k, v in rows.items()))
+
+
 def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 20,
           progress: bool = True) -> dict:
     """Stream `sources` ("y_true", "y_pred", optionally "sample_weight") through `loss`."""
     names = list(sources)
     known = {k: s.rows for k, s in sources.items() if s.rows is not None}
     if len(set(known.values())) > 1:
-        raise ScoreError("inputs of different lengths: "
-                         + ", ".join(f"{k} has {v:,} rows" for k, v in known.items()))
+        raise _different_lengths(sources, known)
     many = max(list(known.values()) + [0]) > 4 * chunk_size or any(
         s.rows is None and s.size > 4 * chunk_size * 8 for s in sources.values())
     bar = _Bar(list(sources.values())) if progress and many else None
@@ -218,25 +451,25 @@ def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 2
     try:
         while True:
             got = {k: next(it, None) for k, it in iters.items()}
-            ended = [k for k, v in got.items() if v is None]
-            if ended:
-                if len(ended) != len(names):
-                    rows = {k: n + (0 if got[k] is None else len(got[k])) for k in names}
-                    raise ScoreError("inputs of different lengths: " + ", ".join(
-                        f"{k} ended after {v:,} rows" if k in ended else f"{k} has more"
-                        for k, v in rows.items()))
+            if any(v is None for v in got.values()):
+                if any(v is not None for v in got.values()):
+                    raise _different_lengths(
+                        sources, {k: n if v is None else None for k, v in got.items()})
                 break
             longest = max(len(v) for v in got.values())
             if any(len(v) != longest for v in got.values()):
-                raise ScoreError("inputs of different lengths: " + ", ".join(
-                    f"{k} has {n + len(v):,} rows" if len(v) < longest else f"{k} has more"
-                    for k, v in got.items()))
+                raise _different_lengths(
+                    sources, {k: n + len(v) if len(v) < longest else None
+                              for k, v in got.items()})
             y, p, w = got["y_true"], got["y_pred"], got.get("sample_weight")
             try:          # the chunk's loss sum and what "mean" divides it by: one call
                 (total, denominator), _ = loss._sum_and_denominator(_OP_LOSS, y, p, w)
-            except (ValueError, TypeError) as e:      # indices in the message: of the files
-                raise ScoreError(re.sub(r"\[(\d+)\]", lambda m: f"[{n + int(m.group(1))}]",
-                                        str(e))) from None
+            except (ValueError, TypeError) as e:
+                # the message names an input (first) and rows of the chunk: say which file,
+                # and number the rows in the file
+                message = re.sub(r"\[(\d+)\]", lambda m: f"[{n + int(m.group(1))}]", str(e))
+                about = next((sources[k].name + ": " for k in names if message.startswith(k)), "")
+                raise ScoreError(about + message) from None
             sums.append(total)
             weights.append(denominator)
             n += len(p)
@@ -246,7 +479,8 @@ def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 2
         if bar:
             bar.close()
     if n == 0:
-        raise ScoreError("the inputs are empty")
+        raise ScoreError("the inputs have no rows: "
+                         + ", ".join(f"{k} ({s.name})" for k, s in sources.items()))
     total = math.fsum(sums)
     if reduction == "mean":
         denominator = math.fsum(weights)
@@ -257,17 +491,32 @@ def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 2
             "params": loss.params, "reduction": reduction}
 
 
+def to_json(result: dict) -> str:
+    """`result` as a JSON object (RFC 8259: no NaN or Infinity): a loss that is not finite is
+    ``null``, and ``loss_nonfinite`` says which (``"nan"``, ``"inf"`` or ``"-inf"``)."""
+    loss = result["loss"]
+    if not math.isfinite(loss):
+        result = {**result, "loss": None, "loss_nonfinite": repr(loss)}
+    return json.dumps(result, allow_nan=False)
+
+
 def _param(text: str):
+    """``NAME=VALUE`` as (name, number): an int when VALUE is whole digits, else a float
+    (numbers as in CSV fields: `_parse_numbers`)."""
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
-    try:
-        return name, (int(value) if value.lstrip("-").isdigit() else float(value))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a number") from None
+    if re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+        return name, int(value)
+    number = _parse_numbers([value])
+    if number is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a number")
+    return name, float(number[0])
 
 
 def main(argv=None) -> int:
+    """``lossfuse score``: print the loss (or a JSON object) and return 0, or say on one line
+    of stderr what is wrong and return 1 (2 for a wrong command line, from argparse)."""
     ap = argparse.ArgumentParser(prog="lossfuse score", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("loss", help="a loss name (lossfuse.available_losses(), or an alias)")
@@ -280,12 +529,14 @@ def main(argv=None) -> int:
     ap.add_argument("--chunk-size", type=int, default=1 << 20, metavar="N",
                     help="rows per chunk (default 1048576)")
     ap.add_argument("--json", action="store_true",
-                    help="print a JSON object (loss, n, seconds, ...) instead of the loss")
+                    help="print a JSON object (loss, n, seconds, ...) instead of the loss; a "
+                         "loss that is not finite is null, and loss_nonfinite says which")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     args = ap.parse_args(argv)
     try:
-        if args.chunk_size < 1:
-            raise ScoreError(f"--chunk-size must be >= 1, got {args.chunk_size}")
+        if not 1 <= args.chunk_size <= _CHUNK_LIMIT:
+            raise ScoreError(f"--chunk-size must be from 1 to {_CHUNK_LIMIT:,}, "
+                             f"got {args.chunk_size:,}")
         try:
             loss = lf.get_loss(args.loss, **dict(args.param))
         except (ValueError, TypeError) as e:
@@ -296,13 +547,15 @@ def main(argv=None) -> int:
         result = score(loss, sources, args.reduction, args.chunk_size,
                        progress=not args.no_progress)
     except ScoreError as e:
-        print(f"lossfuse score: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).splitlines())     # names from the files may hold newlines
+        print(f"lossfuse score: error: {message}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"lossfuse score: error: out of memory with --chunk-size {args.chunk_size:,}; "
+              "give a smaller one", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lossfuse score: interrupted", file=sys.stderr)
         return 130
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(repr(result["loss"]))
+    print(to_json(result) if args.json else repr(result["loss"]))
     return 0
