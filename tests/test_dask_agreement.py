@@ -1,13 +1,14 @@
 """lossfuse.dask against the in-memory methods, input for input: one grid over every kind of
 loss (elementwise with and without a domain for y_true, 1-d to 3-d; cross_entropy with class
 indices and with probabilities, class_weight, ignore_index, label_smoothing), both operations,
-every reduction, sample weights (none, positive, some zero, summing to zero, negative) and
-inputs chunked differently from each other, clean and with bad or NaN values in one chunk or in
-several.  Where the in-memory call returns, the Dask result has its shape and dtype and its
-values (elementwise outputs bitwise, sums to rounding); where it raises, Dask raises the same
-exception with the same message (indices counted in the whole array).  Then the inputs the
-grid does not vary: 0-d and empty arrays, float32 and integer predictions, NumPy and list
-inputs, chunking of y_pred's other axes, and refusals made before anything is computed."""
+every reduction, sample weights (none, positive, some zero, summing to zero, negative, NaN,
+infinite) and inputs chunked differently from each other, clean and with bad or NaN values in
+one chunk or in several.  Where the in-memory call returns, the Dask result has its shape and
+dtype and its values (elementwise outputs bitwise, sums to rounding); where it raises, Dask
+raises the same exception with the same message (indices counted in the whole array).  Then
+the inputs the grid does not vary: 0-d and empty arrays, float32 and integer predictions,
+NumPy and list inputs, chunking of y_pred's other axes, and refusals made before anything is
+computed."""
 
 import numpy as np
 import pytest
@@ -220,10 +221,12 @@ def weights(kind):
         return np.where(np.arange(N) < N // 2, 1.0, np.where(np.arange(N) < N - 1, -1.0, 0.0))
     return {"none": None, "positive": rng.uniform(0.1, 2.0, N), "zeros": np.zeros(N),
             "some-zero": np.where(np.arange(N) % 3 == 0, 0.0, 1.5),
-            "negative": rng.uniform(-1.0, 2.0, N)}[kind]
+            "negative": rng.uniform(-1.0, 2.0, N),
+            "nan": np.where(np.arange(N) == LATE, np.nan, 1.0),
+            "inf": np.where(np.arange(N) == 2, np.inf, 1.0)}[kind]
 
 
-WEIGHTS = ["none", "positive", "some-zero", "zeros", "cancelling", "negative"]
+WEIGHTS = ["none", "positive", "some-zero", "zeros", "cancelling", "negative", "nan", "inf"]
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -149,19 +149,33 @@ def _sign_rows(y: np.ndarray, row0: int) -> dict:
     return found
 
 
+def _idle_rows(fn: lf.Loss, y, w) -> Optional[np.ndarray]:
+    """cross_entropy's rows that count nothing (weight 0, or ignore_index), whose gradient
+    the kernel writes as 0 whatever the mean divides by (NaN included); None otherwise."""
+    if not isinstance(fn, lf.CrossEntropyLoss):
+        return None
+    ignore = fn.params["ignore_index"] if y.ndim == 1 else None
+    if w is None and ignore is None:
+        return None
+    idle = np.zeros(len(y), bool) if w is None else np.asarray(w) == 0
+    return idle | (y == ignore) if ignore is not None else idle
+
+
 def _block(fn: lf.Loss, op: int, red: int, y, p, w, row0: int):
     """One chunk of rows (starting at row `row0`) through the in-memory method, as one kernel
-    call: ``(_Checked, (losses for "none" or None, gradient or None) or None on error)``."""
+    call: ``(_Checked, outputs or None on error)``, the outputs ``(losses for "none" or None,
+    gradient or None, for the gradient of the mean the rows it leaves at 0 or None)``."""
     try:
         if red == _NONE:
             if op == _OP_LOSS_GRADIENT:
                 outputs = fn.loss_gradient(y, p, sample_weight=w, reduction="none")
             else:
                 outputs = (fn.loss(y, p, sample_weight=w, reduction="none"), None)
+            outputs += (None,)
             parts = None
         else:
             parts, g = fn._sum_and_denominator(op, y, p, w)
-            outputs = (None, g)
+            outputs = (None, g, _idle_rows(fn, y, w) if red == _MEAN else None)
     except ValueError as e:
         rows = [int(m.group(2)) for m in _ROW.finditer(str(e))]
         if not rows:            # not about the values of y_true: nothing to gather
@@ -233,6 +247,8 @@ def _take(checked: _Checked, outputs: Optional[tuple], verdict: Optional[tuple],
     out = outputs[k]
     if k == 1 and red == _MEAN:          # a new array: a task's inputs are not its to change
         out = out * out.dtype.type(1.0 / verdict[1])
+        if outputs[2] is not None:
+            out[outputs[2]] = 0
     return out
 
 
