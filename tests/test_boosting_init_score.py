@@ -240,6 +240,27 @@ def test_the_number_of_classes():
     assert lfl.init_score("cross_entropy", rng.dirichlet(np.ones(6), 5)).shape == (6,)
 
 
+ALL_EQUAL = [
+    ("squared_error", {}, 2.5, 2.5), ("mse", {}, -1.0, -1.0), ("huber", {}, 2.5, 2.5),
+    ("absolute_error", {}, 2.5, 2.5), ("quantile", {"alpha": 0.05}, 2.5, 2.5),
+    ("smooth_l1", {"beta": 0.0}, 2.5, 2.5), ("smooth_l1", {}, 2.5, 2.5),
+    ("pseudo_huber", {}, -7.0, -7.0), ("log_cosh", {}, 1e6, 1e6),
+    ("poisson", {}, 3.0, np.log(3.0)), ("gamma", {}, 0.5, np.log(0.5)),
+    ("tweedie", {"power": 2.5}, 4.0, np.log(4.0)), ("tweedie", {"power": -0.5}, 4.0, np.log(4.0)),
+    ("bce", {}, 0.3, np.log(0.3 / 0.7)), ("bce", {"pos_weight": 4.0}, 0.2, 0.0),
+    ("hinge", {}, 0.0, -1.0), ("squared_hinge", {}, -1.0, -1.0),
+]
+
+
+@pytest.mark.parametrize("weights", ["none", "uniform"])
+@pytest.mark.parametrize("name,params,label,want", ALL_EQUAL,
+                         ids=[f"{a[0]}{a[1] or ''}" for a in ALL_EQUAL])
+def test_all_equal_labels(name, params, label, want, weights):
+    y = np.full(9, label)
+    got = lfl.init_score(name, y, WEIGHTS[weights](9), **params)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
 # ------------------------------------------------------------- labels, as the loss checks them
 # loss, parameters, labels, the prediction shape to give the loss itself
 BAD_LABELS = [
