@@ -246,7 +246,8 @@ def _take(checked: _Checked, outputs: Optional[tuple], verdict: Optional[tuple],
         raise checked.error
     out = outputs[k]
     if k == 1 and red == _MEAN:          # a new array: a task's inputs are not its to change
-        out = out * out.dtype.type(1.0 / verdict[1])
+        with np.errstate(invalid="ignore", over="ignore"):    # inf * 0: NaN, as in the kernel
+            out = out * out.dtype.type(1.0 / verdict[1])
         if outputs[2] is not None:
             out[outputs[2]] = 0
     return out
