@@ -1,6 +1,6 @@
 """lossfuse.dask on a real dask.distributed cluster (two worker processes on 127.0.0.1):
-lazy, one kernel call per chunk, and equal to the in-memory result to 1e-14 relative with
-uneven chunks."""
+lazy, one kernel call per chunk, equal to the in-memory result to 1e-14 relative with uneven
+chunks, and raising its error for bad labels."""
 
 import numpy as np
 import pytest
@@ -69,17 +69,31 @@ def test_equal_to_the_in_memory_result_on_a_cluster(client, data, name, yk, pk, 
     assert rel(g, want_g) <= 1e-14
 
 
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_an_error_on_a_cluster_is_the_in_memory_one(client, data, reduction):
+    y = data["counts"].copy()
+    y[[12_000, 19_000]] = [-1.0, -2.0]           # in two chunks; the first is reported
+    Y, P = da.from_array(y, chunks=(UNEVEN[0],)), da.from_array(data["p"], chunks=(UNEVEN[1],))
+    value, grad = lfd.loss_gradient("poisson", Y, P, reduction=reduction)
+    with pytest.raises(ValueError) as got:
+        client.compute([value, grad], sync=True)
+    with pytest.raises(ValueError) as want:
+        lf.get_loss("poisson").loss_gradient(y, data["p"], reduction=reduction)
+    assert str(got.value) == str(want.value) == \
+        "y_true must hold values >= 0 for poisson; y_true[12000] = -1.0"
+
+
 def test_one_kernel_call_per_chunk(data):
     Y = da.from_array(data["y"], chunks=5000)
     P = da.from_array(data["p"], chunks=5000)
     value, grad = lfd.loss_gradient("squared_error", Y, P)
-    calls = [k for k in dict(grad.__dask_graph__()) if "_partial" in str(k)]
+    calls = [k for k in dict(grad.__dask_graph__()) if "_block" in str(k)]
     assert len(calls) == P.numblocks[0] == 5
 
 
 def test_wrong_shapes_are_refused():
     y = da.zeros(10, chunks=5)
-    with pytest.raises(ValueError, match="same number of rows"):
+    with pytest.raises(ValueError, match="must have the same shape"):
         lfd.loss("squared_error", y, da.zeros(11, chunks=5))
     with pytest.raises(ValueError, match=r"sample_weight must have shape \(10,\)"):
         lfd.loss("squared_error", y, y, sample_weight=da.ones(9, chunks=5))

@@ -1,14 +1,18 @@
 """What the LightGBM and XGBoost adapters share: per-sample gradients and hessians from the
-kernels, scaled as each library's built-in objectives scale them, and the starting raw score
-those objectives boost from."""
+kernels, scaled as each library's built-in objectives scale them, and the constant raw score
+to boost from (`constant_score`): LightGBM's own starting score for the losses LightGBM has,
+else the exact minimiser of the weighted loss over a constant (clamped where it is infinite,
+as the peers clamp it).  `lossfuse.lightgbm.init_score` documents it loss by loss."""
 
 from __future__ import annotations
 
-from typing import Optional
+import operator
+from typing import Callable, Optional
 
 import numpy as np
 
 import lossfuse as lf
+from . import _api
 
 # losses whose hessian is 0 (or 0 outside a band): the libraries' built-in objectives for
 # them (L1, quantile, Huber) use a hessian of 1 there, so a Newton step stays finite
@@ -38,18 +42,10 @@ class Objective:
 
     def grad_hess(self, y, raw, w: Optional[np.ndarray] = None):
         raw = np.asarray(raw, dtype=np.float64)
-        y = np.asarray(y)
-        if self.name == "cross_entropy":
-            if raw.ndim != 2:
-                raise ValueError("cross_entropy needs one raw score per class: set num_class "
-                                 f"(got raw scores of shape {raw.shape})")
-            labels = y.astype(np.int64)
-            if not np.array_equal(labels, y):
-                raise ValueError("cross_entropy needs class indices 0..K-1 as labels")
-            y = labels
-        else:
-            y = y.astype(np.float64)
-        g, h = self.loss.gradient_hessian(y, raw, reduction="none")
+        if self.name == "cross_entropy" and raw.ndim != 2:
+            raise ValueError("cross_entropy needs one raw score per class: set num_class "
+                             f"(got raw scores of shape {raw.shape})")
+        g, h = self.loss.gradient_hessian(y, raw, reduction="none")    # it checks the labels
         if self.name == "squared_error":          # the libraries' L2: grad p - y, hess 1
             g *= 0.5
             h *= 0.5
@@ -66,37 +62,257 @@ class Objective:
         return g, h
 
 
-def _weighted_quantile(y: np.ndarray, w: Optional[np.ndarray], q: float) -> float:
+# LightGBM's kEpsilon, a float32 constant (1e-15f): its binary objective clamps the mean
+# label to [kEpsilon, 1 - kEpsilon] before the logit, its multiclass objective each class
+# frequency to >= kEpsilon before the log
+LIGHTGBM_EPSILON = float(np.float32(1e-15))
+# scikit-learn's clip of the mean label before the half logit, for its exponential loss
+_SKLEARN_EPSILON = 10 * float(np.finfo(np.float64).eps)
+# num_class is a 32-bit int in LightGBM and XGBoost
+_MAX_CLASSES = 2**31 - 1
+
+
+def lightgbm_class_scores(probabilities: np.ndarray) -> np.ndarray:
+    """LightGBM's multiclass start: log of each class probability, floored at kEpsilon."""
+    return np.log(np.maximum(probabilities, LIGHTGBM_EPSILON))
+
+
+def _num_classes(loss: lf.CrossEntropyLoss, y: np.ndarray, num_class) -> int:
+    """K: `num_class`, else class_weight's length, else that of probability rows, else the
+    largest class index in y (ignore_index aside) plus one."""
+    class_weight = loss.params["class_weight"]
+    if num_class is not None:
+        if isinstance(num_class, bool):
+            raise TypeError("num_class must be an int, got bool")
+        try:
+            num_class = operator.index(num_class)
+        except TypeError:
+            raise TypeError(f"num_class must be an int, got {type(num_class).__name__}") \
+                from None
+        if not 1 <= num_class <= _MAX_CLASSES:
+            raise ValueError(f"num_class must be in [1, 2**31 - 1], got {num_class}")
+        if class_weight is not None and len(class_weight) != num_class:
+            raise ValueError(f"num_class is {num_class} but class_weight has "
+                             f"{len(class_weight)} elements")
+        return num_class
+    if class_weight is not None:
+        return len(class_weight)
+    if y.ndim == 2:
+        return y.shape[1]
+    if y.dtype.kind not in "biuf":
+        return 1                                   # the loss refuses y: any K will do
+    labels = y[np.isfinite(y)] if y.dtype.kind == "f" else y.reshape(-1)
+    if loss.params["ignore_index"] is not None:
+        labels = labels[labels != loss.params["ignore_index"]]
+    top = labels.max(initial=0)
+    # larger indices: the loss's check (with this K) names the first
+    return int(min(top, _MAX_CLASSES - 1)) + 1
+
+
+def _validated(loss: lf.Loss, y, sample_weight, num_class):
+    """``(y, w, K)``: the labels as an array, the weights as float64 (None if not given) and
+    cross_entropy's number of classes (None for the others), after the loss's own checks of
+    y_true and sample_weight (its errors, on a prediction of 0) and those of a best constant:
+    at least one label, weights >= 0 that do not sum to zero."""
+    y = _api._asarray(y, "y_true")
+    K = None
+    if isinstance(loss, lf.CrossEntropyLoss):
+        K = _num_classes(loss, y, num_class)
+        predictions = (y.shape[0] if y.ndim else 1, K)
+    elif num_class is not None:
+        raise TypeError(f"num_class applies to cross_entropy only, not {loss.name}")
+    else:
+        predictions = y.shape
+    loss.loss(y, np.broadcast_to(0.0, predictions), sample_weight=sample_weight,
+              reduction="sum")
+    if K is None and y.ndim != 1:
+        raise ValueError(f"y must hold one label per sample (1-d), got shape {y.shape}")
+    if len(y) == 0:
+        raise ValueError("y is empty: a best constant needs at least one label")
+    w = None
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        negative = np.flatnonzero(w < 0)
+        if negative.size:
+            i = int(negative[0])
+            raise ValueError(f"sample_weight must be >= 0 for a best constant; "
+                             f"sample_weight[{i}] = {w[i]}")
+        if w.sum() == 0:
+            raise ValueError("sample_weight sums to zero: no label carries weight, so no "
+                             "constant is best")
+    return y, w, K
+
+
+def _mean(y: np.ndarray, w: Optional[np.ndarray]) -> float:
+    return float(np.mean(y) if w is None else np.dot(w, y) / np.sum(w))
+
+
+def _lightgbm_percentile(y: np.ndarray, w: Optional[np.ndarray], alpha: float) -> float:
+    """LightGBM's percentile of the labels at `alpha`, as LightGBM 4.7 computes it for its
+    L1 and quantile objectives (`PercentileFun` and `WeightedPercentileFun`; its Python
+    package drops weights that are all 1): unweighted, linear interpolation between order
+    statistics; weighted, the first label whose cumulative weight exceeds alpha times the
+    total, interpolated from the label below it when its own weight is at least 1."""
+    n = len(y)
+    if n == 1:
+        return float(y[0])
+    if w is None or np.all(w == 1):     # linear interpolation, counted from the largest
+        position = (n - 1) * (1.0 - alpha)
+        k = int(position)
+        descending = np.sort(y)[::-1]
+        high, low = descending[k], descending[min(k + 1, n - 1)]
+        return float(high - (high - low) * (position - k))
     order = np.argsort(y, kind="stable")
-    ys = y[order]
-    ws = np.ones_like(ys) if w is None else np.asarray(w, np.float64)[order]
-    c = np.cumsum(ws)
-    return float(ys[np.searchsorted(c, q * c[-1])])
+    ys, cdf = y[order], np.cumsum(w[order])
+    threshold = cdf[-1] * alpha
+    k = min(int(np.searchsorted(cdf, threshold, side="right")), n - 1)
+    if k == 0 or k == n - 1:
+        return float(ys[k])
+    step = cdf[k] - cdf[k - 1]          # the weight of ys[k]: interpolate if it is >= 1
+    if step >= 1.0:
+        return float((threshold - cdf[k - 1]) / step * (ys[k] - ys[k - 1]) + ys[k - 1])
+    return float(ys[k - 1])
 
 
-def init_score(name: str, y, sample_weight=None, **params: float):
-    """The constant raw score the library's built-in objective for this loss boosts from
-    (its "boost from average"): the weighted mean for squared_error and huber, the logit of
-    the weighted mean label for binary_cross_entropy, the log of the weighted class
-    frequencies for cross_entropy (an array of K), the log of the weighted mean for poisson,
-    gamma and tweedie (log link), the weighted median for absolute_error and the weighted
-    alpha-quantile for pinball.  Other losses: 0."""
+def _log_of_mean(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray]) -> float:
+    mean = _mean(y, w)
+    if not mean > 0:
+        raise ValueError(f"the weighted mean of y is {mean}: {loss.name}'s best raw score, "
+                         "its log, is not finite")
+    return float(np.log(mean))
+
+
+def _logit(p: float, eps: float) -> float:
+    p = min(max(p, eps), 1.0 - eps)
+    return float(np.log(p / (1.0 - p)))
+
+
+def _binary_cross_entropy(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray]) -> float:
+    # the minimiser is sigmoid^-1 of pos_weight * S1 / (pos_weight * S1 + S0), S1 and S0 the
+    # weight of y and of 1 - y; written over W = S1 + S0 it is LightGBM's pavg = S1 / W when
+    # pos_weight is 1
+    total = float(len(y) if w is None else np.sum(w))
+    positive = float(np.sum(y) if w is None else np.dot(w, y))
+    pos_weight = loss.params["pos_weight"]
+    return _logit(pos_weight * positive / (total + (pos_weight - 1.0) * positive),
+                  LIGHTGBM_EPSILON)
+
+
+def _sign_weights(y: np.ndarray, w: Optional[np.ndarray]):
+    """(weight of the labels +1, weight of the others) for labels {0, 1} or {-1, 1}."""
+    positive = y == 1
+    w = np.ones_like(y) if w is None else w
+    return float(np.sum(w[positive])), float(np.sum(w[~positive]))
+
+
+def _hinge(loss, y, w) -> float:
+    # W+ max(0, 1 - c) + W- max(0, 1 + c) is linear on [-1, 1] with slope W- - W+, and grows
+    # outside: the minimiser is +1 or -1, whichever side weighs more (0 on a tie)
+    positive, negative = _sign_weights(y, w)
+    return float(np.sign(positive - negative))
+
+
+def _squared_hinge(loss, y, w) -> float:
+    positive, negative = _sign_weights(y, w)
+    return (positive - negative) / (positive + negative)
+
+
+def _exponential(loss, y, w) -> float:
+    # W+ exp(-c) + W- exp(c) is least at c = log(W+ / W-) / 2: scikit-learn's start for its
+    # exponential loss, which clips the share of positives so that one class alone stays finite
+    positive, negative = _sign_weights(y, w)
+    return 0.5 * _logit(positive / (positive + negative), _SKLEARN_EPSILON)
+
+
+def _minimiser(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray]) -> float:
+    """The constant c minimising sum w * loss(y, c), for a convex loss of c - y whose gradient
+    is 0 at c = y: the zero of the gradient sum G, which lies in [min y, max y].  Newton steps
+    from the mean, kept inside a bracket of the zero that every step shrinks (a step that
+    would leave it, or a hessian sum of 0, halves it instead); the float where G is 0 or where
+    no step moves c any more."""
+    lo, hi = float(np.min(y)), float(np.max(y))
+    c = min(max(_mean(y, w), lo), hi)
+    for _ in range(2100):            # bisection alone needs at most ~2100 steps in float64
+        g, h = loss.gradient_hessian(y, np.full_like(y, c), sample_weight=w, reduction="none")
+        G, H = float(np.sum(g)), float(np.sum(h))
+        if G == 0:
+            break
+        if G < 0:
+            lo = c
+        else:
+            hi = c
+        step = c - G / H if H > 0 else np.nan
+        new = step if lo < step < hi else lo + (hi - lo) / 2
+        if new == c or not lo < new < hi:
+            break
+        c = new
+    return c
+
+
+def _percentile(alpha: Callable[[lf.Loss], float]):
+    return lambda loss, y, w: _lightgbm_percentile(y, w, alpha(loss))
+
+
+_RULES = {
+    "squared_error": lambda loss, y, w: _mean(y, w),
+    "huber": lambda loss, y, w: _mean(y, w),
+    "absolute_error": _percentile(lambda loss: 0.5),
+    # LightGBM's quantile objective keeps alpha as a float32
+    "pinball": _percentile(lambda loss: float(np.float32(loss.params["alpha"]))),
+    "poisson": _log_of_mean,
+    "gamma": _log_of_mean,
+    "tweedie": _log_of_mean,
+    "binary_cross_entropy": _binary_cross_entropy,
+    "hinge": _hinge,
+    "squared_hinge": _squared_hinge,
+    "exponential": _exponential,
+    "pseudo_huber": _minimiser,
+    "log_cosh": _minimiser,
+    # beta = 0 is absolute_error exactly
+    "smooth_l1": lambda loss, y, w: (_minimiser(loss, y, w) if loss.params["beta"] else
+                                     _lightgbm_percentile(y, w, 0.5)),
+}
+
+
+def _class_probabilities(loss: lf.CrossEntropyLoss, y: np.ndarray, w: Optional[np.ndarray],
+                         K: int) -> np.ndarray:
+    """The class probabilities p minimising the weighted cross_entropy of constant logits
+    log p: p_c proportional to A_c = class_weight_c * ((1 - s) M_c + s R / K), M_c the weight
+    of class c in the targets, R that of the rows counted (not ignored), s the label
+    smoothing.  Without class weights, smoothing or ignored rows: the class frequencies."""
+    w = np.ones(len(y)) if w is None else w
+    if y.ndim == 2:                                    # probabilities
+        mass, rows = w @ y.astype(np.float64), float(np.sum(w))
+    else:
+        ignore = loss.params["ignore_index"]
+        counted = np.ones(len(y), bool) if ignore is None else y != ignore
+        mass = np.bincount(y[counted].astype(np.int64), weights=w[counted], minlength=K)
+        rows = float(np.sum(w[counted]))
+    class_weight = loss.params["class_weight"]
+    smoothing = loss.params["label_smoothing"]
+    a = (1.0 - smoothing) * mass + smoothing * rows / K
+    if class_weight is not None:
+        a = a * np.asarray(class_weight)
+    total = float(np.sum(a))
+    if total == 0:
+        raise ValueError("no label carries weight (every row ignored, or of weight 0 for its "
+                         "class): no constant is best")
+    return a / total
+
+
+def constant_score(name: str, y, sample_weight, num_class, params: dict,
+                   class_scores: Callable[[np.ndarray], np.ndarray]):
+    """The constant raw score to boost from, as the module docstring says, for the loss `name`
+    with `params`: a float, or for cross_entropy ``class_scores(class probabilities)``.  The
+    labels and weights are checked as the loss checks them (its errors); NaN in either gives
+    NaN."""
     loss = lf.get_loss(name, **params)
-    y = np.asarray(y, dtype=np.float64)
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    mean = float(np.average(y, weights=w)) if y.ndim == 1 else None
-    if loss.name in ("squared_error", "huber", "smooth_l1", "pseudo_huber", "log_cosh"):
-        return mean
-    if loss.name == "binary_cross_entropy":
-        return float(np.log(mean / (1.0 - mean)))
-    if loss.name in ("poisson", "gamma", "tweedie"):
-        return float(np.log(mean))
-    if loss.name == "absolute_error":
-        return _weighted_quantile(y, w, 0.5)
-    if loss.name == "pinball":
-        return _weighted_quantile(y, w, loss.params["alpha"])
-    if loss.name == "cross_entropy":
-        k = int(y.max()) + 1
-        freq = np.bincount(y.astype(np.int64), weights=w, minlength=k)
-        return np.log(np.maximum(freq / freq.sum(), 1e-15))
-    return 0.0
+    y, w, K = _validated(loss, y, sample_weight, num_class)
+    if K is not None:
+        if w is not None and np.isnan(w).any() or y.ndim == 2 and np.isnan(y).any():
+            return np.full(K, np.nan)
+        return class_scores(_class_probabilities(loss, y, w, K))
+    y = y.astype(np.float64)
+    if np.isnan(y).any() or w is not None and np.isnan(w).any():
+        return float("nan")
+    return float(_RULES[loss.name](loss, y, w))

@@ -16,8 +16,8 @@ LightGBM's conventions: ``squared_error`` has grad ``p - y`` and hess 1 (as ``re
 (L1, pinball, hinge, Huber's tails) a hessian of 1.  Other hessians are the exact ones:
 where they vanish in the tails (``log_cosh``, ``pseudo_huber``) LightGBM's leaf values
 (-sum g / sum h) can blow up unless ``lambda_l2`` is set (1 is XGBoost's default ``lambda``).
-``init_score(name, y, sample_weight)``
-is the raw score LightGBM's own objective starts from (``boost_from_average``): pass it as
+``init_score(name, y, sample_weight)`` is the raw score LightGBM's own objective starts from
+(``boost_from_average``), and for losses LightGBM does not have the best constant: pass it as
 the Dataset's ``init_score`` (``np.tile(s, (n, 1))`` for multiclass) and add it to
 ``predict(raw_score=True)``.
 """
@@ -27,7 +27,7 @@ from __future__ import annotations
 import lightgbm as lgb
 
 from ._boosting import Objective as _Objective
-from ._boosting import init_score
+from ._boosting import constant_score, lightgbm_class_scores
 
 __all__ = ["LightGBMObjective", "init_score", "objective"]
 
@@ -47,3 +47,51 @@ class LightGBMObjective(_Objective):
 def objective(name: str, **params: float) -> LightGBMObjective:
     """The lossfuse loss `name` as a LightGBM objective (native and scikit-learn APIs)."""
     return LightGBMObjective(name, **params)
+
+
+def init_score(name: str, y, sample_weight=None, *, num_class=None, **params: float):
+    """The constant raw score to start boosting the loss `name` from.
+
+    For the losses LightGBM has, the score its own objective starts from (its
+    ``boost_from_average``): the weighted mean of ``y`` for ``squared_error`` and ``huber``;
+    LightGBM's percentile of ``y`` at 0.5 for ``absolute_error`` and at ``alpha`` for
+    ``pinball`` (linear interpolation; with weights, LightGBM's weighted rule); the log of the
+    weighted mean for ``poisson``, ``gamma`` and ``tweedie``; the logit of the weighted mean,
+    clamped to [1e-15, 1 - 1e-15] (LightGBM's float32 ``kEpsilon``), for
+    ``binary_cross_entropy``; the log of the weighted class frequencies, floored at that
+    epsilon, for ``cross_entropy``.  Otherwise the exact minimiser of the weighted loss over a
+    constant: with ``pos_weight``, ``class_weight``, ``ignore_index`` or ``label_smoothing``
+    (clamped and floored as above), and for ``smooth_l1``, ``pseudo_huber``, ``log_cosh``,
+    ``hinge``, ``squared_hinge`` and ``exponential`` (half the logit of the weighted share of
+    positive labels, clipped to [2.2e-15, 1 - 2.2e-15] as scikit-learn's exponential loss
+    clips it, so that a single class gives a finite score).
+
+    Parameters
+    ----------
+    name : str
+        A lossfuse loss name or alias.
+    y : array-like of shape (n,)
+        The labels; ``cross_entropy`` takes class indices, or probabilities of shape (n, K).
+        They are checked as the loss checks ``y_true``, with its errors.
+    sample_weight : array-like of shape (n,), optional
+        Non-negative weights that do not sum to zero.
+    num_class : int, optional
+        ``cross_entropy``'s number of classes K (LightGBM's ``num_class``).  Default: the
+        length of ``class_weight``, else the width of probability targets, else the largest
+        class index in ``y`` (other than ``ignore_index``) plus one.
+    **params
+        The loss's parameters.
+
+    Returns
+    -------
+    float, or ndarray of shape (K,) for ``cross_entropy``
+        NaN where ``y`` or ``sample_weight`` holds NaN.
+
+    Raises
+    ------
+    ValueError
+        For labels the loss refuses, empty ``y``, negative weights, weights summing to zero,
+        no row left to count (``cross_entropy``), and where the best score is not finite (the
+        weighted mean of ``y`` is 0 for ``poisson``, say, whose start is its log).
+    """
+    return constant_score(name, y, sample_weight, num_class, params, lightgbm_class_scores)

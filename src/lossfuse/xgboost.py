@@ -8,9 +8,8 @@ weighted, in XGBoost's conventions: ``squared_error`` has grad ``p - y`` and hes
 ``reg:squarederror``), ``cross_entropy`` (with ``num_class``: raw scores of shape (n, K)) the
 softmax gradient and twice its diagonal hessian (as ``multi:softprob``), hessians floored at
 1e-16, and losses whose hessian is 0 (L1, pinball, hinge, Huber's tails) a hessian of 1.
-``init_score(name, y, sample_weight)`` is the raw score (margin) XGBoost's own objective
-starts from (its estimated intercept): pass it as ``base_margin`` (``np.tile(s, (n, 1))`` for multiclass) when
-training and predicting, or as ``base_score`` where that is the same.
+``init_score(name, y, sample_weight)`` is the raw score (margin) to start from: pass it as
+``base_margin`` (``np.tile(s, (n, 1))`` for multiclass) when training and predicting.
 """
 
 from __future__ import annotations
@@ -20,7 +19,11 @@ import xgboost as xgb
 import numpy as np
 
 from ._boosting import Objective as _Objective
-from ._boosting import init_score as _init_score
+from ._boosting import constant_score
+
+# XGBoost's kRtEps (1e-6f), added to each class frequency before the log of its multiclass
+# intercept
+_XGBOOST_EPSILON = float(np.float32(1e-6))
 
 __all__ = ["XGBoostObjective", "init_score", "objective"]
 
@@ -37,12 +40,28 @@ class XGBoostObjective(_Objective):
         return self.grad_hess(a, b, sample_weight)     # scikit-learn: (y_true, y_pred)
 
 
-def init_score(name: str, y, sample_weight=None, **params: float):
-    """The margin XGBoost's own objective starts from (its estimated intercept): as
-    ``lossfuse.lightgbm.init_score``, except that for cross_entropy the log class frequencies
-    are centred (their mean subtracted), as multi:softprob's intercept is."""
-    s = _init_score(name, y, sample_weight, **params)
-    return s - np.mean(s) if isinstance(s, np.ndarray) else s
+def _class_scores(probabilities: np.ndarray) -> np.ndarray:
+    """multi:softprob's intercept: log(frequency + kRtEps) of each class, centred."""
+    scores = np.log(probabilities + _XGBOOST_EPSILON)
+    return scores - np.mean(scores)
+
+
+def init_score(name: str, y, sample_weight=None, *, num_class=None, **params: float):
+    """The constant margin to start boosting the loss `name` from.
+
+    As ``lossfuse.lightgbm.init_score`` (same parameters, checks and errors), except for
+    ``cross_entropy``: there it is XGBoost's own ``multi:softprob`` intercept, the centred
+    ``log(p + 1e-6)`` of the class probabilities ``p`` (the weighted class frequencies, or
+    with ``class_weight``, ``ignore_index`` or ``label_smoothing`` the probabilities
+    minimising the loss).  For ``squared_error`` and ``binary_cross_entropy`` it equals the
+    intercept XGBoost estimates for ``reg:squarederror`` and ``binary:logistic`` when both
+    labels occur.
+
+    Returns
+    -------
+    float, or ndarray of shape (K,) for ``cross_entropy``
+    """
+    return constant_score(name, y, sample_weight, num_class, params, _class_scores)
 
 
 def objective(name: str, **params: float) -> XGBoostObjective:
