@@ -345,10 +345,11 @@ def _check_param_names(spec: _losses.LossSpec, params: dict) -> None:
 
 
 def _real(key: str, value: Any) -> float:
-    """A real-number parameter as a float (bools refused)."""
+    """A real-number parameter as a float (bools refused; -0.0 is 0.0, so that losses equal
+    to each other repr alike)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
-    return float(value)
+    return float(value) + 0.0
 
 
 def _weights(sample_weight: Any, shape: Tuple[int, ...], dtype: np.dtype,
@@ -733,7 +734,7 @@ class CrossEntropyLoss(Loss):
             arr = arr.astype(np.float64)
             if not np.all(np.isfinite(arr)) or np.any(arr < 0):
                 raise ValueError("class_weight must hold finite numbers >= 0")
-            cw = tuple(float(v) for v in arr)
+            cw = tuple(float(v) + 0.0 for v in arr)       # -0.0 is 0.0, as in `_real`
         ignore = params.get("ignore_index")
         if ignore is not None:
             if isinstance(ignore, bool):
