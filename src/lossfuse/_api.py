@@ -792,6 +792,7 @@ class CrossEntropyLoss(Loss):
         run = self._ce.run_float64 if dt == _F64 else self._ce.run_float32
         p_k, w_k = _aligned(p), _aligned(w)
         while True:       # a weighted mean runs again with rescaled weights (`_rescaled`)
+            zero = None
             for attempt in (0, 1):
                 # First try: the caller's outputs as they are (the kernel checks overlap with
                 # the inputs in O(1)); if it refuses, the general output handling (copies)
@@ -818,11 +819,19 @@ class CrossEntropyLoss(Loss):
                     if attempt == 0:
                         continue
                     raise
+                except ValueError as e:
+                    # the kernel's "total weight of zero", refused before anything is written:
+                    # true, or products of tiny sample and class weights that underflowed
+                    if type(e) is not ValueError or red != _MEAN:
+                        raise
+                    zero, total, denominator = e, 0.0, 0.0
                 break
             scaled_w = None if w_k is None or red != _MEAN else \
                 _rescaled(w_k, total, denominator)
             scaled_cw = _rescaled(cw, total, denominator) if weighted_classes else None
             if scaled_w is None and scaled_cw is None:
+                if zero is not None:
+                    raise zero
                 return _finish(red, copy_back, outs[0][0], outs[1][0], outs[2][0], total,
                                denominator)
             w_k = w_k if scaled_w is None else scaled_w
