@@ -472,3 +472,40 @@ def test_log_loss_takes_labels_of_every_array_type(labels):
     kw = dict(y_true=[0, 1, 1, 0], y_proba=PROBA3)
     assert metrics.log_loss(labels=labels(), **kw) == pytest.approx(
         sk.log_loss(labels=[0, 1, 2], **kw), rel=1e-12)
+
+
+@pytest.mark.parametrize("make,eps", [
+    (lambda p: np.asarray(p, np.float64), np.finfo(np.float64).eps),
+    (lambda p: np.asarray(p, np.float32), np.finfo(np.float32).eps),
+    (lambda p: np.asarray(p, np.float16), np.finfo(np.float16).eps),
+    (lambda p: list(p), np.finfo(np.float64).eps),
+    (lambda p: np.asarray(p, np.int64), np.finfo(np.float64).eps),
+    (lambda p: pd.DataFrame({"0": 1 - np.float32(p), "1": np.float32(p)}),
+     np.finfo(np.float32).eps),
+    (lambda p: pd.Series(p, dtype="float16"), np.finfo(np.float16).eps),
+    (lambda p: pd.Series(p, dtype="Float32"), np.finfo(np.float64).eps),
+    (lambda p: torch.tensor(p, dtype=torch.float32), np.finfo(np.float64).eps),
+])
+def test_log_loss_clips_at_the_eps_scikit_learn_uses_for_the_dtype_given(make, eps):
+    """Probabilities of exactly 0 and 1 on the wrong side: every loss is -log(eps) of the
+    dtype scikit-learn keeps (float64, float32, float16 as given; float64 for the rest)."""
+    p = [1.0, 0.0, 1.0, 0.0]
+    y = [0, 1, 0, 1]
+    proba = make(p)
+    got = metrics.log_loss(y, proba)
+    assert got == pytest.approx(-np.log(float(eps)), rel=1e-6)
+    assert got == pytest.approx(sk.log_loss(y, proba), rel=1e-3)   # float16: its arithmetic
+
+
+@pytest.mark.parametrize("arg", ["y_true", "y_pred", "sample_weight"])
+@pytest.mark.parametrize("name", ["mean_squared_error", "mean_tweedie_deviance", "log_loss"])
+def test_ragged_inputs_are_refused_by_name(name, arg):
+    kw = dict(y_true=[0, 1, 1, 0], y_pred=[0.2, 0.7, 0.9, 0.4], sample_weight=[1, 2, 1, 1])
+    kw[arg] = [[1.0], [2.0, 0.5], [1.0], [1.0]]
+    if name == "log_loss":
+        kw["y_proba"] = kw.pop("y_pred")
+        arg = "y_proba" if arg == "y_pred" else arg
+    with pytest.raises(ValueError, match=arg):
+        getattr(metrics, name)(**kw)
+    with pytest.raises(ValueError):
+        getattr(sk, name)(**kw)

@@ -514,6 +514,18 @@ _EXACT_INT = {_F64: 2.0 ** 53, _F32: 2.0 ** 24}    # integers a float holds exac
 _TWO_TO_63 = np.float64(2.0 ** 63)
 
 
+def _given_dtype(x: Any) -> np.dtype:
+    """The float dtype of probabilities `x` as scikit-learn's check_array keeps it: float64,
+    float32 or float16 when `x` is a NumPy array, or a pandas object of NumPy dtypes, of one
+    of those; float64 for anything else."""
+    dt = getattr(x, "dtype", None)
+    if dt is None and hasattr(x, "dtypes"):                       # a DataFrame
+        dtypes = list(x.dtypes)
+        if dtypes and all(isinstance(d, np.dtype) for d in dtypes):
+            dt = np.result_type(*dtypes)
+    return dt if isinstance(dt, np.dtype) and dt in _CLIP else _F64
+
+
 def _proba_kernel(clip_dt: np.dtype, positive: float, negative: float):
     return _kernel("proba_log_loss", positive, negative, *_CLIP[clip_dt])
 
@@ -725,8 +737,7 @@ def _log_loss(y_true, y_proba, normalize, sample_weight, labels):
     if y_proba is None:
         raise ValueError("log_loss needs y_proba, the predicted probabilities")
     pa = _array(y_proba, "y_proba")
-    clip_dt = pa.dtype if isinstance(getattr(y_proba, "dtype", None), np.dtype) \
-        and pa.dtype in _CLIP else _F64
+    clip_dt = _given_dtype(y_proba)
     dt = _F64 if clip_dt == _F64 else _F32
     p = _as_float(pa, dt)
     if p.ndim == 0:
