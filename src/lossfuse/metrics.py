@@ -219,8 +219,6 @@ def _output_weights(multioutput: Any, n_outputs: int, finite: bool) -> np.ndarra
                                     f"weight per output, got {multioutput!r}") from None
     if finite:
         _check_finite(m)
-    # both a ValueError (scikit-learn's mean_squared_error) and a TypeError (its
-    # root_mean_squared_error, where np.average refuses the weights)
     if n_outputs == 1:
         raise InvalidParameterError("Custom weights are useful only in multi-output cases.")
     if m.ndim != 1 or m.shape[0] != n_outputs:
@@ -310,21 +308,24 @@ def _regression(fname: str, kernel, y_true, y_pred, sample_weight, multioutput,
     dt = p.dtype
     run = kernel.run_float64 if dt == _F64 else kernel.run_float32
     nt = _n_threads(None)
-    if isinstance(multioutput, str) and multioutput == "uniform_average" and not root:
+    pooled = isinstance(multioutput, str) and multioutput == "uniform_average" and not root
+    if pooled:
         # the mean over all outputs of the per-output means: one weighted mean over all
         # elements, rows weighted by w
         yf, pf = np.ascontiguousarray(y).reshape(-1), np.ascontiguousarray(p).reshape(-1)
-        total, wsum = _weighted_sums(w, n, lambda w, _: run(_OP_LOSS, yf, pf, w, m, None, None,
-                                                            None, 1.0, nt))
-        if not math.isfinite(total):
-            _check_finite(y)
-            _check_finite(p)
-        return float(total / (m * wsum))
-    totals, wsum = _weighted_sums(w, n, lambda w, _: np.array([
-        run(_OP_LOSS, y[:, j], p[:, j], w, 1, None, None, None, 1.0, nt) for j in range(m)]))
-    if not np.isfinite(totals).all():
+
+        def total_of(w, _):
+            return run(_OP_LOSS, yf, pf, w, m, None, None, None, 1.0, nt)
+    else:
+        def total_of(w, _):
+            return np.array([run(_OP_LOSS, y[:, j], p[:, j], w, 1, None, None, None, 1.0, nt)
+                             for j in range(m)])
+    totals, wsum = _weighted_sums(w, n, total_of)
+    if not np.all(np.isfinite(totals)):
         _check_finite(y)
         _check_finite(p)
+    if pooled:
+        return float(totals / (m * wsum))
     errors = totals / wsum
     if root:
         errors = np.sqrt(errors)
