@@ -289,3 +289,22 @@ def test_the_conversion_leaves_inputs_as_they_were():
     assert y.isna().tolist() == [False, True, False] and y.dtype == "Float64"
     assert p.tolist() == [0.5, 1.0, 1.5] and p.dtype == torch.float32
     assert w.tolist() == [1, 2, 3] and w.dtype == "Int64"
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "hinge", "exponential", "poisson"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.int8, np.uint8, np.uint64, bool])
+@pytest.mark.parametrize("logits", [np.float64, np.float32])
+def test_labels_of_any_dtype_for_the_label_losses_give_the_result_without_warnings(
+        name, dtype, logits):
+    y = np.array([0, 1, 1, 0, 1])
+    p = np.array([0.3, -1.2, 2.0, 0.1, 0.5], logits)
+    loss = lf.get_loss(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = loss.loss_gradient(y.astype(dtype), p)
+        huge = np.array([0, 1, -1e300, 0, 1])               # outside every domain
+        with pytest.raises(ValueError, match=r"y_true\[2\]"):
+            loss.loss(huge, p)
+    want = loss.loss_gradient(y.astype(logits), p)
+    assert got[0] == want[0]
+    np.testing.assert_array_equal(got[1], want[1])
