@@ -9,7 +9,10 @@ millions of calls on a few elements each.
 
 from __future__ import annotations
 
+import math
 import operator
+import sys
+from dataclasses import FrozenInstanceError
 from typing import Any, Optional, Tuple
 
 import numpy as np
@@ -44,36 +47,115 @@ def available_losses() -> list:
     return sorted(spec.name for spec in _losses.SPECS)
 
 
-def get_loss(name: str, **params: float) -> "Loss":
-    """The loss called `name` (canonical name or alias), with keyword-only `params`.
+def get_loss(name: str, **params: Any) -> "Loss":
+    """The loss called `name`, with its parameters.
+
+    Parameters
+    ----------
+    name : str
+        A canonical name (`available_losses`) or an alias, in any case.
+    **params
+        The loss's parameters, keyword-only (``delta`` for ``huber``, ...); those not given
+        take their defaults.
+
+    Returns
+    -------
+    Loss
+        A :class:`CrossEntropyLoss` for ``cross_entropy``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones) or an invalid parameter value.
+    TypeError
+        For a name that is not a string, an unknown parameter, or a parameter of the wrong
+        type.
 
     >>> import lossfuse as lf
     >>> lf.get_loss("huber", delta=2.0)
     Loss('huber', delta=2.0)
     """
+    if _spec(name).name == "cross_entropy":
+        return CrossEntropyLoss(**params)
+    return Loss(name, **params)
+
+
+def _spec(name: Any) -> _losses.LossSpec:
+    """The loss called `name` (canonical name or alias, any case)."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
     spec = _losses.BY_NAME.get(name.lower())
     if spec is None:
         raise ValueError(f"unknown loss {name!r}; valid names: "
                          f"{', '.join(sorted(_losses.BY_NAME))}")
-    if spec.name == "cross_entropy":
-        return CrossEntropyLoss(spec, params)
-    return Loss(spec, params)
+    return spec
+
+
+class _Params(dict):
+    """A loss's parameters: a dict (it prints, compares and serializes as one) that refuses
+    every change, since the loss computes with the values it was made with."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any):
+        raise TypeError("a loss's params are read-only; make another loss with "
+                        "lossfuse.get_loss(name, **params)")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return (_Params, (dict(self),))
 
 
 # ----------------------------------------------------------------------------- input checks
-def _asarray(x: Any, name: str) -> np.ndarray:
-    """np.asarray(x), with NumPy's refusal (a ragged list, say) naming the argument."""
+def _as_array(x: Any, name: str) -> np.ndarray:
+    """`x` as a NumPy array, whatever array type it comes in, with errors naming the argument
+    `name`: the one conversion of every input, here and in `lossfuse.metrics`.
+
+    NumPy arrays pass as they are; anything else goes through ``np.asarray`` (lists, tuples,
+    memoryviews, ``array.array``, pandas and xarray objects, CPU tensors).  pandas columns of
+    nullable numbers (``Int64``, ``boolean``, ...) holding ``pd.NA`` become floats with NaN
+    there, as scikit-learn converts them.  Refused with a TypeError: scipy sparse matrices
+    (densifying one is the caller's decision) and tensors that require grad (lossfuse would
+    silently cut the autograd graph)."""
+    if type(x) is np.ndarray:
+        return x
+    if getattr(x, "requires_grad", False) is True:
+        raise TypeError(f"{name} is a tensor that requires grad, which lossfuse does not "
+                        f"differentiate through: pass {name}.detach() (or use "
+                        "lossfuse.torch, whose losses autograd follows)")
+    if _is_sparse(x):
+        raise TypeError(f"{name} is a scipy sparse matrix, which lossfuse does not take: "
+                        f"pass {name}.toarray()")
     try:
-        return np.asarray(x)
+        a = np.asarray(x)
     except (ValueError, TypeError) as e:
         raise type(e)(f"{name} cannot be read as an array: {e}") from None
+    if a.dtype.kind == "O" and hasattr(x, "to_numpy"):
+        a = _pandas_numbers(x, a)
+    return a
+
+
+def _is_sparse(x: Any) -> bool:
+    """Whether `x` is a scipy sparse matrix or array (none exists before scipy is imported)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(x)
+
+
+def _pandas_numbers(x: Any, a: np.ndarray) -> np.ndarray:
+    """A pandas Series or DataFrame whose columns all hold numbers, some nullable with pd.NA
+    (for which np.asarray gives objects), as floats with NaN for pd.NA; else `a`."""
+    dtypes = list(x.dtypes) if getattr(x, "ndim", 1) == 2 else [x.dtype]
+    if not all(getattr(d, "kind", "O") in "biuf" for d in dtypes):
+        return a
+    dt = np.result_type(*(getattr(d, "numpy_dtype", d) for d in dtypes))
+    return x.to_numpy(dtype=dt if dt.kind == "f" else _F64, na_value=np.nan)
 
 
 def _as_y_pred(y_pred: Any) -> np.ndarray:
     """y_pred as a native-order float32/float64 array (ints and bools become float64)."""
-    a = y_pred if type(y_pred) is np.ndarray else _asarray(y_pred, "y_pred")
+    a = y_pred if type(y_pred) is np.ndarray else _as_array(y_pred, "y_pred")
     dt = a.dtype
     if dt is _F64 or dt is _F32:
         return a
@@ -89,14 +171,42 @@ def _as_y_pred(y_pred: Any) -> np.ndarray:
     raise TypeError(f"y_pred must be a real numeric array, got dtype {dt}")
 
 
-def _as_operand(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
-    """`x` as an array of `dtype` (y_pred's): real numbers only, converted if needed."""
-    a = x if type(x) is np.ndarray else _asarray(x, name)
-    if a.dtype is dtype:
-        return a
+def _real_array(x: Any, name: str) -> np.ndarray:
+    """`x` as an array of real numbers (bools, integers, floats) of its own dtype."""
+    a = x if type(x) is np.ndarray else _as_array(x, name)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {a.dtype}")
-    return a.astype(dtype)
+    return a
+
+
+def _cast(a: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """Real array `a` as `dtype` (y_pred's).  A finite value beyond the range of `dtype` is a
+    ValueError naming the first: it would become infinite, and no result computed in `dtype`
+    could be right."""
+    if a.dtype is dtype:
+        return a
+    if a.dtype.kind != "f" or a.dtype.itemsize <= dtype.itemsize:
+        return a.astype(dtype)                     # exact, or rounded: never out of range
+    try:
+        with np.errstate(over="raise", under="ignore"):
+            return a.astype(dtype)
+    except FloatingPointError:
+        with np.errstate(over="ignore"):
+            beyond = np.isfinite(a) & ~np.isfinite(a.astype(dtype))
+        i = int(np.flatnonzero(beyond)[0])
+        raise ValueError(f"{name} holds values beyond the range of {dtype}, the dtype of "
+                         f"y_pred, in which lossfuse computes: {name}[{_index(a.shape, i)}] "
+                         f"= {a.reshape(-1)[i]}; pass y_pred as float64") from None
+
+
+def _index(shape: Tuple[int, ...], i: int):
+    """The index, for messages, of element `i` (in C order) of an array of `shape`."""
+    return i if len(shape) <= 1 else tuple(int(k) for k in np.unravel_index(i, shape))
+
+
+def _as_operand(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
+    """`x` as an array of `dtype` (y_pred's): real numbers only, converted if needed."""
+    return _cast(_real_array(x, name), dtype, name)
 
 
 _n_threads = _threads.resolve
@@ -208,8 +318,7 @@ def _label_error(name: str, labels: str, run, y: np.ndarray, shape: Tuple[int, .
     own check (`label_flags` in pointwise.pxi, the one definition of each domain): about 2n
     work, on the error path only."""
     def where(i):
-        index = i if len(shape) <= 1 else tuple(int(k) for k in np.unravel_index(i, shape))
-        return index, y[i]
+        return _index(shape, i), y[i]
     if flags & _kernels.LABEL_FLAGS["invalid"]:
         lo, hi = 0, y.size
         while hi - lo > 1:
@@ -236,21 +345,99 @@ def _check_param_names(spec: _losses.LossSpec, params: dict) -> None:
 
 
 def _real(key: str, value: Any) -> float:
-    """A real-number parameter as a float (bools refused)."""
+    """A real-number parameter as a float (bools refused; -0.0 is 0.0, so that losses equal
+    to each other repr alike)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{key} must be a real number, got {type(value).__name__}")
-    return float(value)
+    return float(value) + 0.0
 
 
-def _weights(sample_weight: Any, rows: int, dtype: np.dtype) -> Optional[np.ndarray]:
-    """sample_weight as a (rows,) array of `dtype`, or None."""
+def _weights(sample_weight: Any, shape: Tuple[int, ...], dtype: np.dtype,
+             mean: bool) -> Optional[np.ndarray]:
+    """sample_weight as a 1-d array of `dtype`, one weight per row of a y_pred of `shape` (a
+    0-d y_pred takes a 0-d weight), or None; `mean`: they weigh a mean (`_as_weights`)."""
     if sample_weight is None:
         return None
-    w = _as_operand(sample_weight, "sample_weight", dtype)
-    if w.shape != (rows,):
+    w = _real_array(sample_weight, "sample_weight")
+    rows = shape[0] if shape else 1
+    if w.shape != (rows,) and not (len(shape) == 0 and w.ndim == 0):
         raise ValueError(f"sample_weight must have shape ({rows},) (one weight per row of "
                          f"y_pred), got {w.shape}")
-    return w
+    return _as_weights(w.reshape(-1), dtype, "sample_weight", mean)
+
+
+def _as_weights(w: np.ndarray, dtype: np.dtype, name: str, relative: bool) -> np.ndarray:
+    """Real weights `w` (called `name`) as `dtype`.  When only their ratios matter
+    (`relative`: they weigh a mean), weights that over- or underflow `dtype` are scaled by a
+    power of two first (`_power_of_two_scaled`); otherwise such weights are an error
+    (`_cast`)."""
+    if not (relative and w.dtype.kind == "f" and w.dtype.itemsize > dtype.itemsize):
+        return _cast(w, dtype, name)
+    try:
+        with np.errstate(over="raise", under="raise"):
+            return w.astype(dtype)
+    except FloatingPointError:
+        scaled = _power_of_two_scaled(w)
+        with np.errstate(over="ignore", under="ignore"):
+            return (w if scaled is None else scaled).astype(dtype)
+
+
+def _power_of_two_scaled(w: np.ndarray) -> Optional[np.ndarray]:
+    """Float array `w` times the power of two that brings its largest magnitude into [1, 2);
+    None when that power is 1, or `w` has no finite non-zero largest magnitude.  Exact: each
+    element is the same to the bit, but for those that under- or overflow."""
+    m = float(np.max(np.abs(w))) if w.size else 0.0
+    if not 0 < m < math.inf:
+        return None
+    e = math.frexp(m)[1] - 1
+    if e == 0:
+        return None
+    with np.errstate(under="ignore"):
+        return np.ldexp(w, -e)
+
+
+# Weight sums below this lose bits to underflow in w * loss (float32 kernels multiply in
+# float32): the smallest normal number over the machine epsilon.
+_SMALLEST_DENOMINATOR = {dt: float(np.finfo(dt).tiny / np.finfo(dt).eps) for dt in (_F64, _F32)}
+
+
+def _rescaled(w: np.ndarray, total: float, denominator: float) -> Optional[np.ndarray]:
+    """For a weighted mean ``sum(w * loss) / sum(w)`` whose sums, as computed (`total`,
+    `denominator`), overflowed or underflowed: `w` scaled by a power of two to compute it
+    again with.  None when the sums are sound, or when scaling cannot help (the weights hold
+    NaN or infinity, or are already near 1: the loss itself is infinite).
+
+    The mean, and its gradient, are the same to the bit for weights scaled by a power of two,
+    but where an element under- or overflows -- so the scaled weights give the value the
+    caller's weights define, which their sums could not hold.  The normal path pays two
+    comparisons."""
+    return None if _sums_sound(w.dtype, total, denominator) else _power_of_two_scaled(w)
+
+
+def _sums_sound(dtype: np.dtype, total: float, denominator: float) -> bool:
+    """Whether the sums of a weighted mean computed in `dtype` neither overflowed nor lost
+    bits to underflow (`_rescaled`)."""
+    return not math.isinf(total) and _SMALLEST_DENOMINATOR[dtype] <= abs(denominator) < math.inf
+
+
+def _mean_sums(w: np.ndarray, denominator_of, total_of, zero_weights):
+    """``(total, denominator)`` of a weighted mean: ``denominator_of(w)``, the weight sum, and
+    ``total_of(w, denominator)``, the sum of the weighted losses (a float, or an array of one
+    per output) -- computed again with `w` scaled by a power of two where they over- or
+    underflowed (`_rescaled`).  Weights that sum to zero raise ``zero_weights(w)``, before
+    ``total_of`` runs."""
+    while True:
+        denominator = denominator_of(w)
+        scaled = _rescaled(w, 0.0, denominator)
+        if scaled is None:
+            if denominator == 0:
+                raise zero_weights(w)
+            total = total_of(w, denominator)
+            magnitude = abs(total) if isinstance(total, float) else float(np.max(np.abs(total)))
+            scaled = _rescaled(w, magnitude, denominator)
+            if scaled is None:
+                return total, denominator
+        w = scaled
 
 
 def _check_reduction_args(red: int, reduction: Any, loss_out: Any, size: int) -> None:
@@ -272,6 +459,10 @@ def _finish(red: int, copy_back: list, lo, g, h, total: float, denominator: floa
     return (total / denominator if red == _MEAN else total), g, h
 
 
+def _zero_weights(w: np.ndarray) -> ValueError:
+    return ValueError("reduction='mean' with sample weights that sum to zero")
+
+
 def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
     return a if a is None or a.flags.aligned else a.copy()
 
@@ -280,12 +471,24 @@ def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
 class Loss:
     """A loss function with fused, single-pass loss, gradient and hessian kernels.
 
-    Make one with :func:`get_loss`.  Every method takes ``(y_true, y_pred)`` in the order of
-    ``sklearn.metrics``, any array-likes of the same shape (``y_pred`` float32 or float64;
-    outputs take its dtype; other real dtypes are converted), and keyword-only:
+    Make one with :func:`get_loss`, or as ``Loss(name, **params)`` (what its repr shows; for
+    ``cross_entropy``, :class:`CrossEntropyLoss`).  A loss is immutable, like a frozen
+    dataclass: ``params`` is a read-only dict, attributes cannot be set, and losses of the
+    same name and parameters are equal and hash alike; copies and pickles compute the same.
+
+    Every method takes ``(y_true, y_pred)`` in the order of ``sklearn.metrics``, array-likes
+    of the same shape (NumPy arrays, lists, pandas objects -- ``pd.NA`` of nullable dtypes
+    becomes NaN --, xarray objects, CPU tensors that do not require grad, memoryviews;
+    not sparse matrices).  ``y_pred`` is float32 or float64 (other real dtypes are converted:
+    float16 to float32, integers and bools to float64) and outputs take its dtype; ``y_true``
+    and the weights may be any real dtype, converted to that of ``y_pred`` (a value beyond
+    its range is a ValueError, but for the weights of a mean: see below).  Keyword-only:
 
     sample_weight : array of shape (n,), optional
-        Weights of the rows (first axis).
+        Weights of the rows (first axis).  A weighted mean depends only on their ratios, and
+        is right even where their sums would overflow or underflow (weights of 1e308, or of
+        1e-320): such weights are scaled by a power of two, which changes no bit of the
+        result.
     reduction : {"mean", "sum", "none"}
         ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the sum
         divided by ``sum(w)`` times the elements per row (the plain mean when unweighted).
@@ -315,33 +518,51 @@ class Loss:
 
     __slots__ = ("name", "params", "_labels", "_kernel", "_run64", "_run32")
 
-    def __init__(self, spec: _losses.LossSpec, params: dict):
+    def __init__(self, name: str, **params: float):
+        spec = _spec(name)
+        if spec.name == "cross_entropy":
+            raise TypeError("cross_entropy is a CrossEntropyLoss: make it with "
+                            "lossfuse.CrossEntropyLoss(...) or lossfuse.get_loss(name, ...)")
         _check_param_names(spec, params)
         values = {}
         for key, default in spec.params.items():
             value = _real(key, params.get(key, default))
             spec.checks[key](value)
             values[key] = value
-        self.name = spec.name
-        self.params = values
-        self._labels = spec.label_domain(values)
         kernel_name, kernel_params = spec.resolve(values)
-        self._kernel = _kernels.LossKernel(_kernels.LOSSES[kernel_name][0], kernel_params)
-        self._run64 = self._kernel.run_float64
-        self._run32 = self._kernel.run_float32
+        kernel = _kernels.LossKernel(_kernels.LOSSES[kernel_name][0], kernel_params)
+        self._freeze(name=spec.name, params=_Params(values), _labels=spec.label_domain(values),
+                     _kernel=kernel, _run64=kernel.run_float64, _run32=kernel.run_float32)
+
+    # A loss is a value, as a frozen dataclass is: what it computes is fixed when it is made,
+    # so its attributes (and params) refuse changes; it is hashable, equal to the losses of
+    # the same name and parameters, and copies, pickles and reprs to one of those.
+    def _freeze(self, **attributes: Any) -> None:
+        for key, value in attributes.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to {key!r}: {type(self).__name__} objects "
+                                  "are immutable; make another with lossfuse.get_loss")
+
+    def __delattr__(self, key: str) -> None:
+        raise FrozenInstanceError(f"cannot delete {key!r}: {type(self).__name__} objects are "
+                                  "immutable")
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return f"Loss({self.name!r}{args})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Loss) and (self.name, self.params) == (other.name, other.params)
+        if not isinstance(other, Loss):
+            return NotImplemented
+        return (type(self), self.name, self.params) == (type(other), other.name, other.params)
 
     def __hash__(self) -> int:
         return hash((self.name, tuple(self.params.items())))
 
     def __reduce__(self):
-        return (_make, (self.name, self.params))
+        return (_make, (self.name, dict(self.params)))
 
     # ---------------------------------------------------------------------- public methods
     def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
@@ -437,13 +658,7 @@ class Loss:
         size = p.size
         rows = shape[0] if p.ndim else 1
         row_len = max(1, size // rows) if rows else 1    # (5, 0): no elements, any row length
-        w = None
-        if sample_weight is not None:
-            w = _as_operand(sample_weight, "sample_weight", dt)
-            if w.shape != (rows,) and not (p.ndim == 0 and w.ndim == 0):
-                raise ValueError(f"sample_weight must have shape ({rows},) (one weight per "
-                                 f"row of y_pred), got {w.shape}")
-            w = w.reshape(-1)
+        w = _weights(sample_weight, shape, dt, red == _MEAN)
         _check_reduction_args(red, reduction, loss_out, size)
         wanted = _outputs(op, red, loss_out, gradient_out, hessian_out)
         _check_apart(wanted)
@@ -459,20 +674,22 @@ class Loss:
 
         y_k, p_k, w_k = _aligned(_flat(y)), _aligned(_flat(p)), _aligned(w)
         run = self._run64 if dt == _F64 else self._run32
-        denominator = 1.0
-        if red == _MEAN or red == _PARTS:
-            if w_k is None:
-                denominator = float(size)
-            else:
-                denominator = run(_OP_WEIGHT_SUM, None, None, w_k, 1, None, None, None,
-                                  1.0, nt) * row_len
-                if denominator == 0 and red == _MEAN:
-                    raise ValueError("reduction='mean' with sample weights that sum to zero")
-        try:
-            total = run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k,
-                        1.0 / denominator if red == _MEAN else 1.0, nt)
-        except _kernels.LabelError as e:
-            raise _label_error(self.name, self._labels, run, y_k, shape, e.flags) from None
+
+        def weight_sum(w_k):
+            return run(_OP_WEIGHT_SUM, None, None, w_k, 1, None, None, None, 1.0, nt) * row_len
+
+        def total_of(w_k, denominator):
+            try:
+                return run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k,
+                           1.0 / denominator if red == _MEAN else 1.0, nt)
+            except _kernels.LabelError as e:
+                raise _label_error(self.name, self._labels, run, y_k, shape, e.flags) from None
+
+        if red == _MEAN and w_k is not None:
+            total, denominator = _mean_sums(w_k, weight_sum, total_of, _zero_weights)
+        else:
+            denominator = weight_sum(w_k) if red == _PARTS and w_k is not None else float(size)
+            total = total_of(w_k, denominator)
         return _finish(red, copy_back, lo, g, h, total, denominator)
 
 
@@ -480,7 +697,7 @@ class CrossEntropyLoss(Loss):
     """Softmax cross-entropy over logits ``y_pred`` of shape ``(n, K)``, with the semantics of
     ``torch.nn.functional.cross_entropy``.
 
-    Parameters (keyword-only, through :func:`get_loss`):
+    Parameters (keyword-only: ``CrossEntropyLoss(**params)``, or through :func:`get_loss`):
 
     class_weight : sequence of K non-negative numbers, optional
         Weight of each class (torch's ``weight``).
@@ -505,18 +722,19 @@ class CrossEntropyLoss(Loss):
 
     __slots__ = ("_class_weight", "_ce")
 
-    def __init__(self, spec: _losses.LossSpec, params: dict):
+    def __init__(self, **params: Any):
+        spec = _losses.BY_NAME["cross_entropy"]
         _check_param_names(spec, params)
         cw = params.get("class_weight")
         if cw is not None:
-            arr = _asarray(cw, "class_weight")
+            arr = _as_array(cw, "class_weight")
             if arr.dtype.kind not in "biuf" or arr.ndim != 1 or arr.size == 0:
                 raise TypeError("class_weight must be a 1-d sequence of real numbers, one per "
                                 "class")
             arr = arr.astype(np.float64)
             if not np.all(np.isfinite(arr)) or np.any(arr < 0):
                 raise ValueError("class_weight must hold finite numbers >= 0")
-            cw = tuple(float(v) for v in arr)
+            cw = tuple(float(v) + 0.0 for v in arr)       # -0.0 is 0.0, as in `_real`
         ignore = params.get("ignore_index")
         if ignore is not None:
             if isinstance(ignore, bool):
@@ -531,13 +749,19 @@ class CrossEntropyLoss(Loss):
         smoothing = _real("label_smoothing", params.get("label_smoothing", 0.0))
         if not 0.0 <= smoothing <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {smoothing!r}")
-        self.name = spec.name
-        self.params = {"class_weight": cw, "ignore_index": ignore,
-                       "label_smoothing": smoothing}
-        self._class_weight = None if cw is None else np.array(cw)
-        self._ce = _kernels.CrossEntropyKernel(ignore, smoothing)
-        self._kernel = self._ce
-        self._run64 = self._run32 = None
+        class_weight = None
+        if cw is not None:
+            class_weight = np.array(cw)
+            class_weight.flags.writeable = False
+        kernel = _kernels.CrossEntropyKernel(ignore, smoothing)
+        self._freeze(name=spec.name, params=_Params(class_weight=cw, ignore_index=ignore,
+                                                     label_smoothing=smoothing),
+                     _labels=spec.labels, _class_weight=class_weight, _ce=kernel,
+                     _kernel=kernel, _run64=None, _run32=None)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"CrossEntropyLoss({args})"
 
     def _execute(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
                  hessian_out, n_threads):
@@ -554,52 +778,73 @@ class CrossEntropyLoss(Loss):
         if self._class_weight is not None and self._class_weight.size != K:
             raise ValueError(f"class_weight has {self._class_weight.size} elements but "
                              f"y_pred has K = {K} classes")
-        cw = np.ones(K, dt) if self._class_weight is None else self._class_weight.astype(dt)
         labels, probs, y = self._targets(y_true, n, K, dt)
-        w = _weights(sample_weight, n, dt)
+        w = _weights(sample_weight, (n, K), dt, red == _MEAN)
+        # With class indices, a row's weight is sample weight x class weight, in both sums of
+        # the mean; with probabilities the class weights are in the losses alone.
+        weighted_classes = self._class_weight is not None and red == _MEAN and labels is not None
+        cw = np.ones(K, dt) if self._class_weight is None else \
+            _as_weights(self._class_weight, dt, "class_weight", weighted_classes)
         _check_reduction_args(red, reduction, loss_out, n)
         written = _outputs(op, red, loss_out, gradient_out, hessian_out)
         _check_apart(written)
         wanted = [o + (shape,) for o, shape in zip(written, [(n,), (n, K), (n, K)])]
         run = self._ce.run_float64 if dt == _F64 else self._ce.run_float32
         p_k, w_k = _aligned(p), _aligned(w)
-        for attempt in (0, 1):
-            # First try: the caller's outputs as they are (the kernel checks overlap with the
-            # inputs in O(1)); if it refuses, the general output handling (copies) decides.
-            outs, copy_back = [], []
-            for needed, out, name, shape in wanted:
-                if not needed:
-                    outs.append((None, None))
-                elif attempt == 0 and out is not None and _direct(out, shape, dt):
-                    outs.append((out, out))
-                else:
-                    ret, k, copy = _output(out, name, shape, dt, (y, p, w))
-                    k = k.reshape(shape)
-                    if attempt == 1 and out is not None and not copy:
-                        k, copy = np.empty(shape, dt), True    # the kernel refused it as is
-                    outs.append((ret, k))
-                    copy_back += [(ret, k)] if copy else []
-            try:
-                total, denominator = run(op, labels, probs, p_k, w_k, cw, red == _MEAN,
-                                         outs[0][1], outs[1][1], outs[2][1], nt)
-            except _kernels.TargetError as e:
-                raise self._target_error(y, probs is not None, K, e.index) from None
-            except _kernels.OverlapError:
-                if attempt == 0:
-                    continue
-                raise
-            break
-        return _finish(red, copy_back, outs[0][0], outs[1][0], outs[2][0], total, denominator)
+        while True:       # a weighted mean runs again with rescaled weights (`_rescaled`)
+            zero = None
+            for attempt in (0, 1):
+                # First try: the caller's outputs as they are (the kernel checks overlap with
+                # the inputs in O(1)); if it refuses, the general output handling (copies)
+                # decides.
+                outs, copy_back = [], []
+                for needed, out, name, shape in wanted:
+                    if not needed:
+                        outs.append((None, None))
+                    elif attempt == 0 and out is not None and _direct(out, shape, dt):
+                        outs.append((out, out))
+                    else:
+                        ret, k, copy = _output(out, name, shape, dt, (y, p, w))
+                        k = k.reshape(shape)
+                        if attempt == 1 and out is not None and not copy:
+                            k, copy = np.empty(shape, dt), True   # the kernel refused it as is
+                        outs.append((ret, k))
+                        copy_back += [(ret, k)] if copy else []
+                try:
+                    total, denominator = run(op, labels, probs, p_k, w_k, cw, red == _MEAN,
+                                             outs[0][1], outs[1][1], outs[2][1], nt)
+                except _kernels.TargetError as e:
+                    raise self._target_error(y, probs is not None, K, e.index) from None
+                except _kernels.OverlapError:
+                    if attempt == 0:
+                        continue
+                    raise
+                except ValueError as e:
+                    # the kernel's "total weight of zero", refused before anything is written:
+                    # true, or products of tiny sample and class weights that underflowed
+                    if type(e) is not ValueError or red != _MEAN:
+                        raise
+                    zero, total, denominator = e, 0.0, 0.0
+                break
+            scaled_w = None if w_k is None or red != _MEAN else \
+                _rescaled(w_k, total, denominator)
+            scaled_cw = _rescaled(cw, total, denominator) if weighted_classes else None
+            if scaled_w is None and scaled_cw is None:
+                if zero is not None:
+                    raise zero
+                return _finish(red, copy_back, outs[0][0], outs[1][0], outs[2][0], total,
+                               denominator)
+            w_k = w_k if scaled_w is None else scaled_w
+            cw = cw if scaled_cw is None else scaled_cw
 
     def _targets(self, y_true, n, K, dt):
         """(class indices as int64 or None, probabilities or None, y_true as an array)."""
-        y = y_true if type(y_true) is np.ndarray else _asarray(y_true, "y_true")
+        y = y_true if type(y_true) is np.ndarray else _as_array(y_true, "y_true")
         if y.dtype.kind not in "biuf":
             raise TypeError(f"y_true must be class indices or probabilities (real numbers), "
                             f"got dtype {y.dtype}")
         if y.shape == (n, K) and y.ndim == 2:
-            return None, _aligned(y.astype(dt, copy=False) if y.dtype != dt or
-                                  not y.dtype.isnative else y), y
+            return None, _aligned(_cast(y, dt, "y_true")), y
         if y.shape != (n,):
             raise ValueError(f"y_true must be class indices of shape ({n},) or class "
                              f"probabilities of shape {(n, K)}, got shape {y.shape}")
@@ -609,7 +854,7 @@ class CrossEntropyLoss(Loss):
                 i = int(np.flatnonzero(bad)[0])
                 raise ValueError(f"y_true holds class indices, which must be integers; "
                                  f"y_true[{i}] = {y[i]}")
-            out_of_range = np.abs(y) >= 2.0**63
+            out_of_range = np.abs(y) >= _TWO_TO_63     # compared in float64 (float16 too)
             if out_of_range.any():      # cannot be a class; say so instead of converting
                 raise self._target_error(y, False, K, int(np.flatnonzero(out_of_range)[0]))
         elif y.dtype.kind == "u" and y.dtype.itemsize == 8:
@@ -630,5 +875,9 @@ class CrossEntropyLoss(Loss):
                           f"y_true[{index}] = {y[index]}")
 
 
+_TWO_TO_63 = np.float64(2.0**63)
+
+
 def _make(name: str, params: dict) -> Loss:
+    """The loss `name` with `params` (what pickled losses are made again with)."""
     return get_loss(name, **params)

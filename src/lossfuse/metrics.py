@@ -1,5 +1,6 @@
-"""scikit-learn's regression metrics and log_loss on the lossfuse kernels: same names, signatures, defaults
-and results (to floating-point rounding), one pass over the data, microseconds per call.
+"""scikit-learn's regression metrics and log_loss on the lossfuse kernels: same names,
+signatures, defaults and results (to floating-point rounding), one pass over the data,
+microseconds per call.
 
 >>> from lossfuse import metrics
 >>> metrics.mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
@@ -8,10 +9,15 @@ and results (to floating-point rounding), one pass over the data, microseconds p
 ...                             multioutput="raw_values")
 array([0.5, 1. ])
 
-Inputs are checked as scikit-learn checks them, and wrong input gets the exception
-scikit-learn raises, with its message.  The one difference in approach: finiteness is checked
-only when the result is not finite (a NaN or infinity in any input makes it so), so the common
-call reads its inputs once.  scikit-learn is never imported.
+Inputs are checked as scikit-learn checks them: what it refuses is refused with the same
+exception (its message, or a clearer one), and what it takes gives its value.  Inputs come
+in every array type lossfuse takes (lists, NumPy, pandas with nullable dtypes, xarray, CPU
+tensors, ...); sparse matrices are refused, as scikit-learn's metrics refuse them.  The checks
+cost a fraction of a pass: NaN and infinity are found by a float64 sum of each input (finite
+only if every element is), and the regression losses, which are functions of
+``y_pred - y_true``, need not even that -- their sum is finite only if every ``y_true`` and
+``y_pred`` is.  Sample weights whose sums overflow (or underflow) float64 still give the
+weighted mean they define (scikit-learn gives NaN there).  scikit-learn is never imported.
 """
 
 from __future__ import annotations
@@ -19,12 +25,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Sequence
 from typing import Any, Optional
 
 import numpy as np
 
 import lossfuse as lf
 
+from ._api import _aligned, _as_array, _is_sparse, _mean_sums, _sums_sound
 from ._threads import resolve as _n_threads
 from ._kernels import kernels as _kernels
 
@@ -35,6 +43,7 @@ __all__ = ["InvalidParameterError", "log_loss", "mean_absolute_error", "mean_gam
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
 _OP_LOSS = _kernels.OPERATIONS["loss"]
+_OP_WEIGHT_SUM = _kernels.OPERATIONS["weight_sum"]
 _MULTIOUTPUT = ("raw_values", "uniform_average")
 
 
@@ -59,14 +68,27 @@ def _kernel(name: str, *params: float):
 
 # --------------------------------------------------------------------------- input checks
 def _array_like(fname: str, name: str, x: Any, none_ok: bool = False) -> None:
-    """scikit-learn's `validate_params` for "array-like" (and None when `none_ok`)."""
-    if x is None and none_ok:
+    """scikit-learn's `validate_params` for "array-like" (and None when `none_ok`); a sparse
+    matrix is not one."""
+    if type(x) is np.ndarray or (x is None and none_ok):
         return
+    extra = " or None" if none_ok else ""
+    if _is_sparse(x):
+        raise InvalidParameterError(f"The {name!r} parameter of {fname} must be an array-like"
+                                    f"{extra}, not a sparse matrix: pass {name}.toarray().")
     if np.isscalar(x) or not (hasattr(x, "__len__") or hasattr(x, "shape")
                               or hasattr(x, "__array__")):
-        extra = " or None" if none_ok else ""
         raise InvalidParameterError(f"The {name!r} parameter of {fname} must be an array-like"
                                     f"{extra}. Got {x!r} instead.")
+
+
+def _array(x: Any, name: str) -> np.ndarray:
+    """`x` as an array, by lossfuse's conversion of every input; np.matrix is refused, as
+    scikit-learn refuses it."""
+    if isinstance(x, np.matrix):
+        raise TypeError(f"{name} is an np.matrix, which is not supported. Please convert to a "
+                        "numpy array with np.asarray.")
+    return _as_array(x, name)
 
 
 def _check_multioutput_param(fname: str, multioutput: Any) -> None:
@@ -94,27 +116,31 @@ def _n_samples(x: Any) -> int:
     return len(x)
 
 
-def _floating_dtype(*arrays: Any) -> np.dtype:
+def _floating_dtype(*inputs: Any) -> np.dtype:
     """scikit-learn's dtype for the computation: the widest floating dtype among the inputs
-    that have one, else float64."""
-    floats = [a.dtype for a in arrays
-              if a is not None and getattr(a, "dtype", None) is not None
-              and np.dtype(a.dtype).kind == "f"]
+    (pairs: as given, as an array) that have a dtype, else float64; float16 computes in
+    float32."""
+    floats = [a.dtype for x, a in inputs
+              if a is not None and hasattr(x, "dtype") and a.dtype.kind == "f"]
     dt = np.result_type(*floats) if floats else _F64
     return _F32 if dt.itemsize <= 4 else _F64
 
 
-def _as_float_array(x: Any, dt: np.dtype) -> np.ndarray:
-    """`x` as an array of `dt` (scikit-learn's `check_array` conversion, finiteness aside)."""
-    if not hasattr(x, "dtype"):
-        return np.asarray(x, dtype=dt)       # lists: Python's own conversion errors
-    a = np.asarray(x)
+def _as_float(a: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """Array `a` as `dt` (scikit-learn's `check_array` conversion: strings of numbers too)."""
     if a.dtype.kind == "c":
         raise ValueError("Complex data not supported\n{}\n".format(a))
-    return a.astype(dt, copy=False)
+    try:
+        return a.astype(dt, copy=False)
+    except ValueError:
+        if a.dtype.kind in "SU":         # Python's message, as for a list: "... float: 'a'"
+            np.asarray(a.tolist(), dtype=dt)
+        raise
 
 
-def _check_2d(a: np.ndarray) -> np.ndarray:
+def _check_shape(a: np.ndarray) -> None:
+    """scikit-learn's `check_array` shape errors for arrays that must be 1-d or 2-d, with at
+    least one sample and one feature."""
     if a.ndim > 2:
         raise ValueError(f"Found array with dim {a.ndim}, while dim <= 2 is required.")
     if a.ndim == 0:
@@ -125,20 +151,29 @@ def _check_2d(a: np.ndarray) -> np.ndarray:
     if a.ndim == 2 and a.shape[1] == 0:
         raise ValueError(f"Found array with 0 feature(s) (shape={a.shape}) while a minimum "
                          "of 1 is required.")
-    return a.reshape(-1, 1) if a.ndim == 1 else a
 
 
-def _check_finite(arrays) -> None:
-    """scikit-learn's finiteness errors for the first (name, array) holding NaN or infinity."""
-    for name, a in arrays:
-        if a is None:
-            continue
-        what = "Input" if name is None else f"Input {name}"
-        if np.isnan(a).any():
-            raise ValueError(f"{what} contains NaN.")
-        if np.isinf(a).any():
-            raise ValueError(f"{what} contains infinity or a value too large for "
-                             f"{a.dtype!r}.")
+_SUM = _kernel("squared_error")         # its weight_sum: a float64 sum of any float array
+
+
+def _sum(a: np.ndarray) -> float:
+    """The sum of float32/float64 array `a`, accumulated in float64 by the kernels (one pass,
+    no temporaries, no overflow warnings)."""
+    flat = _aligned(np.ascontiguousarray(a).reshape(-1) if a.ndim != 1 else a)
+    run = _SUM.run_float64 if a.dtype == _F64 else _SUM.run_float32
+    return run(_OP_WEIGHT_SUM, None, None, flat, 1, None, None, None, 1.0, _n_threads(None))
+
+
+def _check_finite(a: np.ndarray, name: Optional[str] = None) -> None:
+    """scikit-learn's errors for NaN or infinity in float array `a` (`name`, if given, is
+    named).  A finite sum proves every element finite, so the common case costs one pass."""
+    if math.isfinite(_sum(a)):
+        return
+    what = "Input" if name is None else f"Input {name}"
+    if np.isnan(a).any():
+        raise ValueError(f"{what} contains NaN.")
+    if np.isinf(a).any():
+        raise ValueError(f"{what} contains infinity or a value too large for {a.dtype!r}.")
 
 
 def _check_lengths(*arrays) -> None:
@@ -149,88 +184,149 @@ def _check_lengths(*arrays) -> None:
                          f"{lengths}")
 
 
-def _sample_weight(sample_weight, dt: np.dtype, n: int) -> Optional[np.ndarray]:
-    """sample_weight as a 1-d array of `dt` (its length checked by `_check_lengths`)."""
-    if sample_weight is None:
+def _sample_weight(w: Optional[np.ndarray], dt: np.dtype, n: int,
+                   numbers_only: bool = False) -> Optional[np.ndarray]:
+    """scikit-learn's `_check_sample_weight` of `w` (as an array): a 1-d array of `dt` (its
+    length is checked by `_check_lengths`; finiteness and zeros by `_weight_sum`).
+    `numbers_only`: strings and objects other than numbers are refused (log_loss, where
+    scikit-learn averages with the weights as given) rather than converted."""
+    if w is None:
         return None
-    w = _as_float_array(sample_weight, dt)
+    if numbers_only and w.dtype.kind in "OSUV" and (w.dtype.kind != "O" or any(
+            v is None or isinstance(v, (str, bytes)) for v in w.flat)):
+        # scikit-learn's np.average raises a TypeError there, its np.dot a ValueError
+        raise InvalidParameterError(f"sample_weight must hold numbers, got {w!r}")
+    w = _as_float(w, dt)
     if w.ndim != 1:
         raise ValueError(f"Sample weights must be 1D array or scalar, got {w.ndim}D array. "
                          f"Expected either a scalar value or a 1D array of length {n}.")
     return w
 
 
-def _check_reg_targets(fname: str, y_true, y_pred, sample_weight, multioutput):
-    """scikit-learn's `_check_reg_targets` (finiteness aside: see `_check_finite`):
-    (y_true, y_pred) as 2-d arrays of one floating dtype, the weights, the output weights."""
+def _output_weights(multioutput: Any, n_outputs: int, finite: bool) -> np.ndarray:
+    """The weights of the outputs, `multioutput` given as numbers, with scikit-learn's errors;
+    `finite`: NaN and infinity are refused (mean_squared_error checks, root_mean_squared_error
+    averages with them as they are)."""
+    m = _array(multioutput, "multioutput")
+    try:
+        if m.dtype.kind not in "biufO":
+            raise TypeError(m.dtype)
+        m = m.astype(_F64)
+    except (TypeError, ValueError):
+        # a ValueError for mean_squared_error (its check_array), a TypeError for
+        # root_mean_squared_error (its np.average): both
+        raise InvalidParameterError(f"multioutput must be an array of real numbers, one "
+                                    f"weight per output, got {multioutput!r}") from None
+    if finite:
+        _check_finite(m)
+    if n_outputs == 1:
+        raise InvalidParameterError("Custom weights are useful only in multi-output cases.")
+    if m.ndim != 1 or m.shape[0] != n_outputs:
+        raise InvalidParameterError("There must be equally many custom weights "
+                                    f"({m.shape[0] if m.ndim else 1}) as outputs "
+                                    f"({n_outputs}).")
+    return m
+
+
+def _check_reg_targets(fname: str, y_true, y_pred, sample_weight, multioutput,
+                       root: bool = False, finite: bool = True):
+    """scikit-learn's `_check_reg_targets`: (y_true, y_pred) as 2-d arrays of one floating
+    dtype, finite (unless not `finite`: the caller proves it), the weights, the output
+    weights (`root`: root_mean_squared_error's)."""
     _array_like(fname, "y_true", y_true)
     _array_like(fname, "y_pred", y_pred)
     _array_like(fname, "sample_weight", sample_weight, none_ok=True)
     _check_multioutput_param(fname, multioutput)
     _check_lengths(y_true, y_pred, sample_weight)
-    dt = _floating_dtype(y_true, y_pred, sample_weight)
-    y = _check_2d(_as_float_array(y_true, dt))
-    p = _check_2d(_as_float_array(y_pred, dt))
-    w = _sample_weight(sample_weight, dt, y.shape[0])
+    ya, pa = _array(y_true, "y_true"), _array(y_pred, "y_pred")
+    wa = None if sample_weight is None else _array(sample_weight, "sample_weight")
+    dt = _floating_dtype((y_true, ya), (y_pred, pa), (sample_weight, wa))
+    y = _target_values(ya, dt, finite)
+    p = _target_values(pa, dt, finite)
+    w = _sample_weight(wa, dt, y.shape[0])
     if y.shape[1] != p.shape[1]:
         raise ValueError("y_true and y_pred have different number of output "
                          f"({y.shape[1]}!={p.shape[1]})")
-    n_outputs = y.shape[1]
     if not isinstance(multioutput, str):
-        # both a ValueError (scikit-learn's mean_squared_error) and a TypeError (its
-        # root_mean_squared_error, where np.average refuses the weights)
-        multioutput = np.asarray(multioutput, dtype=_F64)
-        if n_outputs == 1:
-            raise InvalidParameterError("Custom weights are useful only in multi-output "
-                                        "cases.")
-        if multioutput.ndim != 1 or multioutput.shape[0] != n_outputs:
-            raise InvalidParameterError("There must be equally many custom weights "
-                             f"({multioutput.shape[0] if multioutput.ndim else 1}) as "
-                             f"outputs ({n_outputs}).")
+        multioutput = _output_weights(multioutput, y.shape[1], not root)
     return y, p, w, multioutput
 
 
-def _weight_sum(w: Optional[np.ndarray], n: int) -> float:
-    """The denominator of the weighted mean over rows, with scikit-learn's errors."""
+def _target_values(a: np.ndarray, dt: np.dtype, finite: bool) -> np.ndarray:
+    """Regression targets or predictions `a` as a 2-d array of `dt` (a column for 1-d), with
+    scikit-learn's errors; NaN and infinity are checked for when `finite`."""
+    a = _as_float(a, dt)
+    _check_shape(a)
+    if finite:
+        _check_finite(a)
+    return a.reshape(-1, 1) if a.ndim == 1 else a
+
+
+def _weighted_sums(w: Optional[np.ndarray], n: int, total_of):
+    """(total_of(w, denominator), denominator) of a mean over `n` rows weighted by `w` (see
+    `lossfuse._api._mean_sums`), with scikit-learn's errors for weights that are not finite
+    or sum to zero."""
     if w is None:
-        return float(n)
-    total = float(np.sum(w, dtype=_F64))
-    if total == 0 or not math.isfinite(total):
-        _check_finite([("sample_weight", w)])
-        if not np.any(w):
-            raise ValueError("Sample weights must contain at least one non-zero number.")
-        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        return total_of(None, float(n)), float(n)
+    return _mean_sums(w, _weight_sum, total_of, _zero_sum)
+
+
+def _weight_sum(w: np.ndarray) -> float:
+    """The sum of the weights `w`, with scikit-learn's errors for NaN or infinity among them
+    (a sum of finite weights that overflows is none: the weighted mean rescales them) and
+    for weights that are all zero."""
+    total = _sum(w)
+    if not math.isfinite(total):
+        _check_finite(w, "sample_weight")
+    if total == 0 and not np.any(w):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
     return total
+
+
+def _zero_sum(w: np.ndarray) -> ZeroDivisionError:
+    return ZeroDivisionError("Weights sum to zero, can't be normalized")
 
 
 # -------------------------------------------------------------------------------- engine
 def _regression(fname: str, kernel, y_true, y_pred, sample_weight, multioutput,
                 root: bool = False):
-    """The metric of `kernel` (a LossKernel), averaged as scikit-learn averages: over the rows
-    (weighted by `sample_weight`), per output, then over the outputs (`multioutput`).  With
-    `root`, the square root of each output's mean before the outputs are averaged."""
+    """The metric of `kernel` (a LossKernel of a function of ``y_pred - y_true``), averaged
+    as scikit-learn averages: over the rows (weighted by `sample_weight`), per output, then
+    over the outputs (`multioutput`).  With `root`, the square root of each output's mean
+    before the outputs are averaged.
+
+    The loss is infinite or NaN where ``d = y_pred - y_true`` is, and d is finite only where
+    y_true and y_pred are (IEEE arithmetic: inf - inf is NaN, 0 * inf is NaN): a finite sum
+    of the weighted losses proves them all finite, and they are looked at only when it is
+    not -- the common call reads its inputs once."""
     total = _fast(kernel, y_true, y_pred, sample_weight, multioutput)
     if total is not None:
         return math.sqrt(total) if root else total
     y, p, w, multioutput = _check_reg_targets(fname, y_true, y_pred, sample_weight,
-                                              multioutput)
+                                              multioutput, root, finite=False)
     n, m = p.shape
     dt = p.dtype
     run = kernel.run_float64 if dt == _F64 else kernel.run_float32
-    wsum = _weight_sum(w, n)
-    if isinstance(multioutput, str) and multioutput == "uniform_average" and not root:
+    nt = _n_threads(None)
+    pooled = isinstance(multioutput, str) and multioutput == "uniform_average" and not root
+    if pooled:
         # the mean over all outputs of the per-output means: one weighted mean over all
         # elements, rows weighted by w
         yf, pf = np.ascontiguousarray(y).reshape(-1), np.ascontiguousarray(p).reshape(-1)
-        total = run(_OP_LOSS, yf, pf, w, m, None, None, None, 1.0,
-                    _n_threads(None)) / (m * wsum)
-        if not math.isfinite(total):
-            _check_finite([(None, y), (None, p), ("sample_weight", w)])
-        return float(total)
-    errors = np.array([run(_OP_LOSS, y[:, j], p[:, j], w, 1, None, None, None, 1.0,
-                           _n_threads(None)) for j in range(m)]) / wsum
-    if not np.isfinite(errors).all():
-        _check_finite([(None, y), (None, p), ("sample_weight", w)])
+
+        def total_of(w, _):
+            return run(_OP_LOSS, yf, pf, w, m, None, None, None, 1.0, nt)
+    else:
+        def total_of(w, _):
+            return np.array([run(_OP_LOSS, y[:, j], p[:, j], w, 1, None, None, None, 1.0, nt)
+                             for j in range(m)])
+    totals, wsum = _weighted_sums(w, n, total_of)
+    if not np.all(np.isfinite(totals)):
+        _check_finite(y)
+        _check_finite(p)
+    if pooled:
+        return float(totals / (m * wsum))
+    errors = totals / wsum
     if root:
         errors = np.sqrt(errors)
     errors = errors.astype(dt)
@@ -243,8 +339,8 @@ def _regression(fname: str, kernel, y_true, y_pred, sample_weight, multioutput,
 
 def _fast(kernel, y_true, y_pred, sample_weight, multioutput):
     """The short path of the common call -- 1-d NumPy arrays of one float dtype, no weights,
-    multioutput="uniform_average" -- or None.  Finiteness is checked by the result: any NaN or
-    infinity in an input makes it NaN or infinite, and then the full path decides."""
+    multioutput="uniform_average" -- or None (then the full path decides: a result that is
+    not finite may come from NaN or infinity in an input; see `_regression`)."""
     if (type(y_pred) is np.ndarray and type(y_true) is np.ndarray and sample_weight is None
             and type(multioutput) is str and multioutput == "uniform_average"
             and y_pred.ndim == 1 and y_true.ndim == 1):
@@ -278,6 +374,15 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     Returns
     -------
     float, or ndarray of shape (n_outputs,) for "raw_values".
+
+    Raises
+    ------
+    ValueError, TypeError
+        Where scikit-learn raises them, of its class: NaN or infinity in any input,
+        inconsistent lengths or outputs, empty or 3-d inputs, complex or non-numeric data,
+        sparse matrices, np.matrix, a wrong `multioutput`.
+    ZeroDivisionError
+        For sample weights that sum to zero.
 
     >>> mean_squared_error([[0.5, 1], [-1, 1], [7, -6]], [[0, 2], [-1, 2], [8, -5]])
     0.7083333333333334
@@ -334,10 +439,26 @@ def _deviance_kernel(power: float):
 
 def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
     """Mean Tweedie deviance regression loss (scikit-learn's ``mean_tweedie_deviance``):
-    the unit deviance of `y_true` at the mean `y_pred`, for `power` <= 0 or >= 1 (0: squared
-    error, 1: Poisson, 2: gamma); y_pred > 0 unless power is 0, y_true >= 0 for
-    1 <= power < 2, > 0 for power >= 2.  The kernels take the log of the mean (log link):
-    log(y_pred) is one more NumPy pass.
+    the unit deviance of `y_true` at the mean `y_pred`.  The kernels take the log of the mean
+    (log link): log(y_pred) is one more NumPy pass.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) (or a single column)
+    sample_weight : array-like of shape (n_samples,), optional
+    power : float
+        <= 0 or >= 1: 0 squared error, 1 Poisson, 2 gamma.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        For `y_true` or `y_pred` outside the domain of `power` (y_pred > 0 unless power is
+        0; y_true >= 0 for 1 <= power < 2, > 0 for power >= 2), more than one output, and
+        the errors of :func:`mean_squared_error`.
 
     >>> mean_tweedie_deviance([2, 0, 1, 4], [0.5, 0.5, 2., 2.], power=1)
     1.4260151319598084
@@ -357,20 +478,19 @@ def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
               "non-negative y and strictly positive y_pred." if power < 2 else
               "strictly positive y and y_pred.")
     if domain is not None and p.min() <= 0:
-        _check_finite([(None, y), (None, p)])
         raise ValueError(message + domain)
     kernel = _deviance_kernel(power)
     run = kernel.run_float64 if p.dtype == _F64 else kernel.run_float32
-    try:
-        total = run(_OP_LOSS, y, p if power == 0 else np.log(p), w, 1, None, None, None, 1.0,
-                    _n_threads(None))
-    except _kernels.LabelError:
-        _check_finite([(None, y), (None, p)])
-        raise ValueError(message + domain) from None
-    total /= _weight_sum(w, y.shape[0])
-    if not math.isfinite(total):
-        _check_finite([(None, y), (None, p), ("sample_weight", w)])
-    return float(total)
+    mu = p if power == 0 else np.log(p)
+
+    def total_of(w, _):
+        try:
+            return run(_OP_LOSS, y, mu, w, 1, None, None, None, 1.0, _n_threads(None))
+        except _kernels.LabelError:          # y outside the domain: the kernel checks it
+            raise ValueError(message + domain) from None
+
+    total, wsum = _weighted_sums(w, y.shape[0], total_of)
+    return float(total / wsum)
 
 
 def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
@@ -386,20 +506,35 @@ def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
 
 
 # ------------------------------------------------------------------------------ log_loss
-_EPS = {_F64: float(np.finfo(np.float64).eps), _F32: float(np.finfo(np.float32).eps)}
-_ONE_MINUS_EPS = {_F64: float(1 - np.finfo(np.float64).eps),
-                  _F32: float(np.float32(1) - np.finfo(np.float32).eps)}
+# scikit-learn clips probabilities to [eps, 1 - eps] of their dtype, float64, float32 or
+# float16 as given (anything else becomes float64); lossfuse computes float16 in float32.
+_F16 = np.dtype(np.float16)
+_CLIP = {dt: (float(np.finfo(dt).eps), float(dt.type(1) - np.finfo(dt).eps))
+         for dt in (_F64, _F32, _F16)}
 _EXACT_INT = {_F64: 2.0 ** 53, _F32: 2.0 ** 24}    # integers a float holds exactly
+_TWO_TO_63 = np.float64(2.0 ** 63)
 
 
-def _proba_kernel(dt: np.dtype, positive: float, negative: float):
-    return _kernel("proba_log_loss", positive, negative, _EPS[dt], _ONE_MINUS_EPS[dt])
+def _given_dtype(x: Any) -> np.dtype:
+    """The float dtype of probabilities `x` as scikit-learn's check_array keeps it: float64,
+    float32 or float16 when `x` is a NumPy array, or a pandas object of NumPy dtypes, of one
+    of those; float64 for anything else."""
+    dt = getattr(x, "dtype", None)
+    if dt is None and hasattr(x, "dtypes"):                       # a DataFrame
+        dtypes = list(x.dtypes)
+        if dtypes and all(isinstance(d, np.dtype) for d in dtypes):
+            dt = np.result_type(*dtypes)
+    return dt if isinstance(dt, np.dtype) and dt in _CLIP else _F64
+
+
+def _proba_kernel(clip_dt: np.dtype, positive: float, negative: float):
+    return _kernel("proba_log_loss", positive, negative, *_CLIP[clip_dt])
 
 
 def _log_loss_fast(y_true, p, normalize, sample_weight, labels):
     """The short path of binary log_loss -- 1-d NumPy arrays, numeric labels of which y_true
-    holds exactly two, probabilities in [0, 1] -- or None.  One kernel pass computes the loss
-    and checks that every label is one of the two (min and max)."""
+    holds exactly two, probabilities in [0, 1] (so finite) -- or None.  One kernel pass
+    computes the loss and checks that every label is one of the two (min and max)."""
     if not (type(p) is np.ndarray and type(y_true) is np.ndarray and labels is None
             and p.ndim == 1 and y_true.ndim == 1 and type(normalize) is bool):
         return None
@@ -426,39 +561,126 @@ def _log_loss_fast(y_true, p, normalize, sample_weight, labels):
             _OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
     except _kernels.LabelError:          # a third label: the full path
         return None
-    denominator = float(n) if w is None else float(np.sum(w, dtype=_F64))
-    if not math.isfinite(total) or (normalize and denominator == 0):
+    if w is None:
+        return total / n if normalize else total
+    denominator = _sum(w)
+    # non-finite or zero weights, sums beyond float64: the full path says or copes
+    if denominator == 0 or not _sums_sound(dt, total, denominator):
         return None
     return total / denominator if normalize else total
 
 
-def _classes(y_true, y: np.ndarray, labels):
-    """scikit-learn's classes (sorted) for the targets `y` (`y_true` as an array), and each
-    target's index among them."""
-    if y.dtype.kind == "f" and not np.all(np.isnan(y) | (y == np.floor(y))):
-        raise ValueError(f"Unknown label type: {(y_true,)!r}")
-    if labels is not None:
-        classes = np.unique(np.asarray(labels))
-        if not np.array_equal(classes, np.asarray(labels)):
+def _integral(a: np.ndarray) -> bool:
+    """Whether float array `a` holds integers of int64's range only (no NaN or infinity)."""
+    return bool(np.all((a == np.floor(a)) & (np.abs(a) < _TWO_TO_63)))
+
+
+def _target_type(y: Any, a: np.ndarray):
+    """scikit-learn's `type_of_target` of classification targets `y` (`a`: as an array) --
+    "binary", "multiclass", "multilabel-indicator", "continuous", "unknown", or
+    "multiclass-multioutput" / "continuous-multioutput" -- with its errors; and the sorted
+    unique values of `a` where they were needed (else None)."""
+    if a.dtype.kind == "c":
+        raise ValueError("Complex data not supported\n{}\n".format(a))
+    values = None
+    if a.ndim == 2 and a.shape[1] > 1:
+        values = np.unique(a)
+        if values.shape[0] < 3 and (a.dtype.kind in "biu"
+                                    or (a.dtype.kind == "f" and _integral(values))):
+            return "multilabel-indicator", values
+    if a.ndim == 1 and a.size and isinstance(a[0], bytes):
+        raise TypeError("Support for labels represented as bytes is not supported. Convert "
+                        "the labels to a string or integer format.")
+    if a.ndim not in (1, 2) or (a.ndim == 2 and 0 in a.shape):
+        return "unknown", values
+    if a.size == 0:
+        return "binary", values
+    if a.dtype.kind == "O" and not isinstance(a.flat[0], str):
+        return "unknown", values
+    suffix = "-multioutput" if a.ndim == 2 and a.shape[1] > 1 else ""
+    if a.dtype.kind == "f" and not _integral(a):
+        _check_finite(a)
+        return "continuous" + suffix, values
+    if suffix:
+        return "multiclass" + suffix, values
+    values = np.unique(a)
+    return ("multiclass" if values.shape[0] > 2 else "binary"), values
+
+
+def _unique_labels(y: Any, a: np.ndarray, kind: str, values) -> np.ndarray:
+    """scikit-learn's `unique_labels` of targets `y` (`a`: as an array; `values`: its sorted
+    unique values, or None) of type `kind`: the sorted classes, with its errors."""
+    if kind == "multilabel-indicator":
+        return np.arange(a.shape[1])
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"Unknown label type: {(y,)!r}")
+    if hasattr(y, "__array__"):
+        return values
+    labels = set(y)                      # a sequence: its own elements, not NumPy's strings
+    if len({isinstance(v, str) for v in labels}) > 1:
+        raise ValueError(f"Mix of label input types (string and number); Got {values}.")
+    return np.asarray(sorted(labels))
+
+
+def _check_binarizable(kind: str) -> None:
+    if "multioutput" in kind:
+        raise ValueError("Multioutput target data is not supported with label binarization")
+
+
+def _log_loss_targets(y_true: Any, labels: Any):
+    """scikit-learn's LabelBinarizer as its log_loss uses it, with its errors: the sorted
+    classes, and the targets as each sample's class index (shape (n,)) or as a multilabel
+    indicator (n, classes)."""
+    if not isinstance(y_true, Sequence) and not hasattr(y_true, "__array__"):
+        raise ValueError(f"Expected array-like (array or non-string sequence), got {y_true!r}")
+    y = _array(y_true, "y_true")
+    if labels is None:
+        kind, values = _target_type(y_true, y)
+        _check_binarizable(kind)
+        classes = _unique_labels(y_true, y, kind, values)
+        if classes.shape[0] == 1:
+            raise ValueError(f"y_true contains only one label ({classes[0]}). Please provide "
+                             "the list of all expected class labels explicitly through the "
+                             "labels argument.")
+    else:
+        if not isinstance(labels, Sequence) and not hasattr(labels, "__array__"):
+            raise ValueError("Expected array-like (array or non-string sequence), got "
+                             f"{labels!r}")
+        la = _array(labels, "labels")
+        label_kind, values = _target_type(labels, la)
+        _check_binarizable(label_kind)
+        if la.size == 0:
+            raise ValueError(f"y has 0 samples: {labels!r}")
+        classes = _unique_labels(labels, la, label_kind, values)
+        if la.ndim == 1 and la.shape[0] != classes.shape[0]:
+            raise ValueError(f"labels must name each class once, got {labels!r}")
+        if not np.all(classes == la):
             warnings.warn(
                 f"Labels passed were {labels}. But this function assumes labels are ordered "
                 f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
                 "that the columns of y_prob correspond to this ordering.", UserWarning,
-                stacklevel=3)
-        if not np.all(np.isin(y, classes)):
+                stacklevel=4)
+        if not np.all(np.isin(y, la)):
             undeclared = set(y_true) - set(labels)
             raise ValueError(f"y_true contains values {undeclared} not belonging to the "
                              f"passed labels {labels}.")
         if classes.shape[0] == 1:
             raise ValueError(f"The labels array needs to contain at least two labels, got "
                              f"{classes}.")
-        return classes, np.searchsorted(classes, y)
-    classes, index = np.unique(y, return_inverse=True)
-    if classes.shape[0] == 1:
-        raise ValueError(f"y_true contains only one label ({classes[0]}). Please provide the "
-                         "list of all expected class labels explicitly through the labels "
-                         "argument.")
-    return classes, index.reshape(-1)
+        kind, _ = _target_type(y_true, y)
+        if kind.startswith("multilabel") and not label_kind.startswith("multilabel"):
+            raise ValueError("The object was not fitted with multilabel input.")
+        _check_binarizable(kind)
+        if kind == "unknown":
+            raise ValueError("The type of target data is not known")
+        if kind == "continuous":
+            raise ValueError(f"{kind} target data is not supported with label binarization")
+        if kind == "multilabel-indicator" and classes.shape[0] != y.shape[1]:
+            raise ValueError(f"classes {classes} mismatch with the labels "
+                             f"{np.arange(y.shape[1])} found in the data")
+    if kind == "multilabel-indicator":
+        return classes, y
+    return classes, np.searchsorted(classes, y.reshape(-1))
 
 
 def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None,
@@ -467,11 +689,13 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
         Labels (numbers or strings); the classes are its sorted unique values, or `labels`.
+        Or a multilabel indicator, one column per class.
     y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
         Predicted probabilities: of the larger (positive) class when 1-d, else one column
-        per class in sorted order.  Clipped to [eps, 1 - eps] of their dtype.
+        per class in sorted order.  Clipped to [eps, 1 - eps] of their dtype (float64,
+        float32 or float16 as given; float64 for anything else).
     normalize : bool
         True: the (weighted) mean over the samples; False: the sum.
     sample_weight : array-like of shape (n_samples,), optional
@@ -479,6 +703,10 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
         The classes, when y_true does not hold them all.
     y_pred : deprecated
         Former name of `y_proba` (scikit-learn 1.9 renamed it).
+
+    Returns
+    -------
+    float
 
     >>> round(log_loss(["spam", "ham", "ham", "spam"],
     ...                [[.1, .9], [.9, .1], [.8, .2], [.35, .65]]), 12)
@@ -509,37 +737,33 @@ def _log_loss(y_true, y_proba, normalize, sample_weight, labels):
     _array_like(fname, "labels", labels, none_ok=True)
     if y_proba is None:
         raise ValueError("log_loss needs y_proba, the predicted probabilities")
-    dt = _F32 if getattr(y_proba, "dtype", None) in (np.float32, np.float16) else _F64
-    p = _as_float_array(y_proba, dt)
-    if p.ndim > 2 or p.ndim == 0 or p.shape[0] == 0:
-        _check_2d(p)
-    _check_finite([(None, p)])
+    pa = _array(y_proba, "y_proba")
+    clip_dt = _given_dtype(y_proba)
+    dt = _F64 if clip_dt == _F64 else _F32
+    p = _as_float(pa, dt)
+    if p.ndim == 0:
+        raise TypeError("Input should have at least 1 dimension i.e. satisfy "
+                        f"`len(x.shape) > 0`, got scalar `{pa!r}` instead.")
+    _check_shape(p)
+    _check_finite(p)
     if p.max() > 1:
         raise ValueError(f"y_prob contains values greater than 1: {p.max()}")
     if p.min() < 0:
         raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
     _check_lengths(p, y_true, sample_weight)
-    w = _sample_weight(sample_weight, dt, p.shape[0])
-    if w is not None:
-        _weight_sum(w, p.shape[0])       # scikit-learn's errors for NaN or zero weights
-    y = np.asarray(y_true)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
     n = p.shape[0]
-    if y.ndim == 2:                      # a multilabel indicator: one column per class
-        t = y.astype(dt)
-        k = y.shape[1]
-        if p.ndim != 2 or p.shape[1] != k:
-            raise ValueError(f"y_true and y_prob contain different number of classes: {k} vs "
-                             f"{p.shape[1] if p.ndim == 2 else 2}. Please provide the true "
-                             "labels explicitly through the labels argument. Classes found in "
-                             f"y_true: {np.arange(k)}")
-        q = np.clip(p, _EPS[dt], _ONE_MINUS_EPS[dt])
-        losses = -np.sum(np.where(t != 0, t * np.log(q), 0), axis=1, dtype=_F64)
-        return _average_losses(losses, w, normalize)
-    classes, index = _classes(y_true, y, labels)
+    w = _sample_weight(None if sample_weight is None else _array(sample_weight,
+                                                                 "sample_weight"),
+                       dt, n, numbers_only=True)
+    classes, targets = _log_loss_targets(y_true, labels)
     k = classes.shape[0]
-    columns = 2 if p.ndim == 1 or p.shape[1] == 1 else p.shape[1]
+    one_column = p.ndim == 1 or p.shape[1] == 1     # of the larger class: binary
+    columns = 2 if one_column else p.shape[1]
+    if not one_column:
+        sums = p.sum(axis=1)
+        if not np.all(np.isclose(sums, 1, rtol=math.sqrt(_CLIP[clip_dt][0]))):
+            warnings.warn("The y_prob values do not sum to one. Make sure to pass "
+                          "probabilities.", UserWarning, stacklevel=3)
     if k != columns:
         if labels is None:
             raise ValueError("y_true and y_prob contain different number of classes: "
@@ -547,25 +771,32 @@ def _log_loss(y_true, y_proba, normalize, sample_weight, labels):
                              f"through the labels argument. Classes found in y_true: {classes}")
         raise ValueError("The number of classes in labels is different from that in y_prob. "
                          f"Classes found in labels: {classes}")
-    if p.ndim == 2 and p.shape[1] > 1:
-        sums = p.sum(axis=1)
-        if not np.all(np.isclose(sums, 1, rtol=math.sqrt(_EPS[dt]))):
-            warnings.warn("The y_prob values do not sum to one. Make sure to pass "
-                          "probabilities.", UserWarning, stacklevel=3)
-        q = np.ascontiguousarray(p[np.arange(n), index])    # each row's class: its loss
-        t = np.ones(n, dt)
+    if targets.ndim == 2:                # a multilabel indicator: one column per class
+        q = np.stack([1 - p.reshape(-1), p.reshape(-1)], axis=1) if one_column else p
+        q = np.clip(q, *_CLIP[clip_dt])
+        t = targets.astype(dt)
+        losses = -np.sum(np.where(t != 0, t * np.log(q), 0), axis=1, dtype=_F64)
+        return _average(lambda w, _: float(np.dot(losses, w) if w is not None
+                                           else np.sum(losses)), w, n, normalize)
+    if one_column:
+        q = np.ascontiguousarray(p.reshape(-1))               # binary: p of the larger class
+        t = targets.astype(dt)
     else:
-        q = np.ascontiguousarray(p.reshape(-1))             # binary: p of the larger class
-        t = index.astype(dt)
-    run = _proba_kernel(dt, 1.0, 0.0)
-    total = (run.run_float64 if dt is _F64 else run.run_float32)(
-        _OP_LOSS, t, q, w, 1, None, None, None, 1.0, _n_threads(None))
-    if not normalize:
-        return float(total)
-    return float(total / _weight_sum(w, n))
+        q = np.ascontiguousarray(p[np.arange(n), targets])    # each row's class: its loss
+        t = np.ones(n, dt)
+    kernel = _proba_kernel(clip_dt, 1.0, 0.0)
+    run = kernel.run_float64 if dt is _F64 else kernel.run_float32
+    nt = _n_threads(None)
+    return _average(lambda w, _: run(_OP_LOSS, t, q, w, 1, None, None, None, 1.0, nt), w, n,
+                    normalize)
 
 
-def _average_losses(losses: np.ndarray, w: Optional[np.ndarray], normalize: bool) -> float:
+def _average(total_of, w: Optional[np.ndarray], n: int, normalize: bool) -> float:
+    """The sum of the losses, total_of(w, _), or their mean over `n` samples weighted by `w`
+    (`normalize`)."""
     if not normalize:
-        return float(np.sum(losses if w is None else losses * w))
-    return float(np.average(losses, weights=w))
+        if w is not None:
+            _weight_sum(w)               # its checks of the weights, without a mean
+        return float(total_of(w, 1.0))
+    total, denominator = _weighted_sums(w, n, total_of)
+    return float(total / denominator)
