@@ -114,7 +114,7 @@ def _validated(loss: lf.Loss, y, sample_weight, num_class):
     cross_entropy's number of classes (None for the others), after the loss's own checks of
     y_true and sample_weight (its errors, on a prediction of 0) and those of a best constant:
     at least one label, weights >= 0 that do not sum to zero."""
-    y = _api._asarray(y, "y_true")
+    y = _api._as_array(y, "y_true")
     K = None
     if isinstance(loss, lf.CrossEntropyLoss):
         K = _num_classes(loss, y, num_class)

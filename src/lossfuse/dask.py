@@ -58,7 +58,7 @@ _ANY_LABELS = lf.get_loss("squared_error")
 
 # ------------------------------------------------------------------ checks at call time
 def _dask_array(x: Any, name: str) -> da.Array:
-    a = x if isinstance(x, da.Array) else da.asarray(_api._asarray(x, name))
+    a = x if isinstance(x, da.Array) else da.asarray(_api._as_array(x, name))
     if any(s != s for s in a.shape):
         raise ValueError(f"{name} has chunks of unknown size; call {name}.compute_chunk_sizes() "
                          "first")

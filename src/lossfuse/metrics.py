@@ -431,16 +431,23 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5,
 
 # ----------------------------------------------------------------------------- deviances
 def _deviance_kernel(power: float):
-    """The kernel of the unit Tweedie deviance of `power`: squared error on y_pred itself for
-    power 0 (any real y_pred, as scikit-learn allows), else the facade's tweedie kernel for
-    that power (poisson, gamma or tweedie), which takes log(y_pred)."""
-    return _SQUARED if power == 0 else lf.get_loss("tweedie", power=float(power))._kernel
+    """The kernel of the unit Tweedie deviance of `power` at the mean y_pred itself: squared
+    error for power 0 (any real y_pred, as scikit-learn allows), else the poisson, gamma or
+    tweedie deviance kernel -- in the mean space, so that y_true == y_pred gives 0 exactly and
+    no log(y_pred) is rounded on the way."""
+    if power == 0:
+        return _SQUARED
+    if power == 1:
+        return _kernel("poisson_deviance")
+    if power == 2:
+        return _kernel("gamma_deviance")
+    return _kernel("tweedie_deviance", float(power))
 
 
 def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
     """Mean Tweedie deviance regression loss (scikit-learn's ``mean_tweedie_deviance``):
-    the unit deviance of `y_true` at the mean `y_pred`.  The kernels take the log of the mean
-    (log link): log(y_pred) is one more NumPy pass.
+    the unit deviance of `y_true` at the mean `y_pred`, to a few ulp for every power (0
+    exactly where y_true == y_pred, never negative).
 
     Parameters
     ----------
@@ -481,11 +488,10 @@ def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
         raise ValueError(message + domain)
     kernel = _deviance_kernel(power)
     run = kernel.run_float64 if p.dtype == _F64 else kernel.run_float32
-    mu = p if power == 0 else np.log(p)
 
     def total_of(w, _):
         try:
-            return run(_OP_LOSS, y, mu, w, 1, None, None, None, 1.0, _n_threads(None))
+            return run(_OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
         except _kernels.LabelError:          # y outside the domain: the kernel checks it
             raise ValueError(message + domain) from None
 
