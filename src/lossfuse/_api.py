@@ -693,6 +693,21 @@ class Loss:
         return _finish(red, copy_back, lo, g, h, total, denominator)
 
 
+def _logits_shape(shape: Tuple[int, ...], n_class_weights: Optional[int]) -> Tuple[int, int]:
+    """(n, K) of cross_entropy's logits of `shape`, checked against the class weights' count
+    (None: no class weights); shared with lossfuse.dask, which knows only the shape."""
+    if len(shape) != 2:
+        raise ValueError(f"y_pred must be logits of shape (n, K) for cross_entropy, got shape "
+                         f"{shape}")
+    n, K = shape
+    if K == 0:
+        raise ValueError("y_pred must have at least one class (K >= 1)")
+    if n_class_weights is not None and n_class_weights != K:
+        raise ValueError(f"class_weight has {n_class_weights} elements but y_pred has K = {K} "
+                         "classes")
+    return n, K
+
+
 class CrossEntropyLoss(Loss):
     """Softmax cross-entropy over logits ``y_pred`` of shape ``(n, K)``, with the semantics of
     ``torch.nn.functional.cross_entropy``.
@@ -769,15 +784,8 @@ class CrossEntropyLoss(Loss):
         nt = _n_threads(n_threads)
         p = _as_y_pred(y_pred)
         dt = p.dtype
-        if p.ndim != 2:
-            raise ValueError(f"y_pred must be logits of shape (n, K) for cross_entropy, got "
-                             f"shape {p.shape}")
-        n, K = p.shape
-        if K == 0:
-            raise ValueError("y_pred must have at least one class (K >= 1)")
-        if self._class_weight is not None and self._class_weight.size != K:
-            raise ValueError(f"class_weight has {self._class_weight.size} elements but "
-                             f"y_pred has K = {K} classes")
+        n, K = _logits_shape(p.shape, None if self._class_weight is None
+                             else self._class_weight.size)
         labels, probs, y = self._targets(y_true, n, K, dt)
         w = _weights(sample_weight, (n, K), dt, red == _MEAN)
         # With class indices, a row's weight is sample weight x class weight, in both sums of

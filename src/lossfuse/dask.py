@@ -67,16 +67,8 @@ def _dask_array(x: Any, name: str) -> da.Array:
 
 def _cross_entropy_rows(fn: lf.CrossEntropyLoss, y: da.Array, p: da.Array) -> int:
     """The rows of cross_entropy's inputs, after the in-memory checks of their shapes."""
-    if p.ndim != 2:
-        raise ValueError(f"y_pred must be logits of shape (n, K) for cross_entropy, got shape "
-                         f"{p.shape}")
-    n, K = p.shape
-    if K == 0:
-        raise ValueError("y_pred must have at least one class (K >= 1)")
     class_weight = fn.params["class_weight"]
-    if class_weight is not None and len(class_weight) != K:
-        raise ValueError(f"class_weight has {len(class_weight)} elements but y_pred has K = {K} "
-                         "classes")
+    n, K = _api._logits_shape(p.shape, None if class_weight is None else len(class_weight))
     if y.dtype.kind not in "biuf":
         raise TypeError(f"y_true must be class indices or probabilities (real numbers), got "
                         f"dtype {y.dtype}")
