@@ -468,6 +468,30 @@ def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
 
 
 # ------------------------------------------------------------------------------------ Loss
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _in_float64(kernel):
+    """`kernel.run_float32`, run on float64 copies of its operands, the outputs rounded back to
+    float32: for a kernel whose parameters float32 cannot represent.  Outputs are checked as
+    the kernel checks them (float32, 1-d, writeable) before anything runs."""
+    def run(op, y, p, w, row_len, lo, g, h, scale, n_threads):
+        outs = [o for o in (lo, g, h) if o is not None]
+        for o in outs:
+            if not (isinstance(o, np.ndarray) and o.dtype == np.float32 and o.ndim == 1
+                    and o.flags.writeable):
+                raise TypeError("outputs must be writeable 1-d float32 arrays")
+        wide = [None if a is None else np.asarray(a, np.float64) for a in (y, p, w)]
+        tmp = [None if o is None else np.empty(o.shape, np.float64) for o in (lo, g, h)]
+        total = kernel.run_float64(op, *wide, row_len, *tmp, scale, n_threads)
+        with np.errstate(over="ignore"):     # inf is float32's rounding of what overflows it
+            for o, t in zip((lo, g, h), tmp):
+                if o is not None:
+                    o[...] = t
+        return total
+    return run
+
+
 class Loss:
     """A loss function with fused, single-pass loss, gradient and hessian kernels.
 
@@ -531,8 +555,12 @@ class Loss:
             values[key] = value
         kernel_name, kernel_params = spec.resolve(values)
         kernel = _kernels.LossKernel(_kernels.LOSSES[kernel_name][0], kernel_params)
+        # a parameter beyond float32's range (binary_cross_entropy's pos_weight = 1e50) is
+        # valid, but the float32 kernel cannot hold it: float32 data then runs in float64
+        wide = any(abs(v) > _F32_MAX for v in kernel_params)
         self._freeze(name=spec.name, params=_Params(values), _labels=spec.label_domain(values),
-                     _kernel=kernel, _run64=kernel.run_float64, _run32=kernel.run_float32)
+                     _kernel=kernel, _run64=kernel.run_float64,
+                     _run32=_in_float64(kernel) if wide else kernel.run_float32)
 
     # A loss is a value, as a frozen dataclass is: what it computes is fixed when it is made,
     # so its attributes (and params) refuse changes; it is hashable, equal to the losses of

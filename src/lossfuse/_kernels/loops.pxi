@@ -349,8 +349,7 @@ cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a
         huber_.delta = prm.v[0]
         return drive(op, &huber_, a, scale, n_threads, flags)
     elif loss == LOSS_SMOOTH_L1:
-        smooth_l1_.huber.delta = prm.v[0]
-        smooth_l1_.inv_beta = 1.0 / prm.v[0]
+        smooth_l1_setup(&smooth_l1_, prm.v[0])
         return drive(op, &smooth_l1_, a, scale, n_threads, flags)
     elif loss == LOSS_PSEUDO_HUBER:
         pseudo_huber_.delta = prm.v[0]

@@ -371,16 +371,40 @@ cdef inline void huber(const Huber* L, floating y, floating p,
 
 # -------------------------------------------------------------------------------- smooth_l1
 cdef struct SmoothL1:
-    Huber huber          # huber with delta = beta ...
-    double inv_beta      # ... divided by beta (beta > 0; beta = 0 is absolute_error)
+    # beta > 0 (beta = 0 is absolute_error), per dtype: float32's beta is beta rounded to
+    # float32 (0 where it underflows: then |d| exactly, as |d| - beta/2 rounds to it)
+    double beta, beta32
+    double scale, inv, scale32, inv32    # S = 2^s with beta S normal, and 1 / (beta S)
+    double inv_beta                      # 1/beta, the hessian: inf where that overflows
 
 cdef inline void smooth_l1(const SmoothL1* L, floating y, floating p,
                            floating* l, floating* g, floating* h) noexcept nogil:
-    cdef floating inv_beta = <floating>L.inv_beta
-    huber(&L.huber, y, p, l, g, h)
-    if l != NULL: l[0] = l[0] * inv_beta
-    if g != NULL: g[0] = g[0] * inv_beta
-    if h != NULL: h[0] = h[0] * inv_beta
+    # huber(delta = beta) / beta: inside |d| <= beta, d^2 / (2 beta), gradient t = d / beta,
+    # hessian 1/beta; outside |d| - beta/2, sign(d), 0.  t = (d S) (1 / (beta S)): for a
+    # subnormal beta 1/beta alone overflows, though t is at most 1 (beta = 1e-320 is valid).
+    cdef floating d = p - y
+    cdef floating a = _abs(d)
+    cdef floating beta, t, inv_beta = <floating>L.inv_beta    # loaded outside the select
+    if floating is float:
+        beta = <float>L.beta32
+        t = (d * <float>L.scale32) * <float>L.inv32
+    else:
+        beta = L.beta
+        t = (d * L.scale) * L.inv
+    cdef bint inside = a <= beta
+    if l != NULL: l[0] = <floating>0.5 * (d * t) if inside else a - <floating>0.5 * beta
+    if g != NULL: g[0] = t if inside else _sign(d)
+    if h != NULL: h[0] = inv_beta if inside else _nan_or(d, <floating>0)
+
+cdef inline void smooth_l1_setup(SmoothL1* L, double beta) noexcept nogil:
+    cdef float b32 = <float>beta
+    L.beta = beta
+    L.scale = 1.152921504606847e18 if beta < 1e-290 else 1.0              # 2^60
+    L.inv = 1.0 / (beta * L.scale)
+    L.beta32 = b32
+    L.scale32 = 1099511627776.0 if b32 < 1e-30 else 1.0                   # 2^40
+    L.inv32 = 0.0 if b32 == 0 else <float>(1.0 / <double>(b32 * <float>L.scale32))
+    L.inv_beta = 1.0 / beta
 
 
 # ----------------------------------------------------------------------------- pseudo_huber
@@ -967,12 +991,15 @@ cdef inline void binary_cross_entropy(const BinaryCrossEntropy* L, floating y, f
     #   s = sigmoid(p) and 1 - s = sigmoid(-p) are 1/(1+e) and e/(1+e), in the order the sign
     #   of p says (one division, and both keep full relative accuracy: the gradient y = 1,
     #   p = 30 is -9.36e-14 to the last digits, where s - 1 would keep three).
-    # A weight of exactly 0 drops its term (hard labels at infinite logits give 0, not 0*inf).
+    # A weight of exactly 0 drops its term (hard labels at infinite logits give 0, not 0*inf;
+    # rows with y = 0 do not depend on pos_weight, however large).  (A pos_weight beyond
+    # float32's range runs float32 data in float64: see lossfuse's Loss.)
     cdef floating pw = <floating>L.pos_weight
     cdef floating a = _abs(p)
     cdef floating e = _exp_nonpos(-a)
     cdef floating c1 = pw * y, c0 = <floating>1 - y
     cdef floating q, sp, sn, lp
+    c1 = <floating>0 if y == 0 else c1
     if l != NULL:
         lp = _log1p_unit(e)
         l[0] = ((<floating>0 if c1 == 0 else c1 * ((-p if p < 0 else <floating>0) + lp))
@@ -987,7 +1014,7 @@ cdef inline void binary_cross_entropy(const BinaryCrossEntropy* L, floating y, f
         if g != NULL:
             g[0] = c0 * sp - c1 * sn
         if h != NULL:
-            h[0] = (c0 + c1) * sp * sn
+            h[0] = (c0 + c1) * (sp * sn)
 
 
 # ------------------------------------------- hinge, squared_hinge, exponential (margin losses)
