@@ -286,6 +286,8 @@ cdef class LossKernel:
             deviance_setup(&self.prm.dev, 1.0)
         elif loss == LOSS_GAMMA or loss == LOSS_GAMMA_MEAN:
             deviance_setup(&self.prm.dev, 2.0)
+        elif loss == LOSS_TWEEDIE_NORMAL:
+            deviance_setup(&self.prm.dev, 0.0)
 
     def __repr__(self):
         return f"LossKernel({self.loss}, {self.params!r})"

@@ -339,7 +339,7 @@ cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a
     cdef PoissonMean poisson_mean_ = PoissonMean(&prm.dev)
     cdef GammaMean gamma_mean_ = GammaMean(&prm.dev)
     cdef TweedieMean tweedie_mean_ = TweedieMean(&prm.dev)
-    cdef TweedieNormal tweedie_normal_ = TweedieNormal(0)
+    cdef TweedieNormal tweedie_normal_ = TweedieNormal(&prm.dev)
     cdef ProbaLogLoss proba_log_loss_
     if loss == LOSS_SQUARED_ERROR:
         return drive(op, &squared_error_, a, scale, n_threads, flags)

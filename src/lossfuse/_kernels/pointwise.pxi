@@ -966,16 +966,21 @@ cdef inline void deviance_mean(const Deviance* D, int kind, floating y, floating
 
 
 cdef struct TweedieNormal:
-    char _unused
+    const Deviance* dev      # of power 0
 
 cdef inline void tweedie_normal(const TweedieNormal* L, floating y, floating p,
                                 floating* l, floating* g, floating* h) noexcept nogil:
-    # tweedie at power 0: (y - mu)^2 for every y (squared error in the mean space); gradient
+    # tweedie at power 0: (y - mu)^2 for every y (squared error in the mean space).  For y > 0
+    # it is the deviance of power 0, y^2 (e^r - 1)^2 with r = log(mu / y) exact (`deviance`):
+    # y - exp(p) would cancel where mu is near y.  For y <= 0 nothing cancels.  Gradient
     # 2 (mu - y) mu and hessian 2 (2 mu - y) mu as products with exp(p) formed by `_exp_times`,
     # so that they do not vanish with mu (y = 1e300, p = -1000: the hessian is -1e-134)
     cdef floating mu = _exp(p)
     cdef floating d = mu - y
-    if l != NULL: l[0] = d * d
+    cdef double dd
+    if l != NULL:
+        dd = _exp(<double>p) - <double>y
+        l[0] = <floating>(deviance(L.dev, y, p, False, DEV_TWEEDIE) if y > 0 else dd * dd)
     if g != NULL: g[0] = <floating>2 * _exp_times(d, p)
     if h != NULL: h[0] = <floating>2 * _exp_times(mu + d, p)
 
