@@ -754,7 +754,7 @@ cdef inline double deviance(const Deviance* D, double y, double p, bint mean_spa
     cdef double mu, mus, k2, lh2, ll2, kd, t1, h, eh, rh, rl, tn, h2, pc
     cdef double xa, xal, ka = 0.0, qa = 0.0, xb, xbl, kbx = 0.0, qb = 0.0
     cdef double t, t2, poly, poly_pos, poly_neg, r2, fm, fe, d_ser
-    cdef double ma, ea, mb, eb, tam, tae, tbm, tbe, t0, emax, d_far, d
+    cdef double ma, ea, mb, eb, tam, tae, tbm, tbe, t0, e0, emax, d_far, d
     cdef bint rpos, direct, near
     # the constants the selects below use, loaded first: a load inside a select on an
     # element's value becomes a masked load, which keeps GCC from vectorizing
@@ -874,8 +874,9 @@ cdef inline double deviance(const Deviance* D, double y, double p, bint mean_spa
     # the largest exponent among the terms present (a missing term is 0 with exponent 0)
     tae = tae if tam != 0 else -1e6
     tbe = tbe if tbm != 0 else -1e6
-    emax = tae if tae > tbe else tbe
-    emax = 0.0 if (emax < 0.0) & (t0 != 0) else emax
+    e0 = 0.0 if t0 != 0 else -1e6           # (selects on doubles only: a bint & a double
+    emax = tae if tae > tbe else tbe          # comparison here keeps GCC from vectorizing)
+    emax = e0 if e0 > emax else emax
     d_far = _scaled(2.0 * vm * ((t0 * _pow2_clamped(-emax) + tbm * _pow2_clamped(tbe - emax))
                                 + tam * _pow2_clamped(tae - emax)), ve + emax)
     d = d_ser if ypos & (t <= r_series) else d_far
