@@ -721,6 +721,17 @@ class Loss:
         return _finish(red, copy_back, lo, g, h, total, denominator)
 
 
+def _integer(name: str, value: Any, what: str = "an int") -> int:
+    """`value` as a Python int (anything with __index__, not bool), or a TypeError naming
+    `name` and saying it must be `what`."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be {what}, got bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}") from None
+
+
 def _logits_shape(shape: Tuple[int, ...], n_class_weights: Optional[int]) -> Tuple[int, int]:
     """(n, K) of cross_entropy's logits of `shape`, checked against the class weights' count
     (None: no class weights); shared with lossfuse.dask, which knows only the shape."""
@@ -780,13 +791,7 @@ class CrossEntropyLoss(Loss):
             cw = tuple(float(v) + 0.0 for v in arr)       # -0.0 is 0.0, as in `_real`
         ignore = params.get("ignore_index")
         if ignore is not None:
-            if isinstance(ignore, bool):
-                raise TypeError("ignore_index must be an int or None, got bool")
-            try:
-                ignore = operator.index(ignore)
-            except TypeError:
-                raise TypeError("ignore_index must be an int or None, got "
-                                f"{type(ignore).__name__}") from None
+            ignore = _integer("ignore_index", ignore, "an int or None")
             if not -2**63 <= ignore < 2**63:
                 raise ValueError("ignore_index must fit in a 64-bit integer")
         smoothing = _real("label_smoothing", params.get("label_smoothing", 0.0))

@@ -6,7 +6,6 @@ as the peers clamp it).  `lossfuse.lightgbm.init_score` documents it loss by los
 
 from __future__ import annotations
 
-import operator
 from typing import Callable, Optional
 
 import numpy as np
@@ -82,13 +81,7 @@ def _num_classes(loss: lf.CrossEntropyLoss, y: np.ndarray, num_class) -> int:
     largest class index in y (ignore_index aside) plus one."""
     class_weight = loss.params["class_weight"]
     if num_class is not None:
-        if isinstance(num_class, bool):
-            raise TypeError("num_class must be an int, got bool")
-        try:
-            num_class = operator.index(num_class)
-        except TypeError:
-            raise TypeError(f"num_class must be an int, got {type(num_class).__name__}") \
-                from None
+        num_class = _api._integer("num_class", num_class)
         if not 1 <= num_class <= _MAX_CLASSES:
             raise ValueError(f"num_class must be in [1, 2**31 - 1], got {num_class}")
         if class_weight is not None and len(class_weight) != num_class:
