@@ -25,8 +25,8 @@ with respect to the predictions, that is the per-sample gradient divided by n:
 * ``torch``    -- forward and backward, ``x.grad = None; f(x, t).backward()``, with `f` the
   ``torch.nn.functional`` loss where there is one (``mse_loss``, ``l1_loss``, ``huber_loss``,
   ``smooth_l1_loss``, ``binary_cross_entropy_with_logits``, ``cross_entropy``), else the same
-  expression as JAX's written with torch operations (``poisson_nll_loss`` lacks the deviance's
-  terms in y, so poisson is the expression too).
+  expression as JAX's written with torch operations (``poisson_nll_loss`` is exp(p) - y p,
+  with ``full=True`` plus Stirling's log(y!): not the deviance, so poisson is the expression).
 * ``sklearn``  -- ``loss.loss_gradient(y, p, loss_out=l, gradient_out=g, n_threads=T)`` of
   scikit-learn's ``sklearn._loss.loss`` classes, then ``l.mean()``: the work a scikit-learn
   user's call does.  Those are half losses: ``HalfSquaredError`` is d^2 / 2,
@@ -50,16 +50,19 @@ preallocated outputs where the API takes them), the same thread count, and the s
 loop, the candidates interleaved round by round in rotating order so that drift hits all
 alike.  Before timing, each case checks every candidate's loss and gradient against lossfuse's
 (relative tolerance 1e-5 in float32, 1e-10 in float64; the gradient's against its largest
-element) and stops with exit code 1 if one differs, so that no candidate is timed computing
-something else.
+element, except where y == p: absolute_error and pinball have no derivative there and
+scikit-learn picks another subgradient) and stops with exit code 1 if one differs, so that no
+candidate is timed computing something else.
 
-Threads: ``--threads 1`` (the default), ``all`` (``lossfuse.get_num_threads()``) or N.  NumPy
-and np.add use one thread whatever it is.  Current XLA ignores
-``--xla_cpu_multi_thread_eigen=false`` for these element-wise programs (it concerns Eigen's dot
-and convolution only) and has no flag for its CPU thread pool, which it sizes from the CPUs
-the process may use when JAX starts.  So JAX is started here, before any timing, with the
-calling thread pinned to T of those CPUs, and every thread is unpinned afterwards (measured:
-process CPU time equals wall time for JAX's one-thread calls, about 1.7x it without).
+Threads: ``--threads 1`` (the default), ``all`` (``lossfuse.get_num_threads()``) or N: lossfuse
+and scikit-learn get ``n_threads=T``, torch ``torch.set_num_threads(T)``, numba a ``prange``
+loop on T threads; NumPy and np.add use one thread whatever it is.  For JAX, the old
+``XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"`` no longer
+limits anything (measured with jax 0.10: element-wise programs still run on every CPU), and
+XLA has no flag for the size of its CPU thread pool, which it takes from the CPUs the process
+may use when JAX starts.  So JAX is started here, before any timing, with the calling thread
+pinned to T of those CPUs, and every thread is unpinned afterwards (measured: with T = 1 the
+process's CPU time equals the wall time of JAX's calls, against about 1.7x without).
 
 Output: a row per case with each candidate's median time (``*`` marks the best peer), then
 ``x peer`` (best peer's time over lossfuse's: of jax, torch, sklearn, numba), ``x add``
