@@ -14,6 +14,7 @@ import pytest
 
 import lossfuse as lf
 from lossfuse import metrics
+from conftest import assert_builds_agree
 
 POWERS = [-2.0, -0.5, 0.0, 1 - 1e-12, 1.0, 1 + 1e-12, 1 + 1e-6, 1.0001, 1.01, 1.1, 1.5, 1.9,
           1.99, 2 - 1e-6, 2 - 1e-12, 2.0, 2 + 1e-12, 2 + 1e-6, 2.5, 3.0, 4.0]
@@ -171,10 +172,11 @@ def test_reported_examples():
         assert ulps_off(got, true, dt) <= 2, (power, dt, got, float(true))
 
 
-def test_builds_agree_bit_for_bit():
-    """The FMA builds and the baseline (Dekker products) give the same bits."""
+def test_builds_agree():
+    """The FMA builds give the same bits; the baseline (Dekker products, and a * b + c rounded
+    twice where they fuse it) is within 4 ulp: both are within 2 ulp of the truth."""
     import importlib
-    mods = list(importlib.import_module("lossfuse._kernels").available.values())
+    available = importlib.import_module("lossfuse._kernels").available
     rng = np.random.default_rng(3)
     y = np.exp(rng.uniform(-700, 700, 5000))
     p = np.log(y) + rng.normal(0, 1, y.size) * 10.0 ** rng.uniform(-12, 1, y.size)
@@ -182,11 +184,10 @@ def test_builds_agree_bit_for_bit():
     for name, prm, x in [("poisson", (), p), ("gamma", (), p), ("tweedie", (1.5,), p),
                          ("tweedie", (-0.5,), p), ("tweedie", (3.5,), p),
                          ("poisson_deviance", (), mu), ("tweedie_deviance", (1.2,), mu)]:
-        outs = []
-        for mod in mods:
+        outs = {}
+        for isa, mod in available.items():
             k = mod.LossKernel(mod.LOSSES[name][0], prm)
             out = np.empty_like(y)
             k.run_float64(0, y, x, None, 1, out, None, None, 1.0, 1)
-            outs.append(out)
-        for other in outs[1:]:
-            np.testing.assert_array_equal(other, outs[0], err_msg=name)
+            outs[isa] = (out,)
+        assert_builds_agree(outs, ulps=4)

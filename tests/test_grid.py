@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lossfuse as lf
-from conftest import LAYOUTS, assert_close, make_layout
+from conftest import LAYOUTS, assert_builds_agree, assert_close, has_fma, make_layout
 from reference import PARAMS, deviance_atol, reference, sample
 
 LOSSES = sorted(PARAMS)
@@ -120,18 +120,18 @@ def test_results_identical_for_every_thread_count(name, dtype):
 
 @pytest.mark.parametrize("name", LOSSES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_instruction_sets_agree_bitwise(name, dtype):
-    """Every instruction-set build (baseline, AVX2, AVX-512) rounds identically: no FMA
-    contraction, fixed-order sums."""
+def test_instruction_sets_agree(name, dtype):
+    """The FMA builds (AVX2, AVX-512) round identically (explicit fused multiply-adds, no
+    contraction by the compiler, fixed-order sums).  The SSE2 baseline rounds a * b + c twice:
+    its results meet the same long-double references to the same tolerances as the grid's."""
     from lossfuse._kernels import available
     if len(available) < 2:
         pytest.skip("only one kernel build on this CPU")
     y, p, w = data(name, np.dtype(dtype), n=100_001, seed=2)
-    spec_name, kernel_params = lf.get_loss(name, **PARAMS[name])._kernel.loss, \
-        lf.get_loss(name, **PARAMS[name])._kernel.params
+    kernel = lf.get_loss(name, **PARAMS[name])._kernel
     out = {}
     for isa, module in available.items():
-        k = module.LossKernel(spec_name, kernel_params)
+        k = module.LossKernel(kernel.loss, kernel.params)
         run = getattr(k, f"run_{dtype}")
         g = np.empty_like(p)
         h = np.empty_like(p)
@@ -140,8 +140,16 @@ def test_instruction_sets_agree_bitwise(name, dtype):
         run(module.OPERATIONS["gradient_hessian"], y, p, None, 1, None, np.empty_like(p), h,
             1.0, 1)
         out[isa] = (total, lo, g, h)
-    first, *others = out.values()
-    for other in others:
-        assert other[0] == first[0]
-        for x, z in zip(first[1:], other[1:]):
-            np.testing.assert_array_equal(x, z)
+    assert_builds_agree({k: v for k, v in out.items() if has_fma(k)})
+    rtol = RTOL[np.dtype(dtype).type]
+    ref_loss, ref_grad, _ = reference(name, y, p, w, "none")
+    _, _, ref_hess = reference(name, y, p, None, "none")
+    atol_loss, atol_grad = deviance_atol(name, y, p, w, "none", rtol)
+    for isa, (total, lo, g, h) in out.items():
+        if has_fma(isa):
+            continue
+        check_close(lo, ref_loss, rtol, f"{isa} loss", atol=atol_loss)
+        check_close(g, 0.5 * ref_grad, rtol, f"{isa} gradient", name,
+                    atol=None if atol_grad is None else 0.5 * atol_grad)
+        check_close(h, ref_hess, rtol, f"{isa} hessian")
+        np.testing.assert_allclose(total, np.sum(ref_loss), rtol=SUM_RTOL[np.dtype(dtype).type])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lossfuse import metrics
+from conftest import assert_builds_agree
 
 sk = pytest.importorskip("sklearn.metrics")
 
@@ -340,27 +341,25 @@ def test_docstring_examples():
 def test_the_probability_log_loss_kernel_gradient_and_builds():
     """The kernel behind log_loss: its gradient and hessian are the derivatives of its loss in
     p (0 where the clip binds), labels other than its two are refused, and every
-    instruction-set build gives the same bits."""
+    instruction-set build agrees (see `assert_builds_agree`)."""
     from lossfuse._kernels import available
     rng = np.random.default_rng(5)
     y = rng.choice([2.0, 7.0], 4000)
     p = rng.uniform(0.01, 0.99, 4000)
     p[:10] = [0.0, 1.0, 1e-17, 1 - 1e-17, 0.5, np.nan, 0.0, 1.0, 0.3, 0.7]
-    outs = []
+    outs = {}
     for name, module in available.items():
         k = module.LossKernel(module.LOSSES["proba_log_loss"][0],
                               (7.0, 2.0, np.finfo(float).eps, 1 - np.finfo(float).eps))
         lo, g, h = np.empty_like(p), np.empty_like(p), np.empty_like(p)
         k.run_float64(module.OPERATIONS["loss_gradient"], y, p, None, 1, lo, g, None, 1.0, 1)
         k.run_float64(module.OPERATIONS["gradient_hessian"], y, p, None, 1, None, g, h, 1.0, 1)
-        outs.append((lo, g, h))
+        outs[name] = (lo, g, h)
         with pytest.raises(module.LabelError):
             k.run_float64(module.OPERATIONS["loss"], np.r_[y[:5], 3.0], p[:6], None, 1,
                           None, None, None, 1.0, 1)
-    for other in outs[1:]:
-        for a, b in zip(outs[0], other):
-            np.testing.assert_array_equal(a, b)
-    lo, g, h = outs[0]
+    assert_builds_agree(outs)
+    lo, g, h = next(iter(outs.values()))
     q = np.where(y == 7.0, p, 1 - p)
     np.testing.assert_allclose(lo[10:], -np.log(q[10:]), rtol=4e-16)
     np.testing.assert_allclose(g[10:], np.where(y == 7.0, -1, 1)[10:] / q[10:], rtol=4e-16)
