@@ -42,7 +42,9 @@ DIRECTIVES = {
     "cdivision": True,
     "embedsignature": True,
 }
-# -ffp-contract=off: no FMA contraction, so the SSE2, AVX2 and AVX-512 modules round identically.
+# -ffp-contract=off: no FMA contraction by the compiler.  The kernels write their fused
+# multiply-adds out (`_fma` in pointwise.pxi), so the AVX2 and AVX-512 modules round
+# identically; the SSE2 baseline rounds those twice (see pointwise.pxi).
 # -fno-math-errno: sqrt becomes an instruction (vectorizable); NaN and inf semantics are kept.
 FLAGS = (["-O1", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]) + [
     "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]

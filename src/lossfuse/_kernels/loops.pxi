@@ -10,12 +10,12 @@
 # Every operation is one pass: each input element is read once, each output written once.  The
 # per-element loss values (times the sample weight) go to a small buffer in L1 (`BLOCK`
 # elements); the buffer is summed in float64 with sixteen independent accumulators, so the
-# order of additions is fixed by the code, not by the compiler's vector width: the SSE2, AVX2
-# and AVX-512 builds give bitwise identical sums.  `loss_gradient` stages its gradient in L1
-# as well and copies each block out in a loop of its own (`run_chunk` says why that is
-# faster).  Blocks add up in order within a chunk; chunks are the tasks that the threads of
-# the pool share (`_pool.pyx`, `pool.h`).  Chunk boundaries depend on the number of
-# elements only, each chunk's sum goes to a slot of its own, and the slots are added in chunk
+# order of additions is fixed by the code, not by the compiler's vector width: every build
+# adds its elements in the same order.  `loss_gradient` stages its gradient in L1 as well and
+# copies each block out in a loop of its own (`run_chunk` says why that is faster).  Blocks
+# add up in order within a chunk; chunks are the tasks that the threads of the pool share
+# (`_pool.pyx`, `pool.h`).  Chunk boundaries depend on the number of elements only, each
+# chunk's sum goes to a slot of its own, and the slots are added in chunk
 # order after the last chunk, so the result is bitwise identical for every thread count and
 # whichever thread ran which chunk.
 #

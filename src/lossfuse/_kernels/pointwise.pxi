@@ -62,7 +62,7 @@ cdef inline floating _sign(floating d) noexcept nogil:
 # its exp and log are as accurate but may differ from the FMA builds' in the last bit, and
 # what is computed from them by that much (absolutely: in a difference such as exp(p) - y,
 # more than one ulp of the difference).  An exact emulation (Boldo and Melquiond's, rounding
-# to odd) gives the same bits, but made the baseline's exp-bound losses 10 to 25 times slower
+# to odd) gives the same bits, but made the baseline's exp-bound losses 13 times slower
 # (measured: one exp per element in float64, 132 instead of 10 ns).
 
 cdef extern from *:
