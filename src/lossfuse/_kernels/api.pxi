@@ -106,35 +106,6 @@ def cpu_has_avx512():
 cdef enum:
     GIL_FREE_ABOVE = 4096
 
-
-def _last_level_cache_bytes():
-    """The size of the largest CPU cache Linux reports (sysfs), else 32 MiB."""
-    import glob
-    best = 0
-    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
-        try:
-            with open(path) as f:
-                text = f.read().strip().upper()
-            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-            best = max(best, int(text.rstrip("KMG")) * scale)
-        except (OSError, ValueError):
-            pass
-    return best or 32 << 20
-
-
-# A loss_gradient call whose operands (two inputs, the gradient) are larger than this writes
-# its gradient with non-temporal stores (see `run_chunk`): the last-level cache size.
-cdef Py_ssize_t stream_bytes = _last_level_cache_bytes()
-
-
-def set_stream_bytes(Py_ssize_t nbytes):
-    """Set the size from which loss_gradient streams its gradient past the caches; return the
-    previous size (tests use it to stream small arrays)."""
-    global stream_bytes
-    old = stream_bytes
-    stream_bytes = nbytes
-    return old
-
 class MisalignedError(ValueError):
     """An operand's address or stride is not a multiple of its itemsize."""
 
@@ -274,7 +245,6 @@ cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object
     a.hessian_out = h.data if op == OP_GRADIENT_HESSIAN else NULL
     a.sh = h.s0
     a.contiguous = (a.sy == 1 and a.sp == 1 and a.sw == 1 and a.sg == 1 and a.sh == 1)
-    a.stream = floating is double and a.sg == 1 and 3 * a.n * 8 > stream_bytes
     if a.n > GIL_FREE_ABOVE:
         with nogil:
             total = with_op(op, loss, prm, &a, <floating>scale, max(1, n_threads), &flags)

@@ -100,7 +100,6 @@ cdef struct Arrays:
     Py_ssize_t sg
     char* hessian_out
     Py_ssize_t sh
-    bint stream            # a float64 gradient goes out with non-temporal stores (run_chunk)
 
 
 cdef inline bint _writes_loss(const Op* op) noexcept nogil:
@@ -211,48 +210,6 @@ cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t 
             s0 = s1
 
 
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #if defined(__x86_64__) || defined(__i386__)
-    #include <immintrin.h>
-    #endif
-    /* out[0 .. m-1] = buf[0 .. m-1], the aligned part with non-temporal stores (the widest
-       the build has): they go to memory without reading the lines first (no read for
-       ownership) and without evicting the inputs from the caches.  Where the ISA has none,
-       plain stores. */
-    static inline void lf_stream_d(double* out, const double* buf, Py_ssize_t m) {
-        Py_ssize_t j = 0;
-    #if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE2__)
-    #if defined(__AVX512F__)
-        const uintptr_t A = 64;
-    #elif defined(__AVX__)
-        const uintptr_t A = 32;
-    #else
-        const uintptr_t A = 16;
-    #endif
-        for (; j < m && ((uintptr_t)(out + j) & (A - 1)); j++) out[j] = buf[j];
-    #if defined(__AVX512F__)
-        for (; j + 8 <= m; j += 8) _mm512_stream_pd(out + j, _mm512_loadu_pd(buf + j));
-    #elif defined(__AVX__)
-        for (; j + 4 <= m; j += 4) _mm256_stream_pd(out + j, _mm256_loadu_pd(buf + j));
-    #else
-        for (; j + 2 <= m; j += 2) _mm_stream_pd(out + j, _mm_loadu_pd(buf + j));
-    #endif
-    #endif
-        for (; j < m; j++) out[j] = buf[j];
-    }
-    /* non-temporal stores are weakly ordered: a fence before the chunk reports done */
-    static inline void lf_stream_fence(void) {
-    #if defined(__SSE2__)
-        _mm_sfence();
-    #endif
-    }
-    """
-    void _stream_d "lf_stream_d" (double* out, const double* buf, Py_ssize_t m) noexcept nogil
-    void _stream_fence "lf_stream_fence" () noexcept nogil
-
-
 cdef inline void store_block(floating* out, Py_ssize_t stride, const floating* buf,
                              Py_ssize_t m) noexcept nogil:
     """out[j * stride] = buf[j] for j < m: a block's values from L1 to the output (a unit-stride
@@ -275,14 +232,7 @@ cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t s
     line to arrive from L3 or memory holds up the L1 store into `lbuf` behind it (stores
     retire in order), so half as many output lines are in flight as in a plain copy: measured
     0.73 of np.add's rate at 1e6 float32, against 1.0 staged (Xeon, AVX2).  A copy loop of
-    its own streams like np.add, and the extra L1 read and write are cheap.
-
-    Where the operands are larger than the last-level cache (`a.stream`, set by the entry
-    point), a float64 gradient is copied out with non-temporal stores: a plain store first
-    reads the line it writes (a third of the memory traffic of two inputs and one output).
-    Measured at 1e7 (EPYC Zen 4, AVX-512): squared_error 0.70 -> 0.79 of np.add's rate in
-    float64, but 0.84 -> 0.68 in float32 (4 KiB blocks of non-temporal stores), which keeps
-    plain stores.  A gradient that fits stays in the cache for the caller, who reads it next."""
+    its own streams like np.add, and the extra L1 read and write are cheap."""
     cdef floating lbuf[BLOCK]
     cdef floating gbuf[BLOCK]
     cdef floating* lo = <floating*>a.loss_out
@@ -298,10 +248,7 @@ cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t s
         b1 = min(b0 + BLOCK, end)
         if Op is LossGradientOp:
             block(op, L, &staged, b0, b1, scale, lbuf, gbuf, flags)
-            if floating is double and a.stream:
-                _stream_d(go + b0, gbuf, b1 - b0)
-            else:
-                store_block(go + b0 * a.sg, a.sg, gbuf, b1 - b0)
+            store_block(go + b0 * a.sg, a.sg, gbuf, b1 - b0)
         else:
             block(op, L, a, b0, b1, scale, lbuf, go + b0 * a.sg if go != NULL else go, flags)
         if _writes_loss(op):
@@ -309,9 +256,6 @@ cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t s
                 store_block(lo + b0 * a.sl, a.sl, lbuf, b1 - b0)
             total += lane_sum(lbuf, b1 - b0)
         b0 = b1
-    if Op is LossGradientOp:
-        if a.stream:
-            _stream_fence()
     return total
 
 
