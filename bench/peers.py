@@ -154,14 +154,11 @@ EXPRESSIONS = {name[4:]: f for name, f in globals().items() if name.startswith("
 
 
 def _problem(name: str, dtype, n: int, K: int = 1) -> tuple:
-    """(y_true, y_pred) of ``lossfuse bench``: `problem`'s for an elementwise loss; for
-    cross_entropy n rows of K logits and class indices, drawn as `cross_entropy_candidates`
-    draws them."""
+    """(y_true, y_pred) of ``lossfuse bench``: `problem`'s for an elementwise loss,
+    `cross_entropy_problem`'s (n rows of K logits) for cross_entropy."""
     if name != "cross_entropy":
         return _bench.problem(name, dtype, n)
-    rng = np.random.default_rng(0)
-    p = rng.normal(0, 2, (n, K)).astype(dtype)
-    return rng.integers(0, K, n), p
+    return _bench.cross_entropy_problem(np.dtype(dtype), n, K)
 
 
 # ------------------------------------------------------------------ the candidates

@@ -312,14 +312,19 @@ def _outputs(op, g, h):
     return (None if op == "loss" else g), (h if op == "gradient_hessian" else None)
 
 
+def cross_entropy_problem(dtype, n: int, K: int, seed: int = 0) -> tuple:
+    """(class indices, logits) of cross_entropy: n rows of K logits around 0 (sd 2)."""
+    rng = np.random.default_rng(seed)
+    p = rng.normal(0, 2, (n, K)).astype(dtype)
+    return rng.integers(0, K, n), p
+
+
 def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int = 0,
                              op: str = "loss_gradient") -> dict:
     """cross_entropy's operation `op` on n rows of K logits, class-index targets: the callables
     to time, by candidate name (see the module docstring)."""
     dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
-    p = rng.normal(0, 2, (n, K)).astype(dtype)
-    y = rng.integers(0, K, n)
+    y, p = cross_entropy_problem(dtype, n, K, seed)
     g, h = np.empty_like(p), np.empty_like(p)
     c = np.empty_like(p)
     loss = lf.get_loss("cross_entropy")

@@ -732,12 +732,22 @@ cdef inline double _saturated(double r) noexcept nogil:
 cdef inline void _expm1_scaled(double k, double q, double* m, double* e) noexcept nogil:
     """e^x - 1 = m 2^e for e^x = 2^k (1 + q) (`_exp_dd`), m within [0.2, 2]:
     2^k (q + (1 - 2^-k)) for k >= 1, 2^k q + (2^k - 1) for k <= 0; each exact up to one
-    rounding (the same as `_expm1_to_30`'s)."""
+    rounding (the same as `_expm1_to_30`'s; the second one fused where the build has FMA)."""
     cdef double kc = 60.0 if k > 60.0 else k
     kc = -60.0 if kc < -60.0 else kc
     cdef double t = _bits_pow2(kc), ti = _bits_pow2(-kc)
-    m[0] = q + (1.0 - ti) if k > 0 else t * q + (t - 1.0)
+    m[0] = q + (1.0 - ti) if k > 0 else _fma(t, q, t - 1.0)
     e[0] = k if k > 0 else 0.0
+
+
+cdef inline double _deviance_done(double d, double y, double p, bint mean_space) noexcept nogil:
+    """A deviance's special values, for every kind: never negative (rounding near 0), inf at
+    y = inf, NaN for a negative mean (the metrics' mean space), NaN where y or p is."""
+    d = 0.0 if d < 0.0 else d
+    d = INFINITY if y == INFINITY else d
+    if mean_space:
+        d = NAN if p < 0 else d
+    return y + p if (y != y) | (p != p) else d
 
 cdef inline double _dev_poly(const double* c, double t, double t2) noexcept nogil:
     """sum_i c[i] t^i over the DEV_TERMS coefficients: Horner in t^2 on the even and the
@@ -801,10 +811,10 @@ cdef inline double _deviance_exp(double y, double vm, double ve, double rh, doub
     """Poisson's and gamma's deviance from r = rh + rl = log(mu / y) and y = vm 2^ve (poisson;
     gamma: 1): both are G(x) = e^x - 1 - x, poisson's 2 y G(r) and gamma's 2 G(-r).  For
     |x| <= 1 the series x^2 `_exp_tail`(x); beyond it (e^x - 1) - x with e^x - 1 = m 2^e
-    from `_exp_dd` (as in `_expm1_scaled`), the first term scaled with y's exponent so that
-    nothing overflows before the result does.  Poisson at y = 0 (then vm = 1, ve = 0 and
+    from `_exp_dd`, the first term scaled with y's exponent so that
+    nothing overflows before the result does (`_expm1_scaled`).  Poisson at y = 0 (then vm = 1, ve = 0 and
     r = log mu): 2 mu, the e^x of the same steps."""
-    cdef double xh, xl, kx, qx, kc, t, ti, m, e, big, lin, x2, near_d, d
+    cdef double xh, xl, kx, qx, m, e, big, lin, x2, near_d, d
     cdef bint ypos = y > 0
     if kind == DEV_GAMMA:
         xh = -rh
@@ -813,12 +823,7 @@ cdef inline double _deviance_exp(double y, double vm, double ve, double rh, doub
         xh = rh
         xl = rl
     _exp_dd(xh, xl, &kx, &qx)                                # e^x = 2^kx (1 + qx)
-    kc = 60.0 if kx > 60.0 else kx
-    kc = -60.0 if kc < -60.0 else kc
-    t = _bits_pow2(kc)
-    ti = _bits_pow2(-kc)
-    m = qx + (1.0 - ti) if kx > 0 else _fma(t, qx, t - 1.0)
-    e = kx if kx > 0 else 0.0
+    _expm1_scaled(kx, qx, &m, &e)                            # e^x - 1 = m 2^e
     if kind == DEV_POISSON:
         m = m if ypos else 1.0 + qx
         e = e if ypos else kx
@@ -831,12 +836,7 @@ cdef inline double _deviance_exp(double y, double vm, double ve, double rh, doub
     if kind == DEV_POISSON:
         near_d = y * near_d
     d = near_d if ypos & (fabs(xh) <= 1.0) else big
-    d = d + d
-    d = 0.0 if d < 0.0 else d
-    d = INFINITY if y == INFINITY else d
-    if mean_space:
-        d = NAN if p < 0 else d
-    return y + p if (y != y) | (p != p) else d
+    return _deviance_done(d + d, y, p, mean_space)
 
 
 cdef inline double deviance(const Deviance* D, double y, double p, bint mean_space,
@@ -849,7 +849,7 @@ cdef inline double deviance(const Deviance* D, double y, double p, bint mean_spa
     cdef double mu, mus, k2, lh2, ll2, kd, t1, h, eh, rh, rl, tn, h2, pc
     cdef double xa, xal, ka = 0.0, qa = 0.0, xb, xbl, kbx = 0.0, qb = 0.0
     cdef double t, t2, poly, poly_pos, poly_neg, r2, qf, fe, xs, d_ser
-    cdef double ma, ea, mb, eb, tam, tae, tbm, tbe, t0, e0, emax, d_far, d
+    cdef double ma, ea, mb, eb, tam, tae, tbm, tbe, t0, e0, emax, d_far
     cdef bint rpos, direct, near
     # the constants the selects below use, loaded first: a load inside a select on an
     # element's value becomes a masked load, which keeps GCC from vectorizing
@@ -949,12 +949,7 @@ cdef inline double deviance(const Deviance* D, double y, double p, bint mean_spa
     emax = e0 if e0 > emax else emax
     d_far = _scaled(2.0 * vm * ((t0 * _pow2_clamped(-emax) + tbm * _pow2_clamped(tbe - emax))
                                 + tam * _pow2_clamped(tae - emax)), ve + emax)
-    d = d_ser if ypos & (t <= r_series) else d_far
-    d = 0.0 if d < 0.0 else d
-    d = INFINITY if y == INFINITY else d
-    if mean_space:
-        d = NAN if p < 0 else d
-    return y + p if (y != y) | (p != p) else d
+    return _deviance_done(d_ser if ypos & (t <= r_series) else d_far, y, p, mean_space)
 
 
 cdef inline floating _or_limit(floating v, floating y, floating p, floating limit) noexcept nogil:
