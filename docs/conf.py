@@ -5,7 +5,8 @@ Build (from the repository root, with lossfuse and the ``docs`` extra installed)
     sphinx-build -W -b html docs docs/_build/html
     sphinx-build -W -b doctest docs docs/_build/doctest
 
-lossfuse is imported as installed (or from ``PYTHONPATH=src`` in a tree with built kernels).
+lossfuse is imported as installed, or from ``PYTHONPATH=$PWD/src`` in a tree with built kernels
+(an absolute path: some examples run ``python -m lossfuse`` in another directory).
 
 The adapters' dependencies (PyTorch, Dask, LightGBM, XGBoost) are optional here too: a
 package that is not installed is mocked for autodoc, so the API reference still builds, and
