@@ -169,6 +169,7 @@ def test_an_unknown_command_exits_2(words):
     (["bench", "--sizes", "nan"], "argument --sizes: 'nan' is not a number"),
     (["bench", "--rounds", "0"], "argument --rounds: must be a whole number from 1 to"),
     (["bench", "--threads", "0"], "argument --threads: must be a whole number from 1 to"),
+    (["bench", "--threads", "257"], "argument --threads: must be a whole number from 1 to 256"),
     (["bench", "--max-slowdown", "nan"], "argument --max-slowdown: 'nan' is not a number"),
     (["bench", "--max-slowdown", "-0.1"], "argument --max-slowdown: must be a number from 0"),
     (["bench", "--max-slowdown", "2"], "argument --max-slowdown: must be a number from 0"),
@@ -341,13 +342,17 @@ except ImportError:                 # not on Windows
     pty = None
 
 
-def on_terminal(*args):
-    """``python -m lossfuse ARGS`` with stderr on a pseudo-terminal and stdout to a file:
-    (exit status, stdout, what the terminal showed)."""
+def on_terminal(*args, ci=None):
+    """``python -m lossfuse ARGS`` with stderr on a pseudo-terminal and stdout to a file,
+    the environment variable CI set to `ci` (None: unset): (exit status, stdout, what the
+    terminal showed)."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    if ci is not None:
+        env["CI"] = ci
     master, slave = pty.openpty()
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(LOSSFUSE + [str(a) for a in args], stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=slave)
+                                stdout=out, stderr=slave, env=env)
         os.close(slave)
         shown = b""
         while True:
@@ -383,9 +388,12 @@ def test_a_progress_bar_on_a_terminal_only(long_input, command, bar):
     args = long_input if command == "score" else BENCH
     code, out, shown = on_terminal(*args)
     assert code == 0 and bar in shown and "\r" in shown
-    for flag in ("--no-progress",):                  # on a terminal, but asked not to
-        code, quiet, shown = on_terminal(*args, flag)
-        assert code == 0 and shown == ""
+    code, quiet, shown = on_terminal(*args, "--no-progress")     # asked not to
+    assert code == 0 and shown == ""
+    for ci in ("true", "1"):                                     # in CI
+        assert on_terminal(*args, ci=ci)[::2] == (0, "")
+        assert bar in on_terminal(*args, "--progress", ci=ci)[2]
+    assert bar in on_terminal(*args, ci="false")[2]
     piped = lossfuse(*args)                          # stderr a pipe, as in CI
     assert piped.returncode == 0 and piped.stderr == ""
     forced = lossfuse(*args, "--progress")           # asked for
@@ -393,3 +401,20 @@ def test_a_progress_bar_on_a_terminal_only(long_input, command, bar):
     if command == "score":                           # the result is the same every way
         want = f"{float(np.mean(np.arange(5000.0) ** 2))!r}\n"
         assert out == quiet == piped.stdout == forced.stdout == want
+
+
+# ------------------------------------------------------------------------------ interrupts
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+@pytest.mark.parametrize("args", [["bench", "--losses", "huber", "--sizes", "1e7"],
+                                  ["bench", "--load", "--sizes", "1e7", "--conditions",
+                                   "nice 19"]])
+def test_an_interrupt_is_one_line_and_exit_130(args):
+    import signal
+    proc = subprocess.Popen(LOSSFUSE + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    first = proc.stdout.readline()              # the run has started
+    assert first.startswith("# lossfuse"), first
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == f"lossfuse {args[0]}" + (
+        " --load" if "--load" in args else "") + ": interrupted\n"

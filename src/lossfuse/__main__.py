@@ -23,6 +23,7 @@ import lossfuse as lf
 from . import _bench, _load, _score
 from ._losses import SPECS
 from ._optional import MissingDependencyError
+from ._threads import MAX_THREADS
 
 HELP_WIDTH = 80        # the widest help, in columns (narrower on a narrower terminal)
 LARGEST = 1 << 40      # the largest count an option takes (sizes, rounds, threads, chunks)
@@ -135,7 +136,14 @@ def _examples(*lines: str) -> str:
 def _progress_option(ap, when: str) -> None:
     ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                     help=f"draw a progress bar on stderr{when} (default: only when stderr "
-                         "is a terminal)")
+                         "is a terminal, and not in CI, where the variable CI is set)")
+
+
+def progress_by_default() -> bool:
+    """Whether to draw progress bars unless told: when stderr is a terminal, and not in CI
+    (the environment variable ``CI``, which CI services set, is unset, empty, 0 or false)."""
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return sys.stderr.isatty() and not in_ci
 
 
 # ------------------------------------------------------------------------- lossfuse bench
@@ -201,7 +209,8 @@ def _bench_arguments(ap) -> None:
                          + ", ".join(map(str, _bench.QUICK_SIZES)) + " "
                          "(cross_entropy: " + ", ".join(f"{n}x{k}" for n, k in _bench.CE_QUICK)
                          + "), short timing loops, few rounds")
-    ap.add_argument("--threads", type=count(), default=lf.get_num_threads(), metavar="N",
+    ap.add_argument("--threads", type=count(MAX_THREADS), default=lf.get_num_threads(),
+                    metavar="N",
                     help="also time lossfuse on N threads: rows of their own, and column "
                          "'x N thr'; 1: one thread only (default: %(default)s, the default "
                          "thread count, timed as n_threads=None)")
@@ -423,7 +432,7 @@ def main(argv=None) -> int:
     if extra:                     # said by the command's parser, with the command's usage
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "progress", False) is None:        # neither --progress nor --no-progress
-        args.progress = sys.stderr.isatty()
+        args.progress = progress_by_default()
     try:
         return args.command(args)
     except MissingDependencyError as e:

@@ -197,3 +197,10 @@ def command(args) -> int:
         from ._bench import machine_info, save_json
         save_json(args.save, {"machine": machine_info(), "results": rows, "nested": nested})
     return 0
+
+
+def main(argv=None) -> int:
+    """``lossfuse bench --load ARGS``: `argv` are the arguments after ``bench`` (default:
+    ``sys.argv[1:]``; ``--load`` among them or not); returns the exit status."""
+    from .__main__ import main as lossfuse
+    return lossfuse(["bench", "--load", *(sys.argv[1:] if argv is None else argv)])
