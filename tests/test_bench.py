@@ -126,6 +126,43 @@ def test_compare_with_an_unreadable_baseline_says_so(tmp_path, capsys):
     assert code == 2 and "cannot read the baseline" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("content,says", [
+    ("not json", "Expecting value"),
+    ('{"runs": []}', "it holds no 'results'"),
+    ('[]', "it holds no 'results'"),
+    ('{"results": {}}', "'results' is not a list"),
+    ('{"results": [1]}', "result 0 is not a case"),
+    ('{"results": [{"loss": "huber"}]}', "result 0 is not a case"),
+    ('{"results": [{"loss": "mse", "dtype": "float64", "n": 16, "speedup_vs_numpy": 2}]}',
+     "result 0: no case 'mse' 'loss_gradient' 'float64' here"),
+    ('{"results": [{"loss": "huber", "op": "hessian", "dtype": "float64", "n": 16}]}',
+     "no case 'huber' 'hessian'"),
+    ('{"results": [{"loss": "huber", "dtype": "float16", "n": 16}]}', "'float16'"),
+    ('{"results": [{"loss": "huber", "op": [1], "dtype": "float64", "n": 16}]}', "[1]"),
+    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 0, "speedup_vs_numpy": 2}]}',
+     "result 0: n is 0, not a whole number >= 1"),
+    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 1.5, "speedup_vs_numpy": 2}]}',
+     "n is 1.5"),
+    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16, "threads": 0, '
+     '"speedup_vs_numpy": 2}]}', "threads is 0"),
+    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16}]}',
+     "speedup_vs_numpy is None, not a number >= 0"),
+    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16, "speedup_vs_numpy": "2"}]}',
+     "speedup_vs_numpy is '2'"),
+    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16, "speedup_vs_numpy": 2, '
+     '"spread": NaN}]}', "spread is nan"),
+])
+def test_compare_with_a_malformed_baseline_says_what_is_wrong(tmp_path, capsys, content, says):
+    """Before any timing: one line naming the file and what is wrong, exit status 2."""
+    base = tmp_path / "base.json"
+    base.write_text(content)
+    code = _bench.main(["--compare", str(base), "--no-progress"])
+    out = capsys.readouterr()
+    assert code == 2 and out.out == "" and out.err.count("\n") == 1
+    assert out.err.startswith(f"lossfuse bench: error: cannot read the baseline {base}: ")
+    assert says in out.err, out.err
+
+
 def test_command_line_entry_points():
     run = [sys.executable, "-m", "lossfuse"]
     assert subprocess.run(run + ["bench", "--help"], capture_output=True).returncode == 0

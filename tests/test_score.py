@@ -146,16 +146,18 @@ def test_wrong_input_is_one_line_and_exit_code_1(files, what, args, says):
 
 
 def test_a_progress_bar_for_long_inputs_only(files):
+    """With --progress (stderr is a pipe here, where the bar is off by default: see
+    tests/test_cli.py for a terminal), a bar for inputs of more than four chunks only."""
     d, _ = files
     base = [sys.executable, "-m", "lossfuse", "score", "huber", "--y-true", f"{d}/y.npy",
             "--y-pred", f"{d}/p.npy"]
-    long = subprocess.run(base + ["--chunk-size", "100"], capture_output=True, text=True)
+    long = subprocess.run(base + ["--chunk-size", "100", "--progress"], capture_output=True,
+                          text=True)
     assert long.returncode == 0 and "100.0%" in long.stderr and "10,007 rows" in long.stderr
-    short = subprocess.run(base, capture_output=True, text=True)
+    short = subprocess.run(base + ["--progress"], capture_output=True, text=True)
     assert short.returncode == 0 and short.stderr == ""
-    quiet = subprocess.run(base + ["--chunk-size", "100", "--no-progress"],
-                           capture_output=True, text=True)
-    assert quiet.stderr == "" and float(quiet.stdout) == float(long.stdout)
+    piped = subprocess.run(base + ["--chunk-size", "100"], capture_output=True, text=True)
+    assert piped.stderr == "" and float(piped.stdout) == float(long.stdout)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")

@@ -454,7 +454,10 @@ def test_kernel_errors_name_the_file(tmp_path):
     (["--param", "delta=0x10"], "is not a number"),
     (["--param", "delta=\u0662"], "is not a number"),               # an Arabic-Indic 2
     (["--param", "delta"], "is not NAME=VALUE"),
-    (["--chunk-size", "2.5"], "invalid int value"),
+    (["--chunk-size", "2.5"], "argument --chunk-size: '2.5' is not a whole number"),
+    (["--chunk-size", "nan"], "argument --chunk-size: 'nan' is not a number"),
+    (["--chunk-size", "1_000"], "argument --chunk-size: '1_000' is not a number"),
+    (["--reduction", "none"], "argument --reduction: invalid choice: 'none'"),
 ])
 def test_wrong_arguments_get_argparse_errors(tmp_path, args, says):
     np.save(tmp_path / "y.npy", np.zeros(3))
@@ -465,12 +468,24 @@ def test_wrong_arguments_get_argparse_errors(tmp_path, args, says):
     assert says in res.stderr
 
 
-@pytest.mark.parametrize("chunk", [0, -1, (1 << 40) + 1, 10 ** 30])
-def test_chunk_sizes_out_of_range(tmp_path, chunk):
+@pytest.mark.parametrize("chunk", ["0", "-1", str((1 << 40) + 1), "1e30"])
+def test_chunk_sizes_out_of_range(tmp_path, capsys, chunk):
     np.save(tmp_path / "y.npy", np.zeros(3))
-    code, out, err = run("mse", "--y-true", tmp_path / "y.npy", "--y-pred",
-                         tmp_path / "y.npy", "--chunk-size", chunk)
-    assert code == 1 and out == "" and "--chunk-size must be from 1 to" in err
+    with pytest.raises(SystemExit) as exit:
+        _score.main(["mse", "--y-true", str(tmp_path / "y.npy"), "--y-pred",
+                     str(tmp_path / "y.npy"), "--chunk-size", chunk])
+    out = capsys.readouterr()
+    assert exit.value.code == 2 and out.out == ""
+    assert (f"argument --chunk-size: must be a whole number from 1 to 1,099,511,627,776, got "
+            f"{chunk}") in out.err
+
+
+def test_chunk_sizes_in_exponent_notation(tmp_path):
+    np.save(tmp_path / "y.npy", np.arange(5.0))
+    np.save(tmp_path / "p.npy", np.zeros(5))
+    args = ("mse", "--y-true", tmp_path / "y.npy", "--y-pred", tmp_path / "p.npy")
+    assert run(*args, "--chunk-size", "2e0") == run(*args, "--chunk-size", "2") == \
+        (0, "6.0\n", "")                        # (0 + 1 + 4 + 9 + 16) / 5
 
 
 def test_param_numbers(tmp_path):

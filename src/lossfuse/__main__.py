@@ -1,35 +1,456 @@
-"""``python -m lossfuse`` (and the ``lossfuse`` command): ``lossfuse bench [options]``,
-``lossfuse score LOSS [options]``."""
+"""The ``lossfuse`` command (also ``python -m lossfuse``): ``lossfuse bench`` and ``lossfuse
+score``.
 
-import os
-import sys
-
-USAGE = """usage: lossfuse COMMAND [options]
-
-commands:
-  bench    time the kernels against NumPy (lossfuse bench --help)
-  score    a loss over .npy, CSV or Parquet files, streamed in chunks (lossfuse score --help)
+The command line is defined here, in one place: the parsers, their help and the checks of
+option values.  Each command's work is done by its module, given the parsed arguments:
+``_bench.command``, ``_score.command`` and ``_load.command`` (``lossfuse bench --load``).
+Whatever a command raises that the user can act on is said here on one line of stderr:
+a missing optional dependency (exit status 2), an OS error, a lack of memory (1), an
+interrupt (130); a closed stdout (``lossfuse bench | head``) ends the command quietly.
 """
 
+from __future__ import annotations
 
+import argparse
+import decimal
+import os
+import re
+import shutil
+import sys
+import textwrap
+
+import lossfuse as lf
+from . import _bench, _load, _score
+from ._losses import SPECS
+from ._optional import MissingDependencyError
+from ._threads import MAX_THREADS
+
+HELP_WIDTH = 80        # the widest help, in columns (narrower on a narrower terminal)
+LARGEST = 1 << 40      # the largest count an option takes (sizes, rounds, threads, chunks)
+
+
+def _exit_status(failure: str) -> str:
+    """The epilog section on exit statuses: 1 for `failure`."""
+    return ("exit status:\n  0  success\n" + textwrap.fill(
+        f"1  {failure}", HELP_WIDTH - 2, initial_indent="  ", subsequent_indent="     ")
+        + "\n  2  wrong command line, or a missing optional dependency")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help at most HELP_WIDTH columns wide, the description and epilog as they are
+    written, and "(default: ...)" after the help of every option with a value whose default
+    its help does not state already."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None, **kwargs):
+        if width is None:
+            width = min(shutil.get_terminal_size().columns, HELP_WIDTH) - 2
+        super().__init__(prog, indent_increment, max_help_position, width, **kwargs)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("(default" in text or not action.option_strings or action.nargs == 0
+                or action.default in (None, argparse.SUPPRESS)):
+            return text
+        return text + " (default: %(default)s)"
+
+
+# ------------------------------------------------------------------ the values of options
+# Numbers are written as decimals, with an exponent if wished (1e6): no nan or inf, no
+# digit separators, no digits of other scripts.
+_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+
+
+def _decimal(text: str) -> decimal.Decimal:
+    if not _DECIMAL.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return decimal.Decimal(text.strip())
+
+
+def count(high: int = LARGEST):
+    """An argparse type: a whole number from 1 to `high`, in digits or with an exponent
+    (``1e6``)."""
+    def parse(text: str) -> int:
+        value = _decimal(text)
+        if value != value.to_integral_value():
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from 1 to {high:,}, got {text.strip()}")
+        return int(value)
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a number of seconds, more than 0."""
+    value = float(_decimal(text))
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text.strip()}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1."""
+    value = float(_decimal(text))
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text.strip()}")
+    return value
+
+
+def output_file(text: str) -> str:
+    """An argparse type: the name of a file to write, in a directory that exists (checked
+    before the work that the file is to hold)."""
+    folder = os.path.dirname(text) or "."
+    if not text or os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file name")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: no directory {folder}")
+    return text
+
+
+def _short(n: int) -> str:
+    """`n` as it is written on the command line: 1e6 for 1000000, else its digits."""
+    mantissa, _, exponent = f"{n:.0e}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if n >= 10_000 and float(f"{n:.0e}") == n else str(n)
+
+
+def _listing(title: str, rows: list) -> str:
+    """An epilog section: `title`, then (term, text) rows, the text wrapped beside the terms
+    (below a term too long for the column)."""
+    width = min(20, max(len(term) for term, _ in rows))
+    indent = " " * (2 + width + 2)
+    lines = [title]
+    for term, text in rows:
+        head = f"  {term:{width}s}  "
+        if len(head) > len(indent):
+            lines.append(head.rstrip())
+            head = indent
+        lines.append(textwrap.fill(text, HELP_WIDTH - 2, initial_indent=head,
+                                   subsequent_indent=indent) if text else head.rstrip())
+    return "\n".join(lines)
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join("  " + line for line in lines)
+
+
+def _progress_option(ap, when: str) -> None:
+    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help=f"draw a progress bar on stderr{when} (default: only when stderr "
+                         "is a terminal, and not in CI, where the variable CI is set)")
+
+
+def progress_by_default() -> bool:
+    """Whether to draw progress bars unless told: when stderr is a terminal, and not in CI
+    (the environment variable ``CI``, which CI services set, is unset, empty, 0 or false)."""
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return sys.stderr.isatty() and not in_ci
+
+
+# ------------------------------------------------------------------------- lossfuse bench
+BENCH_SUMMARY = "time every loss's kernels against NumPy"
+BENCH_DESCRIPTION = """\
+Time every loss's operations -- loss, gradient, the fused loss_gradient and
+gradient_hessian -- against a plain NumPy formulation of what each returns,
+and against np.add(a, b, out=c) on arrays of the same size (two reads and one
+write: the streaming limit), interleaved round by round, and print a table.
+Ratios are of medians over the rounds, so they carry across machines of
+different speed where absolute times do not."""
+
+
+def _bench_epilog() -> str:
+    columns = _listing("columns:", [
+        ("thr", "threads of the row: 1, or --threads N"),
+        ("lossfuse us", "microseconds per call of lossfuse (at n = 16: the whole call, "
+                        "facade included)"),
+        ("numpy us", "microseconds per call of the NumPy formulation"),
+        ("np.add us", "microseconds per call of np.add on the same size"),
+        ("x numpy", "speedup over NumPy"),
+        ("x np.add", "the share of the streaming limit reached (1: as fast as np.add)"),
+        ("GB/s", "the operation's inputs and outputs moved per second"),
+        (f"x {_bench.NARROWER}", "speedup over the next narrower instruction-set build "
+                                 "of the kernels: what run-time dispatch buys"),
+        ("spread", "the largest relative spread of the timed candidates (twice the median "
+                   "absolute deviation over the median)"),
+        ("x N thr", "speedup of N threads over one"),
+    ])
+    examples = _examples(
+        "lossfuse bench --quick",
+        "lossfuse bench --losses huber poisson --ops loss_gradient --sizes 1e6 1e7",
+        "lossfuse bench --save base.json       # on the reference commit",
+        "lossfuse bench --compare base.json    # later: exit status 1 on a regression",
+        "lossfuse bench --quick --plot speed.png",
+        "lossfuse bench --load --help")
+    return "\n\n".join([columns, examples, _exit_status(
+        "a regression (--compare), a file that cannot be written")])
+
+
+def _bench_arguments(ap) -> None:
+    shapes = ", ".join(f"{_short(n)}x{k}" for n, k in _bench.CE_CASES)
+    quick = " ".join(map(str, _bench.QUICK_SIZES))
+    ap.add_argument("--losses", nargs="+", default=_bench.LOSSES, choices=_bench.LOSSES,
+                    metavar="LOSS", help="the losses to time, from: "
+                    + ", ".join(_bench.LOSSES) + " (default: all)")
+    ap.add_argument("--ops", nargs="+", default=list(_bench.OPS), choices=list(_bench.OPS),
+                    metavar="OP", help="the operations to time, from: "
+                    + ", ".join(_bench.OPS) + " (default: all)")
+    ap.add_argument("--dtypes", nargs="+", default=list(_bench.DTYPES), choices=_bench.DTYPES,
+                    metavar="DTYPE", help=f"the dtypes to time, from: {', '.join(_bench.DTYPES)} "
+                                          "(default: both)")
+    ap.add_argument("--sizes", nargs="+", type=count(), metavar="N",
+                    help="elements per call, e.g. 1e6 (default: "
+                    + " ".join(map(_short, _bench.SIZES)) + f"; with --quick: {quick}); "
+                    f"cross_entropy is timed on (rows x classes) shapes of its own: {shapes}")
+    ap.add_argument("--rounds", type=count(), metavar="N",
+                    help="interleaved rounds per case (default: as many as fit in about "
+                         f"{_bench.CASE_SECONDS:g} s, from {_bench.ROUNDS[0]} to "
+                         f"{_bench.ROUNDS[1]}; with --quick: {_bench.QUICK_ROUNDS})")
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run of seconds over every loss: sizes "
+                         + ", ".join(map(str, _bench.QUICK_SIZES)) + " "
+                         "(cross_entropy: " + ", ".join(f"{n}x{k}" for n, k in _bench.CE_QUICK)
+                         + "), short timing loops, few rounds")
+    ap.add_argument("--threads", type=count(MAX_THREADS), default=lf.get_num_threads(),
+                    metavar="N",
+                    help="also time lossfuse on N threads: rows of their own, and column "
+                         "'x N thr'; 1: one thread only (default: %(default)s, the default "
+                         "thread count, timed as n_threads=None)")
+    ap.add_argument("--save", "--json", dest="save", type=output_file, metavar="FILE",
+                    help="write the results and the machine they ran on (CPU, instruction "
+                         "set, compiler, versions, git commit) to FILE as JSON")
+    ap.add_argument("--compare", metavar="BASE.json",
+                    help="time the cases of a run saved with --save again (its losses, "
+                         "operations, dtypes, sizes and threads: the options that choose "
+                         "them are not used) and compare the speedups over NumPy: exit "
+                         "status 1 where one fell by more than --max-slowdown beyond the "
+                         "noise of the two runs")
+    ap.add_argument("--max-slowdown", type=fraction, default=0.10, metavar="FRACTION",
+                    help="with --compare: the fall of a speedup over NumPy tolerated beyond "
+                         "the noise")
+    ap.add_argument("--plot", type=output_file, metavar="FILE.png",
+                    help="plot throughput against n to FILE.png (needs matplotlib: pip "
+                         "install 'lossfuse[plot]')")
+    _progress_option(ap, "")
+    ap.add_argument("--load", action="store_true",
+                    help="instead of all this: the call latency of the default thread count "
+                         "against one thread with the machine busy; its options: lossfuse "
+                         "bench --load --help")
+
+
+def _is_load(arg: str) -> bool:
+    """Whether `arg` is bench's --load option (or an abbreviation argparse would take for
+    it): the rest of the command line is then the load benchmark's."""
+    return len(arg) > len("--lo") and "--load".startswith(arg)
+
+
+# --------------------------------------------------------------------- lossfuse bench --load
+LOAD_DESCRIPTION = f"""\
+Call latency with the machine busy, the default thread count against one
+thread. For each condition -- no load, then one busy process per CPU at nice
+0, then the same at nice 19 -- it times single calls of loss_gradient
+(float64, into a given output) with the default thread count and with
+n_threads=1, interleaved call by call, and prints the 50th, 90th and 99th
+percentiles of the call latency; a p90 ratio above {_load.BAR:g} is marked. Then code
+that is parallel already: four Python threads calling with the default thread
+count against two with n_threads=1, in calls per second. The load processes
+end with their condition, on an interrupt, and on their own if the benchmark
+dies."""
+
+
+def _load_arguments(ap) -> None:
+    elementwise = [n for n in _bench.LOSSES if n != "cross_entropy"]
+    ap.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--sizes", nargs="+", type=count(), default=list(_load.SIZES),
+                    metavar="N", help="elements per call, e.g. 1e6 (default: "
+                    + " ".join(map(_short, _load.SIZES)) + ")")
+    ap.add_argument("--losses", nargs="+", default=list(_load.LOSSES), choices=elementwise,
+                    metavar="LOSS", help="the losses to time: any of lossfuse bench's but "
+                    "cross_entropy (default: " + " ".join(_load.LOSSES) + ")")
+    ap.add_argument("--conditions", nargs="+", default=[c[0] for c in _load.CONDITIONS],
+                    choices=[c[0] for c in _load.CONDITIONS], metavar="LOAD",
+                    help="the load conditions, from: "
+                    + ", ".join(repr(c[0]) for c in _load.CONDITIONS) + " (default: all)")
+    ap.add_argument("--seconds", type=seconds, default=_load.CASE_SECONDS,
+                    help="the timing budget of a case")
+    ap.add_argument("--no-nested", action="store_true",
+                    help="skip the parallel callers' throughput")
+    ap.add_argument("--save", "--json", dest="save", type=output_file, metavar="FILE",
+                    help="write the rows and the machine to FILE as JSON")
+
+
+def _load_epilog() -> str:
+    return "\n\n".join([_examples(
+        "lossfuse bench --load",
+        "lossfuse bench --load --sizes 1e5 1e6 --conditions idle 'nice 19'",
+        "lossfuse bench --load --save load.json"),
+        _exit_status("a file that cannot be written")])
+
+
+# ------------------------------------------------------------------------- lossfuse score
+SCORE_SUMMARY = "a loss over .npy, CSV or Parquet files, streamed in chunks"
+SCORE_DESCRIPTION = """\
+Compute a loss over inputs too large for memory and print it. The inputs are
+read --chunk-size rows at a time, each chunk is one kernel call, and the
+chunks' sums are added exactly: the result equals lossfuse's in-memory loss on
+the whole arrays to within a few ulp, in memory proportional to the chunk.
+Wrong input -- a missing or malformed file, an unknown column, a field that is
+not a number, inputs of different lengths, a value outside the loss's domain
+-- gets one line on stderr and exit status 1."""
+
+
+def _loss_rows() -> list:
+    """(name, its parameters with their defaults and its aliases) of every loss."""
+    rows = []
+    for spec in SPECS:
+        parts = [", ".join(f"{k}={v}" for k, v in spec.params.items())]
+        if spec.aliases:
+            parts.append(f"alias{'es' * (len(spec.aliases) > 1)} {', '.join(spec.aliases)}")
+        rows.append((spec.name, "; ".join(filter(None, parts))))
+    return rows
+
+
+def _score_epilog() -> str:
+    sources = _listing("sources (SRC):", [
+        ("FILE.npy", "a .npy file (numpy.save) of booleans, integers or floats; its rows "
+                     "are its first axis (cross_entropy's logits: an (n, K) array)"),
+        ("FILE.csv:COLUMN", "the column named COLUMN of a CSV file: UTF-8, a header row "
+                            "naming the columns, commas between fields, each field of the "
+                            "column a number (3, -2.5, 1e-3, nan, inf)"),
+        ("FILE.parquet:COLUMN", "a column of a Parquet file, without nulls (also "
+                                "FILE.pq:COLUMN); needs pyarrow: pip install "
+                                "'lossfuse[parquet]'"),
+    ]) + "\n" + textwrap.fill(
+        "The suffix is matched in any case, and COLUMN is what follows the last colon. A "
+        "source is a regular file, read more than once: not standard input, a pipe or a "
+        "device.", HELP_WIDTH - 2, initial_indent="  ", subsequent_indent="  ")
+    losses = _listing("losses, their parameters (--param NAME=VALUE) and aliases:",
+                      _loss_rows())
+    examples = _examples(
+        "lossfuse score huber --y-true y.npy --y-pred p.npy --param delta=2",
+        "lossfuse score poisson --y-true d.csv:counts --y-pred d.csv:log_mu --json",
+        "lossfuse score bce --y-true t.parquet:label --y-pred t.parquet:logit \\",
+        "    --sample-weight t.parquet:w --reduction sum --chunk-size 5e5")
+    return "\n\n".join([sources, losses, examples, _exit_status(
+        "wrong input: a file that cannot be read, a malformed one, a value outside the "
+        "loss's domain, ... (one line on stderr)")])
+
+
+def _score_arguments(ap) -> None:
+    ap.add_argument("loss", metavar="LOSS",
+                    help="the loss: a name or an alias from the list below, in any case")
+    ap.add_argument("--y-true", required=True, metavar="SRC",
+                    help="the true values: targets, labels or class indices")
+    ap.add_argument("--y-pred", required=True, metavar="SRC",
+                    help="the predictions, raw as the loss takes them: values for "
+                         "regression, log-means for poisson, gamma and tweedie, logits for "
+                         "classification")
+    ap.add_argument("--sample-weight", metavar="SRC",
+                    help="a weight for each row (default: every row weighs 1)")
+    ap.add_argument("--param", action="append", type=_score._param, default=[],
+                    metavar="NAME=VALUE",
+                    help="a parameter of the loss, e.g. --param delta=2; repeat it for more "
+                         "(default: the loss's own, listed below)")
+    ap.add_argument("--reduction", choices=["mean", "sum"], default="mean",
+                    help="mean: the weighted mean over the values; sum: their weighted sum")
+    ap.add_argument("--chunk-size", type=count(_score._CHUNK_LIMIT), default=1 << 20,
+                    metavar="N", help="rows read and computed at a time: the memory used "
+                                      "grows with it")
+    ap.add_argument("--json", action="store_true",
+                    help="print a JSON object -- loss, n (rows), seconds, name, params, "
+                         "reduction -- instead of the bare loss; a loss that is not finite "
+                         "is null there, and loss_nonfinite says which: nan, inf or -inf")
+    _progress_option(ap, " when the inputs span more than four chunks")
+
+
+# ------------------------------------------------------------------------------ the parsers
+# name: (module doing the work, summary, description, epilog, arguments)
+COMMANDS = {
+    "bench": (_bench, BENCH_SUMMARY, BENCH_DESCRIPTION, _bench_epilog, _bench_arguments),
+    "score": (_score, SCORE_SUMMARY, SCORE_DESCRIPTION, _score_epilog, _score_arguments),
+}
+
+
+def _configure(ap, module, arguments) -> argparse.ArgumentParser:
+    arguments(ap)
+    ap.set_defaults(command=module.command, parser=ap)
+    return ap
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``lossfuse`` command and its subcommands."""
+    ap = argparse.ArgumentParser(
+        prog="lossfuse", formatter_class=HelpFormatter,
+        description="Fused loss, gradient and hessian kernels for NumPy arrays: time them "
+                    "against\nNumPy (bench), or compute a loss over files too large for "
+                    "memory (score).",
+        epilog="Run 'lossfuse COMMAND --help' for the options of a command.\n\n" + _examples(
+            "lossfuse score huber --y-true y.npy --y-pred p.npy --param delta=2",
+            "lossfuse bench --quick") + "\n\n" + _exit_status(
+                "failure: wrong input, a file that cannot be read or written, a "
+                "regression"))
+    ap.add_argument("--version", action="version", version=f"lossfuse {lf.__version__}",
+                    help="print the version (lossfuse X.Y.Z) and exit")
+    commands = ap.add_subparsers(title="commands", dest="name", metavar="COMMAND",
+                                 required=True)
+    for name, (module, summary, description, epilog, arguments) in COMMANDS.items():
+        _configure(commands.add_parser(name, help=summary, description=description,
+                                       epilog=epilog(), formatter_class=HelpFormatter),
+                   module, arguments)
+    return ap
+
+
+def build_load_parser() -> argparse.ArgumentParser:
+    """The parser of ``lossfuse bench --load``."""
+    return _configure(argparse.ArgumentParser(
+        prog="lossfuse bench --load", description=LOAD_DESCRIPTION, epilog=_load_epilog(),
+        formatter_class=HelpFormatter), _load, _load_arguments)
+
+
+# ------------------------------------------------------------------------------ the command
 def main(argv=None) -> int:
+    """Run ``lossfuse ARGS``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 on a failure, 2 on a wrong command line (argparse
+        exits with 2 itself, as it does with 0 after ``--help`` and ``--version``) or a
+        missing optional dependency, 130 on an interrupt.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE, end="")
-        return 0 if argv else 2
-    command, rest = argv[0], argv[1:]
-    if command == "bench":
-        from ._bench import main as run
-    elif command == "score":
-        from ._score import main as run
+    parser = build_parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        parser.error(f"unknown command {argv[0]!r} (choose from {', '.join(COMMANDS)})")
+    if argv[:1] == ["bench"] and any(map(_is_load, argv[1:])):
+        args, extra = build_load_parser().parse_known_args(argv[1:])
     else:
-        print(f"lossfuse: unknown command {command!r}\n{USAGE}", end="", file=sys.stderr)
-        return 2
+        args, extra = parser.parse_known_args(argv)
+    if extra:                     # said by the command's parser, with the command's usage
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if getattr(args, "progress", False) is None:        # neither --progress nor --no-progress
+        args.progress = progress_by_default()
     try:
-        return run(rest)
+        return args.command(args)
+    except MissingDependencyError as e:
+        print(f"{args.parser.prog}: {e}", file=sys.stderr)
+        return 2
     except BrokenPipeError:            # the reader (head, less) went away: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{args.parser.prog}: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{args.parser.prog}: error: out of memory", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{args.parser.prog}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ different speed -- fell by more than ``--max-slowdown`` beyond the measured nois
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -41,6 +40,7 @@ import numpy as np
 
 import lossfuse as lf
 from lossfuse._kernels import available, kernels
+from lossfuse._optional import import_optional
 
 # the build one step narrower than the dispatched one: what the widest build is measured against
 NARROWER = list(available)[max(0, list(available.values()).index(kernels) - 1)]
@@ -197,6 +197,9 @@ NUMPY = {name[4:]: f for name, f in globals().items()
          if name.startswith("_np_") and name != "_np_cross_entropy"}
 LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
+DTYPES = ("float32", "float64")
+QUICK_SIZES = (16, 1_000)      # --quick: these sizes (unless --sizes says), ...
+QUICK_ROUNDS = 2               # ... this many rounds (unless --rounds says)
 
 
 SAMPLE_SECONDS = 2e-3    # one sample of a candidate: calls back to back for about this long
@@ -567,13 +570,27 @@ def run(cases: list, rounds: int | None = None, threads: int = 1, out=None,
     return results
 
 
+def _pyplot(path: str):
+    """matplotlib's pyplot, drawing to files, once it is known to write `path` (by its
+    suffix): a MissingDependencyError without matplotlib, a ValueError for a file type it
+    does not write."""
+    matplotlib = import_optional("matplotlib", "--plot")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    suffix = os.path.splitext(path)[1][1:].lower()
+    types = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if suffix and suffix not in types:
+        raise ValueError(f"matplotlib does not write .{suffix} files; it writes "
+                         + ", ".join("." + t for t in sorted(types)))
+    return plt
+
+
 def plot(results: list, path: str) -> None:
     """Throughput (GB/s of the loss_gradient traffic) against n for each loss, float32 and
     float64, with NumPy's formulation and the streaming limit (np.add) on the same data as
     reference lines; cross_entropy is left out (its sizes are shapes).  Needs matplotlib."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
     rows = [r for r in results if r["loss"] != "cross_entropy"]
     losses = sorted({r["loss"] for r in rows})
     cols = min(4, max(1, len(losses)))
@@ -606,62 +623,65 @@ def plot(results: list, path: str) -> None:
     plt.close(fig)
 
 
-def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if "--load" in argv:           # a benchmark of its own: latency under background load
-        from ._load import main as load
-        return load(argv)
-    ap = argparse.ArgumentParser(prog="lossfuse bench", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--losses", nargs="+", default=LOSSES, choices=LOSSES)
-    ap.add_argument("--ops", nargs="+", default=list(OPS), choices=list(OPS),
-                    help="operations to time (default: all)")
-    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"],
-                    choices=["float32", "float64"])
-    ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES))
-    ap.add_argument("--rounds", type=int,
-                    help=f"interleaved rounds per case (default: as many as fit in about "
-                         f"{CASE_SECONDS:g} s, from {ROUNDS[0]} to {ROUNDS[1]})")
-    ap.add_argument("--quick", action="store_true",
-                    help="small sizes, few rounds: a smoke run of seconds over every loss")
-    ap.add_argument("--threads", type=int, default=lf.get_num_threads(),
-                    help="also time lossfuse on this many threads (rows of their own, and "
-                         "column 'x N thr'); default: the default thread count "
-                         "(lossfuse.get_num_threads(), timed as n_threads=None); 1: one "
-                         "thread only")
-    ap.add_argument("--save", "--json", dest="save", metavar="FILE",
-                    help="write the results and the machine as JSON")
-    ap.add_argument("--compare", metavar="BASE.json",
-                    help="time the cases of a saved run again; exit 1 on a regression")
-    ap.add_argument("--max-slowdown", type=float, default=0.10,
-                    help="with --compare: the fall of the speedup over NumPy tolerated beyond "
-                         "the noise (default 0.10)")
-    ap.add_argument("--plot", metavar="FILE.png",
-                    help="plot throughput against n (needs matplotlib: the 'plot' extra)")
-    ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    ap.add_argument("--load", action="store_true",
-                    help="instead: latency of the default thread count against one thread "
-                         "with the machine busy (lossfuse bench --load --help)")
-    args = ap.parse_args(argv)
+def save_json(path: str, data: dict) -> None:
+    """Write `data` to `path` as JSON (``--save``); an OSError names the file."""
+    try:
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1)
+    except OSError as e:
+        e.filename = e.filename or path
+        raise
+
+
+def read_baseline(path: str) -> list:
+    """The results of a run saved with ``--save``, each checked to name a case this benchmark
+    times and to hold a speedup; a ValueError (or OSError) says what is wrong."""
+    with open(path) as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or "results" not in data:
+        raise ValueError("it holds no 'results' (a file that --save wrote does)")
+    results = data["results"]
+    if not isinstance(results, list):
+        raise ValueError("'results' is not a list")
+    for i, r in enumerate(results):
+        try:
+            loss, op, dtype, n, classes, threads = _key(r)
+        except (KeyError, TypeError):
+            raise ValueError(f"result {i} is not a case (loss, dtype, n)") from None
+        if loss not in LOSSES or op not in tuple(OPS) or dtype not in DTYPES:
+            raise ValueError(f"result {i}: no case {loss!r} {op!r} {dtype!r} here")
+        for name, value in (("n", n), ("classes", classes), ("threads", threads)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"result {i}: {name} is {value!r}, not a whole number >= 1")
+        for name in ("speedup_vs_numpy", "spread"):
+            value = r.get(name, 0.0 if name == "spread" else None)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                    not 0 <= value < float("inf"):
+                raise ValueError(f"result {i}: {name} is {value!r}, not a number >= 0")
+    return results
+
+
+def command(args) -> int:
+    """``lossfuse bench`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
+    print the table and return 0; with ``--compare``, 1 on a regression."""
+    global SAMPLE_SECONDS
     if args.quick:                # seconds: every loss, small sizes, short timing loops
-        global SAMPLE_SECONDS
-        args.sizes, SAMPLE_SECONDS = [16, 1000], 2e-4
-        args.rounds = args.rounds or 2
+        SAMPLE_SECONDS = 2e-4
+        args.rounds = args.rounds or QUICK_ROUNDS
+    args.sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
     base = None
     if args.compare:
         try:
-            with open(args.compare) as f:
-                base = json.load(f)["results"]
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            print(f"lossfuse bench: cannot read the baseline {args.compare}: {e}",
+            base = read_baseline(args.compare)
+        except (OSError, ValueError) as e:
+            print(f"lossfuse bench: error: cannot read the baseline {args.compare}: {e}",
                   file=sys.stderr)
             return 2
-    if args.plot:
+    if args.plot:                  # before the run, not after it
         try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            print("lossfuse bench: --plot needs matplotlib (pip install 'lossfuse[plot]')",
-                  file=sys.stderr)
+            _pyplot(args.plot)
+        except ValueError as e:
+            print(f"lossfuse bench: error: --plot {args.plot}: {e}", file=sys.stderr)
             return 2
     cases = _cases_of(base) if base is not None else _cases(args)
     if base is not None:           # the thread counts of the baseline
@@ -670,11 +690,9 @@ def main(argv=None) -> int:
     print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
           f"{', '.join(info['available'])}), numpy {np.__version__}, threads: 1"
           + (f" and {args.threads}" if args.threads > 1 else ""))
-    results = run(cases, args.rounds, args.threads,
-                  progress=not args.no_progress)
+    results = run(cases, args.rounds, args.threads, progress=args.progress)
     if args.save:
-        with open(args.save, "w") as f:
-            json.dump({"machine": machine_info(), "results": results}, f, indent=1)
+        save_json(args.save, {"machine": machine_info(), "results": results})
     if args.plot:
         plot(results, args.plot)
     if base is not None:
@@ -688,6 +706,13 @@ def main(argv=None) -> int:
         print(f"no regression: {len(results)} cases within {args.max_slowdown:.0%} of "
               f"{args.compare} beyond the noise")
     return 0
+
+
+def main(argv=None) -> int:
+    """``lossfuse bench ARGS``: `argv` are the arguments after ``bench`` (default:
+    ``sys.argv[1:]``); returns the exit status."""
+    from .__main__ import main as lossfuse
+    return lossfuse(["bench", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

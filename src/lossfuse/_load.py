@@ -19,8 +19,6 @@ with ``n_threads=1`` against the same two (what four callers cost without any po
 
 from __future__ import annotations
 
-import argparse
-import json
 import subprocess
 import sys
 import threading
@@ -189,32 +187,20 @@ def run_nested(sizes=NESTED_SIZES, losses=LOSSES, seconds: float = 1.0, rounds: 
     return rows
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="lossfuse bench --load",
-                                 description=__doc__.split("\n\n")[1],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--sizes", nargs="+", type=lambda s: int(float(s)), default=list(SIZES),
-                    metavar="N", help="elements per call (default: 1e4 1e5 1e6 1e7)")
-    ap.add_argument("--losses", nargs="+", default=list(LOSSES), metavar="LOSS",
-                    choices=[n for n in lf.available_losses() if n != "cross_entropy"],
-                    help="elementwise losses (default: squared_error binary_cross_entropy)")
-    ap.add_argument("--conditions", nargs="+", default=[c[0] for c in CONDITIONS],
-                    choices=[c[0] for c in CONDITIONS], metavar="LOAD",
-                    help="'idle', 'nice 0', 'nice 19' (default: all three)")
-    ap.add_argument("--seconds", type=float, default=CASE_SECONDS,
-                    help=f"timing budget per case (default {CASE_SECONDS:g})")
-    ap.add_argument("--no-nested", action="store_true",
-                    help="skip the parallel callers' throughput")
-    ap.add_argument("--save", "--json", dest="save", metavar="FILE",
-                    help="write the rows as JSON")
-    args = ap.parse_args(argv)
+def command(args) -> int:
+    """``lossfuse bench --load`` on its parsed arguments (the command line is
+    `lossfuse.__main__`'s): print the tables, return 0."""
     conditions = [c for c in CONDITIONS if c[0] in args.conditions]
     rows = run(args.sizes, args.losses, conditions, args.seconds)
     nested = [] if args.no_nested else run_nested(losses=args.losses)
     if args.save:
-        from ._bench import machine_info
-        with open(args.save, "w") as f:
-            json.dump({"machine": machine_info(), "results": rows, "nested": nested}, f,
-                      indent=1)
+        from ._bench import machine_info, save_json
+        save_json(args.save, {"machine": machine_info(), "results": rows, "nested": nested})
     return 0
+
+
+def main(argv=None) -> int:
+    """``lossfuse bench --load ARGS``: `argv` are the arguments after ``bench`` (default:
+    ``sys.argv[1:]``; ``--load`` among them or not); returns the exit status."""
+    from .__main__ import main as lossfuse
+    return lossfuse(["bench", "--load", *(sys.argv[1:] if argv is None else argv)])

@@ -3,15 +3,17 @@
     lossfuse score LOSS --y-true SRC --y-pred SRC [--sample-weight SRC]
                    [--param NAME=VALUE ...] [--reduction mean|sum] [--chunk-size N] [--json]
 
-SRC is a ``.npy`` file, ``FILE.csv:COLUMN`` (a header row names the columns) or
-``FILE.parquet:COLUMN`` (needs pyarrow).  The inputs are read ``--chunk-size`` rows at a time
-(``.npy`` through plain reads, not a memory map, so that the pages read do not stay in the
-process), each chunk is one kernel call, and the chunks' sums (and weights) are added exactly
-(``math.fsum``): the result equals ``get_loss(LOSS).loss(...)`` on the whole arrays to within
-a few ulp, whatever the file size, in memory proportional to the chunk.  A progress bar goes
-to stderr when the input spans more than a few chunks.  Wrong input -- a missing or malformed
-file, an unknown column, a field that is not a number, inputs of different lengths, values
-outside the loss's domain -- gets one line on stderr and exit code 1.
+The options, their help and their checks are defined in `lossfuse.__main__`; this module reads
+the sources and scores them.  SRC is a ``.npy`` file, ``FILE.csv:COLUMN`` (a header row names
+the columns) or ``FILE.parquet:COLUMN`` (needs pyarrow).  The inputs are read ``--chunk-size``
+rows at a time (``.npy`` through plain reads, not a memory map, so that the pages read do not
+stay in the process), each chunk is one kernel call, and the chunks' sums (and weights) are
+added exactly (``math.fsum``): the result equals ``get_loss(LOSS).loss(...)`` on the whole
+arrays to within a few ulp, whatever the file size, in memory proportional to the chunk.  A
+progress bar goes to stderr, when it is a terminal, if the input spans more than a few chunks.
+Wrong input -- a missing or malformed file, an unknown column, a field that is not a number,
+inputs of different lengths, values outside the loss's domain -- gets one line on stderr and
+exit code 1.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import numpy as np
 
 import lossfuse as lf
 from ._api import _OP_LOSS
+from ._optional import import_optional
 
 
 class ScoreError(Exception):
@@ -337,11 +340,8 @@ class ParquetSource(Source):
     has them, are verified."""
 
     def __init__(self, path: str, column: str):
-        try:
-            import pyarrow
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ScoreError("reading .parquet needs pyarrow (pip install pyarrow)") from None
+        pq = import_optional("pyarrow.parquet", "reading .parquet")
+        import pyarrow                    # imported with pyarrow.parquet
         self.path, self.column = path, column
         # what pyarrow raises on a bad file (UnicodeDecodeError: names that are not UTF-8)
         self.errors = (OSError, pyarrow.ArrowException, UnicodeDecodeError)
@@ -514,38 +514,19 @@ def _param(text: str):
     return name, float(number[0])
 
 
-def main(argv=None) -> int:
-    """``lossfuse score``: print the loss (or a JSON object) and return 0, or say on one line
-    of stderr what is wrong and return 1 (2 for a wrong command line, from argparse)."""
-    ap = argparse.ArgumentParser(prog="lossfuse score", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("loss", help="a loss name (lossfuse.available_losses(), or an alias)")
-    ap.add_argument("--y-true", required=True, metavar="SRC")
-    ap.add_argument("--y-pred", required=True, metavar="SRC")
-    ap.add_argument("--sample-weight", metavar="SRC")
-    ap.add_argument("--param", action="append", type=_param, default=[], metavar="NAME=VALUE",
-                    help="a parameter of the loss (repeatable), e.g. --param delta=2")
-    ap.add_argument("--reduction", choices=["mean", "sum"], default="mean")
-    ap.add_argument("--chunk-size", type=int, default=1 << 20, metavar="N",
-                    help="rows per chunk (default 1048576)")
-    ap.add_argument("--json", action="store_true",
-                    help="print a JSON object (loss, n, seconds, ...) instead of the loss; a "
-                         "loss that is not finite is null, and loss_nonfinite says which")
-    ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    args = ap.parse_args(argv)
+def command(args) -> int:
+    """``lossfuse score`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
+    print the loss (or a JSON object) and return 0, or say on one line of stderr what is wrong
+    and return 1."""
     try:
-        if not 1 <= args.chunk_size <= _CHUNK_LIMIT:
-            raise ScoreError(f"--chunk-size must be from 1 to {_CHUNK_LIMIT:,}, "
-                             f"got {args.chunk_size:,}")
         try:
             loss = lf.get_loss(args.loss, **dict(args.param))
         except (ValueError, TypeError) as e:
             raise ScoreError(str(e)) from None
         sources = {"y_true": source(args.y_true), "y_pred": source(args.y_pred)}
-        if args.sample_weight:
+        if args.sample_weight is not None:
             sources["sample_weight"] = source(args.sample_weight)
-        result = score(loss, sources, args.reduction, args.chunk_size,
-                       progress=not args.no_progress)
+        result = score(loss, sources, args.reduction, args.chunk_size, progress=args.progress)
     except ScoreError as e:
         message = " ".join(str(e).splitlines())     # names from the files may hold newlines
         print(f"lossfuse score: error: {message}", file=sys.stderr)
@@ -554,8 +535,12 @@ def main(argv=None) -> int:
         print(f"lossfuse score: error: out of memory with --chunk-size {args.chunk_size:,}; "
               "give a smaller one", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("lossfuse score: interrupted", file=sys.stderr)
-        return 130
     print(to_json(result) if args.json else repr(result["loss"]))
     return 0
+
+
+def main(argv=None) -> int:
+    """``lossfuse score ARGS``: `argv` are the arguments after ``score`` (default:
+    ``sys.argv[1:]``); returns the exit status."""
+    from .__main__ import main as lossfuse
+    return lossfuse(["score", *(sys.argv[1:] if argv is None else argv)])
