@@ -18,7 +18,7 @@ import re
 import shutil
 import sys
 import textwrap
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import lossfuse as lf
 from . import _bench, _load, _score
@@ -43,8 +43,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     its help does not state already."""
 
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: Optional[int] = None, **kwargs: Any) -> None:
-        # kwargs: those of newer Pythons' argparse (3.14: color), passed on as they come
+                 width: Optional[int] = None, **kwargs: bool) -> None:
+        # kwargs: those of newer Pythons' argparse (3.14: color), passed on
         if width is None:
             width = min(shutil.get_terminal_size().columns, HELP_WIDTH) - 2
         super().__init__(prog, indent_increment, max_help_position, width, **kwargs)
