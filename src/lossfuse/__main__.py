@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import textwrap
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import lossfuse as lf
 from . import _bench, _load, _score
@@ -41,12 +42,14 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     written, and "(default: ...)" after the help of every option with a value whose default
     its help does not state already."""
 
-    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None, **kwargs):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: Optional[int] = None, **kwargs: bool) -> None:
+        # kwargs: those of newer Pythons' argparse (3.14: color), passed on
         if width is None:
             width = min(shutil.get_terminal_size().columns, HELP_WIDTH) - 2
         super().__init__(prog, indent_increment, max_help_position, width, **kwargs)
 
-    def _get_help_string(self, action):
+    def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         if ("(default" in text or not action.option_strings or action.nargs == 0
                 or action.default in (None, argparse.SUPPRESS)):
@@ -66,7 +69,7 @@ def _decimal(text: str) -> decimal.Decimal:
     return decimal.Decimal(text.strip())
 
 
-def count(high: int = LARGEST):
+def count(high: int = LARGEST) -> Callable[[str], int]:
     """An argparse type: a whole number from 1 to `high`, in digits or with an exponent
     (``1e6``)."""
     def parse(text: str) -> int:
@@ -113,7 +116,7 @@ def _short(n: int) -> str:
     return f"{mantissa}e{int(exponent)}" if n >= 10_000 and float(f"{n:.0e}") == n else str(n)
 
 
-def _listing(title: str, rows: list) -> str:
+def _listing(title: str, rows: Sequence[Tuple[str, str]]) -> str:
     """An epilog section: `title`, then (term, text) rows, the text wrapped beside the terms
     (below a term too long for the column)."""
     width = min(20, max(len(term) for term, _ in rows))
@@ -133,7 +136,7 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join("  " + line for line in lines)
 
 
-def _progress_option(ap, when: str) -> None:
+def _progress_option(ap: argparse.ArgumentParser, when: str) -> None:
     ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                     help=f"draw a progress bar on stderr{when} (default: only when stderr "
                          "is a terminal, and not in CI, where the variable CI is set)")
@@ -184,7 +187,7 @@ def _bench_epilog() -> str:
         "a regression (--compare), a file that cannot be written")])
 
 
-def _bench_arguments(ap) -> None:
+def _bench_arguments(ap: argparse.ArgumentParser) -> None:
     shapes = ", ".join(f"{_short(n)}x{k}" for n, k in _bench.CE_CASES)
     quick = " ".join(map(str, _bench.QUICK_SIZES))
     ap.add_argument("--losses", nargs="+", default=_bench.LOSSES, choices=_bench.LOSSES,
@@ -256,7 +259,7 @@ end with their condition, on an interrupt, and on their own if the benchmark
 dies."""
 
 
-def _load_arguments(ap) -> None:
+def _load_arguments(ap: argparse.ArgumentParser) -> None:
     elementwise = [n for n in _bench.LOSSES if n != "cross_entropy"]
     ap.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sizes", nargs="+", type=count(), default=list(_load.SIZES),
@@ -297,7 +300,7 @@ not a number, inputs of different lengths, a value outside the loss's domain
 -- gets one line on stderr and exit status 1."""
 
 
-def _loss_rows() -> list:
+def _loss_rows() -> List[Tuple[str, str]]:
     """(name, its parameters with their defaults and its aliases) of every loss."""
     rows = []
     for spec in SPECS:
@@ -334,7 +337,7 @@ def _score_epilog() -> str:
         "loss's domain, ... (one line on stderr)")])
 
 
-def _score_arguments(ap) -> None:
+def _score_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("loss", metavar="LOSS",
                     help="the loss: a name or an alias from the list below, in any case")
     ap.add_argument("--y-true", required=True, metavar="SRC",
@@ -362,14 +365,24 @@ def _score_arguments(ap) -> None:
 
 
 # ------------------------------------------------------------------------------ the parsers
+class _Command(Protocol):
+    """The module doing a command's work: `_bench`, `_score` or `_load`."""
+
+    def command(self, args: argparse.Namespace) -> int:
+        """Run the command on its parsed arguments; return the exit status."""
+
+
+_Arguments = Callable[[argparse.ArgumentParser], None]    # adds a command's options to a parser
+
 # name: (module doing the work, summary, description, epilog, arguments)
-COMMANDS = {
+COMMANDS: Dict[str, Tuple[_Command, str, str, Callable[[], str], _Arguments]] = {
     "bench": (_bench, BENCH_SUMMARY, BENCH_DESCRIPTION, _bench_epilog, _bench_arguments),
     "score": (_score, SCORE_SUMMARY, SCORE_DESCRIPTION, _score_epilog, _score_arguments),
 }
 
 
-def _configure(ap, module, arguments) -> argparse.ArgumentParser:
+def _configure(ap: argparse.ArgumentParser, module: _Command,
+               arguments: _Arguments) -> argparse.ArgumentParser:
     arguments(ap)
     ap.set_defaults(command=module.command, parser=ap)
     return ap
@@ -406,7 +419,7 @@ def build_load_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------ the command
-def main(argv=None) -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``lossfuse ARGS``.
 
     Parameters
@@ -429,27 +442,30 @@ def main(argv=None) -> int:
         args, extra = build_load_parser().parse_known_args(argv[1:])
     else:
         args, extra = parser.parse_known_args(argv)
+    # set by _configure: the command's own parser, and the function doing its work
+    command_parser: argparse.ArgumentParser = args.parser
+    command: Callable[[argparse.Namespace], int] = args.command
     if extra:                     # said by the command's parser, with the command's usage
-        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "progress", False) is None:        # neither --progress nor --no-progress
         args.progress = progress_by_default()
     try:
-        return args.command(args)
+        return command(args)
     except MissingDependencyError as e:
-        print(f"{args.parser.prog}: {e}", file=sys.stderr)
+        print(f"{command_parser.prog}: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:            # the reader (head, less) went away: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
-        print(f"{args.parser.prog}: error: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"{command_parser.prog}: error: {where}{e.strerror or e}", file=sys.stderr)
         return 1
     except MemoryError:
-        print(f"{args.parser.prog}: error: out of memory", file=sys.stderr)
+        print(f"{command_parser.prog}: error: out of memory", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{args.parser.prog}: interrupted", file=sys.stderr)
+        print(f"{command_parser.prog}: interrupted", file=sys.stderr)
         return 130
 
 

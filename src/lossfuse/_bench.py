@@ -20,27 +20,46 @@ At n = 16 the ``lossfuse`` row is the whole facade call without ``gradient_out``
 batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
 
 Ratios are of medians over the rounds; ``spread`` is the largest relative spread of the
-timed candidates (twice the median absolute deviation over the median).  A sample is the best of three loops of calls
-lasting about SAMPLE_SECONDS (one call from LONG_CALL on), and a case gets as many rounds as
-fit in about CASE_SECONDS, from 3 to 7 (``--rounds``: exactly that many).  ``--save`` writes the results and the machine as
-JSON; ``--compare BASE.json`` times the cases of a saved run again and fails (exit 1) where the
-speedup over NumPy -- a ratio measured within one run, so it carries across machines of
-different speed -- fell by more than ``--max-slowdown`` beyond the measured noise.
+timed candidates (twice the median absolute deviation over the median).  A sample is the best
+of three loops of calls lasting about SAMPLE_SECONDS (one call from LONG_CALL on), and a case
+gets as many rounds as fit in about CASE_SECONDS, from 3 to 7 (``--rounds``: exactly that
+many).  ``--save`` writes the results and the machine as JSON; ``--compare BASE.json`` times
+the cases of a saved run again and fails (exit 1) where the speedup over NumPy -- a ratio
+measured within one run, so it carries across machines of different speed -- fell by more
+than ``--max-slowdown`` beyond the measured noise.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import os
 import sys
 import time
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple,
+                    TypeVar, Union)
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 import lossfuse as lf
 from lossfuse._kernels import available, kernels
 from lossfuse._optional import import_optional
+
+_T = TypeVar("_T")
+_Floats = NDArray[np.floating[Any]]
+#: A part of what a NumPy formulation returns: the mean loss, the gradient or the hessian
+_Part = Union[np.floating[Any], _Floats]
+_Parts = Tuple[_Part, ...]
+#: The callables to time, by candidate name ("lossfuse", "numpy", ...)
+Candidates = Dict[str, Callable[[], object]]
+#: A case: (loss, operation, dtype, n, classes)
+Case = Tuple[str, str, str, int, int]
+#: A row of results, as --save writes it to JSON and --compare reads it back
+Result = Dict[str, Any]
+#: A result's case and thread count, as `_key` reads them from a result (not yet checked)
+Key = Tuple[object, ...]
 
 # the build one step narrower than the dispatched one: what the widest build is measured against
 NARROWER = list(available)[max(0, list(available.values()).index(kernels) - 1)]
@@ -53,80 +72,89 @@ OPS = {"loss": ("loss",), "gradient": ("gradient",), "loss_gradient": ("loss", "
        "gradient_hessian": ("gradient", "hessian")}
 
 
-def _parts(need, **parts):
+def _parts(need: Sequence[str], **parts: Callable[[], _Part]) -> _Parts:
     return tuple(parts[k]() for k in need)
 
 
-def _np_squared_error(y, p, need):
+def _once(compute: Callable[[], _T]) -> Callable[[], _T]:
+    """`compute`, run at most once: an intermediate of the parts that need it, computed only
+    if one of them is asked for."""
+    return functools.lru_cache(maxsize=None)(compute)
+
+
+def _np_squared_error(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     d = p - y
     return _parts(need, loss=lambda: np.mean(d * d), gradient=lambda: 2 * d / d.size,
                   hessian=lambda: np.full_like(d, 2 / d.size))
 
 
-def _np_absolute_error(y, p, need):
+def _np_absolute_error(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     d = p - y
     return _parts(need, loss=lambda: np.mean(np.abs(d)), gradient=lambda: np.sign(d) / d.size,
                   hessian=lambda: np.zeros_like(d))
 
 
-def _np_huber(y, p, need, delta=1.0):
+def _np_huber(y: _Floats, p: _Floats, need: Sequence[str], delta: float = 1.0) -> _Parts:
     d = p - y
-    a = np.abs(d) if "loss" in need or "hessian" in need else None
+    a = _once(lambda: np.abs(d))
     return _parts(need,
-                  loss=lambda: np.mean(np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))),
+                  loss=lambda: np.mean(np.where(a() <= delta, 0.5 * d * d,
+                                                delta * (a() - 0.5 * delta))),
                   gradient=lambda: np.clip(d, -delta, delta) / d.size,
-                  hessian=lambda: (a <= delta) * d.dtype.type(1 / d.size))
+                  hessian=lambda: (a() <= delta) * d.dtype.type(1 / d.size))
 
 
-def _np_smooth_l1(y, p, need, beta=1.0):
+def _np_smooth_l1(y: _Floats, p: _Floats, need: Sequence[str], beta: float = 1.0) -> _Parts:
     d = p - y
-    a = np.abs(d) if "loss" in need or "hessian" in need else None
+    a = _once(lambda: np.abs(d))
     return _parts(need,
-                  loss=lambda: np.mean(np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)),
+                  loss=lambda: np.mean(np.where(a() < beta, 0.5 * d * d / beta,
+                                                a() - 0.5 * beta)),
                   gradient=lambda: np.clip(d / beta, -1, 1) / d.size,
-                  hessian=lambda: (a < beta) * d.dtype.type(1 / beta / d.size))
+                  hessian=lambda: (a() < beta) * d.dtype.type(1 / beta / d.size))
 
 
-def _np_pseudo_huber(y, p, need, delta=1.0):
+def _np_pseudo_huber(y: _Floats, p: _Floats, need: Sequence[str], delta: float = 1.0
+                     ) -> _Parts:
     d = p - y
     s = np.sqrt(1 + (d / delta) ** 2)
     return _parts(need, loss=lambda: np.mean(delta * delta * (s - 1)),
                   gradient=lambda: d / s / d.size, hessian=lambda: s ** -3 / d.size)
 
 
-def _np_log_cosh(y, p, need):
+def _np_log_cosh(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     d = p - y
-    t = np.tanh(d) if "gradient" in need or "hessian" in need else None
+    t = _once(lambda: np.tanh(d))
     return _parts(need, loss=lambda: np.mean(np.logaddexp(d, -d) - np.log(2)),
-                  gradient=lambda: t / d.size, hessian=lambda: (1 - t * t) / d.size)
+                  gradient=lambda: t() / d.size, hessian=lambda: (1 - t() * t()) / d.size)
 
 
-def _np_pinball(y, p, need, alpha=0.5):
+def _np_pinball(y: _Floats, p: _Floats, need: Sequence[str], alpha: float = 0.5) -> _Parts:
     d = p - y
     return _parts(need, loss=lambda: np.mean(np.where(d >= 0, (1 - alpha) * d, -alpha * d)),
                   gradient=lambda: np.where(d < 0, -alpha, 1 - alpha) / d.size,
                   hessian=lambda: np.zeros_like(d))
 
 
-def _np_poisson(y, p, need):
+def _np_poisson(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     # 2 (y log y - y p - y + mu), mu = exp(p), with y log y = 0 at y = 0
     mu = np.exp(p)
 
-    def loss():
+    def loss() -> np.floating[Any]:
         ylogy = y * np.log(y, out=np.zeros_like(y), where=y > 0)
         return np.mean(2 * (ylogy - y * p - y + mu))
     return _parts(need, loss=loss, gradient=lambda: 2 * (mu - y) / p.size,
                   hessian=lambda: 2 * mu / p.size)
 
 
-def _np_gamma(y, p, need):
+def _np_gamma(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     # 2 (log(mu / y) + y / mu - 1)
     z = y * np.exp(-p)
     return _parts(need, loss=lambda: np.mean(2 * (p - np.log(y) + z - 1)),
                   gradient=lambda: 2 * (1 - z) / p.size, hessian=lambda: 2 * z / p.size)
 
 
-def _np_tweedie(y, p, need, power=1.5):
+def _np_tweedie(y: _Floats, p: _Floats, need: Sequence[str], power: float = 1.5) -> _Parts:
     # 2 (y^(2-power) / ((1-power)(2-power)) - y mu^(1-power) / (1-power) + mu^(2-power) / (2-power))
     b = y * np.exp((1 - power) * p)
     c = np.exp((2 - power) * p)
@@ -137,14 +165,14 @@ def _np_tweedie(y, p, need, power=1.5):
                   hessian=lambda: 2 * ((2 - power) * c - (1 - power) * b) / p.size)
 
 
-def _np_binary_cross_entropy(y, p, need):
+def _np_binary_cross_entropy(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     # softplus(p) - y p is the loss from logits; sigmoid as exp(-softplus(-p)), both stable
-    s = np.exp(-np.logaddexp(0, -p)) if "gradient" in need or "hessian" in need else None
+    s = _once(lambda: np.exp(-np.logaddexp(0, -p)))
     return _parts(need, loss=lambda: np.mean(np.logaddexp(0, p) - y * p),
-                  gradient=lambda: (s - y) / p.size, hessian=lambda: s * (1 - s) / p.size)
+                  gradient=lambda: (s() - y) / p.size, hessian=lambda: s() * (1 - s()) / p.size)
 
 
-def _np_hinge(y, p, need):
+def _np_hinge(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     t = 2 * y - 1
     m = 1 - t * p
     return _parts(need, loss=lambda: np.mean(np.maximum(m, 0)),
@@ -152,37 +180,38 @@ def _np_hinge(y, p, need):
                   hessian=lambda: np.zeros_like(p))
 
 
-def _np_squared_hinge(y, p, need):
+def _np_squared_hinge(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     t = 2 * y - 1
     m = np.maximum(1 - t * p, 0)
     return _parts(need, loss=lambda: np.mean(m * m), gradient=lambda: -2 * t * m / p.size,
                   hessian=lambda: np.where(m > 0, 2 / p.size, 0))
 
 
-def _np_exponential(y, p, need):
+def _np_exponential(y: _Floats, p: _Floats, need: Sequence[str]) -> _Parts:
     t = 2 * y - 1
     e = np.exp(-t * p)
     return _parts(need, loss=lambda: np.mean(e), gradient=lambda: -t * e / p.size,
                   hessian=lambda: e / p.size)
 
 
-def _np_cross_entropy(y, p, need=("loss", "gradient")):
+def _np_cross_entropy(y: NDArray[np.integer[Any]], p: _Floats,
+                      need: Sequence[str] = ("loss", "gradient")) -> _Parts:
     # log-sum-exp with the row max; softmax minus one-hot, as a careful NumPy user writes it
-    n = p.shape[0]
+    n: int = p.shape[0]
     rows = np.arange(n)
-    m = p.max(axis=1, keepdims=True)
+    m: _Floats = p.max(axis=1, keepdims=True)
     z = p - m
     e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
+    s: _Floats = e.sum(axis=1, keepdims=True)
 
-    def gradient():
+    def gradient() -> _Floats:
         g = e / s
         g[rows, y] -= 1
         g /= n
         return g
 
-    def hessian():
-        q = e / s
+    def hessian() -> _Floats:
+        q: _Floats = e / s
         return q * (1 - q) / n
     return _parts(need, loss=lambda: np.mean(np.log(s[:, 0]) - z[rows, y]), gradient=gradient,
                   hessian=hessian)
@@ -193,8 +222,9 @@ DEVIANCES = ("poisson", "gamma", "tweedie")          # tweedie at its default po
 # cross_entropy: (rows, classes); --sizes does not apply (the bar is at 1e5 x 10)
 CE_CASES = ((16, 10), (100_000, 2), (100_000, 10), (10_000, 1000))
 CE_QUICK = ((16, 10), (1_000, 10))
-NUMPY = {name[4:]: f for name, f in globals().items()
-         if name.startswith("_np_") and name != "_np_cross_entropy"}
+NUMPY: Dict[str, Callable[[_Floats, _Floats, Sequence[str]], _Parts]] = {
+    name[4:]: f for name, f in globals().items()
+    if name.startswith("_np_") and name != "_np_cross_entropy"}
 LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
 DTYPES = ("float32", "float64")
@@ -208,7 +238,7 @@ CASE_SECONDS = 1.0       # the timed rounds of a case: about this long by defaul
 ROUNDS = (3, 7)          # ... but at least 3 rounds (the spread needs them) and at most 7
 
 
-def _per_call(fn) -> float:
+def _per_call(fn: Callable[[], object]) -> float:
     """Seconds per call of `fn`, after a first call (page in outputs, load code) unless that
     took LONG_CALL: loops of 1, 10, 100, ... calls until one lasts a tenth of SAMPLE_SECONDS."""
     t0 = time.perf_counter()
@@ -227,7 +257,8 @@ def _per_call(fn) -> float:
         loops *= 10
 
 
-def _timer(fn, per_call: float, repeats: int | None = None):
+def _timer(fn: Callable[[], object], per_call: float, repeats: int | None = None
+           ) -> Tuple[Callable[[], float], float]:
     """A callable timing `fn` -- in a loop of calls lasting about SAMPLE_SECONDS, given its
     time `per_call` -- `repeats` times back to back, giving the least seconds per call, and
     the seconds that takes.  By default 3 times: the other candidates' memory traffic slows
@@ -240,7 +271,7 @@ def _timer(fn, per_call: float, repeats: int | None = None):
         repeats = 1 if per_call >= LONG_CALL else 3
     loops = max(1, round(SAMPLE_SECONDS / per_call))
 
-    def timed():
+    def timed() -> float:
         best = float("inf")
         for _ in range(repeats):
             t0 = time.perf_counter()
@@ -251,7 +282,8 @@ def _timer(fn, per_call: float, repeats: int | None = None):
     return timed, repeats * loops * per_call
 
 
-def _time_all(candidates: dict, rounds: int | None = None) -> tuple:
+def _time_all(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
+              ) -> Tuple[Dict[str, float], float]:
     """Median seconds per candidate and the largest relative spread, the candidates timed
     interleaved, round after round.  The spread is twice the median absolute deviation over
     the median: the interquartile range for normal noise, and like the median not thrown by
@@ -266,7 +298,7 @@ def _time_all(candidates: dict, rounds: int | None = None) -> tuple:
         cost = sum(c for _, c in timers.values())           # seconds per round
         rounds = min(ROUNDS[1], max(ROUNDS[0], int(CASE_SECONDS / cost)))
     names = list(timers)
-    samples = {k: [] for k in timers}
+    samples: Dict[str, List[float]] = {k: [] for k in timers}
     for r in range(rounds):
         for k in names[r % len(names):] + names[:r % len(names)]:
             samples[k].append(timers[k][0]())
@@ -276,7 +308,8 @@ def _time_all(candidates: dict, rounds: int | None = None) -> tuple:
     return med, spread
 
 
-def _result(name, dtype, n, med, spread, nbytes, **extra) -> dict:
+def _result(name: str, dtype: DTypeLike, n: int, med: Mapping[str, float], spread: float,
+            nbytes: int, **extra: object) -> Result:
     return dict({
         "loss": name, "dtype": np.dtype(dtype).name, "n": n, "threads": 1,
         "seconds": med["lossfuse"], "numpy_seconds": med["numpy"],
@@ -295,7 +328,9 @@ def _result(name, dtype, n, med, spread, nbytes, **extra) -> dict:
 # One definition per case -- its data and the callables to time -- used by both runners:
 # `lossfuse bench` (below) and airspeed velocity (bench/benchmarks/).
 
-def _op_call(loss, op, y, p, g, h, threads):
+def _op_call(loss: lf.Loss, op: str, y: NDArray[Any], p: NDArray[Any],
+             g: Optional[NDArray[Any]], h: Optional[NDArray[Any]],
+             threads: int | None) -> Callable[[], object]:
     """lossfuse's call for operation `op`, into the outputs g, h (None: allocated), on
     `threads` threads (the default thread count is timed as the default call,
     ``n_threads=None``)."""
@@ -310,20 +345,22 @@ def _op_call(loss, op, y, p, g, h, threads):
     return lambda: loss.gradient_hessian(y, p, gradient_out=g, hessian_out=h, n_threads=threads)
 
 
-def _outputs(op, g, h):
+def _outputs(op: str, g: NDArray[Any], h: NDArray[Any]
+             ) -> Tuple[Optional[NDArray[Any]], Optional[NDArray[Any]]]:
     """The (gradient, hessian) outputs the kernel layer gets for operation `op`."""
     return (None if op == "loss" else g), (h if op == "gradient_hessian" else None)
 
 
-def cross_entropy_problem(dtype, n: int, K: int, seed: int = 0) -> tuple:
+def cross_entropy_problem(dtype: DTypeLike, n: int, K: int, seed: int = 0
+                          ) -> Tuple[NDArray[np.int64], _Floats]:
     """(class indices, logits) of cross_entropy: n rows of K logits around 0 (sd 2)."""
     rng = np.random.default_rng(seed)
     p = rng.normal(0, 2, (n, K)).astype(dtype)
     return rng.integers(0, K, n), p
 
 
-def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int = 0,
-                             op: str = "loss_gradient") -> dict:
+def cross_entropy_candidates(dtype: DTypeLike, n: int, K: int, threads: int = 1, seed: int = 0,
+                             op: str = "loss_gradient") -> Candidates:
     """cross_entropy's operation `op` on n rows of K logits, class-index targets: the callables
     to time, by candidate name (see the module docstring)."""
     dtype = np.dtype(dtype)
@@ -337,7 +374,7 @@ def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int 
     gk, hk = _outputs(op, g, h)
     ones, y64 = np.ones(K, dtype), y.astype(np.int64)
     need = OPS[op]
-    candidates = {
+    candidates: Candidates = {
         "lossfuse": _op_call(loss, op, y, p, g, h, 1),
         "baseline": lambda: base_run(code, y64, None, p, None, ones, True, None, gk, hk, 1),
         "numpy": lambda: _np_cross_entropy(y, p, need),
@@ -349,12 +386,13 @@ def cross_entropy_candidates(dtype, n: int, K: int, threads: int = 1, seed: int 
 
 
 @functools.lru_cache(maxsize=1)        # the next case is mostly another op on the same data
-def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
+def problem(name: str, dtype: DTypeLike, n: int, seed: int = 0) -> Tuple[_Floats, _Floats]:
     """(y_true, y_pred) of size n for an elementwise loss: labels {0, 1} and logits for
     classification, counts or amounts around log-means for the deviances, else values with
     predictions spread around them."""
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(seed)
+    y: NDArray[np.number[Any]]
     if name in CLASSIFICATION:
         y, p = rng.integers(0, 2, n), rng.normal(0, 2, n)
     elif name in DEVIANCES:        # poisson, tweedie: counts; gamma: amounts
@@ -364,13 +402,13 @@ def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
     else:
         y = rng.normal(0, 1, n)
         p = y + rng.normal(0, 1, n)
-    y, p = y.astype(dtype), p.astype(dtype)
-    y.flags.writeable = p.flags.writeable = False          # shared by the cache: read only
-    return y, p
+    y_true, y_pred = y.astype(dtype), p.astype(dtype)
+    y_true.flags.writeable = y_pred.flags.writeable = False    # shared by the cache: read only
+    return y_true, y_pred
 
 
-def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0,
-               op: str = "loss_gradient") -> dict:
+def candidates(name: str, dtype: DTypeLike, n: int, threads: int = 1, seed: int = 0,
+               op: str = "loss_gradient") -> Candidates:
     """An elementwise loss's operation `op` (default parameters) on `problem` data: the
     callables to time, by candidate name (see the module docstring)."""
     dtype = np.dtype(dtype)
@@ -384,6 +422,7 @@ def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0,
     code = available[NARROWER].OPERATIONS[op]
     gk, hk = _outputs(op, g, h)
     numpy_fn, need = NUMPY[name], OPS[op]
+    out: Candidates
     if n <= 16:                    # the whole facade call, as a batch-scoring loop pays it
         out = {
             "lossfuse": _op_call(loss, op, y, p, None, None, None),
@@ -405,33 +444,34 @@ def candidates(name: str, dtype, n: int, threads: int = 1, seed: int = 0,
 TRAFFIC = {"loss": 2, "gradient": 3, "loss_gradient": 3, "gradient_hessian": 4}
 
 
-def measure_cross_entropy(dtype, n: int, K: int, rounds: int | None = None, seed: int = 0,
-                          threads: int = 1, op: str = "loss_gradient") -> dict:
+def measure_cross_entropy(dtype: DTypeLike, n: int, K: int, rounds: int | None = None,
+                          seed: int = 0, threads: int = 1, op: str = "loss_gradient") -> Result:
     med, spread = _time_all(cross_entropy_candidates(dtype, n, K, threads, seed, op), rounds)
     moved = (1 if op == "loss" else TRAFFIC[op] - 1) * n * K * np.dtype(dtype).itemsize
     return _result("cross_entropy", dtype, n, med, spread, moved, classes=K, op=op)
 
 
-def measure(name: str, dtype, n: int, rounds: int | None = None, seed: int = 0, threads: int = 1,
-            op: str = "loss_gradient") -> dict:
+def measure(name: str, dtype: DTypeLike, n: int, rounds: int | None = None, seed: int = 0,
+            threads: int = 1, op: str = "loss_gradient") -> Result:
     med, spread = _time_all(candidates(name, dtype, n, threads, seed, op), rounds)
     return _result(name, dtype, n, med, spread, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
                    op=op)
 
 
-def _fmt_t(s):
+def _fmt_t(s: float) -> str:
     return f"{s * 1e6:10.1f}" if s >= 1e-5 else f"{s * 1e6:10.3f}"
 
 
 # ------------------------------------------------------------------------------ the machine
-def machine_info() -> dict:
+def machine_info() -> Dict[str, object]:
     """What the numbers were measured on: CPU model and flags, cores, the instruction set the
     kernels dispatched to, compiler, versions, and the git commit when run from a checkout."""
     import platform
     import subprocess
     import sysconfig
     from importlib import metadata
-    model, flags = platform.processor() or platform.machine(), []
+    model = platform.processor() or platform.machine()
+    flags: List[str] = []
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -444,7 +484,7 @@ def machine_info() -> dict:
     except OSError:
         pass
 
-    def version(dist):
+    def version(dist: str) -> Optional[str]:
         try:
             return metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -470,12 +510,13 @@ def machine_info() -> dict:
 
 
 # ------------------------------------------------------------------------------ comparison
-def _key(r: dict) -> tuple:
+def _key(r: Result) -> Key:
     return (r["loss"], r.get("op", "loss_gradient"), r["dtype"], r["n"], r.get("classes", 1),
             r.get("threads", 1))
 
 
-def compare(base: list, new: list, max_slowdown: float = 0.10) -> list:
+def compare(base: Sequence[Result], new: Sequence[Result], max_slowdown: float = 0.10
+            ) -> List[Tuple[Key, float, float, float]]:
     """The cases of `new` whose speedup over NumPy fell below the baseline's by more than
     `max_slowdown` (a fraction) beyond the noise of the two runs (their spreads added): a list
     of (case key, base speedup, new speedup, allowed minimum).  Cases in one run only are
@@ -496,7 +537,7 @@ def compare(base: list, new: list, max_slowdown: float = 0.10) -> list:
 class _Progress:
     """A one-line progress bar on stderr, redrawn in place."""
 
-    def __init__(self, total: int, stream=None):
+    def __init__(self, total: int, stream: Optional[TextIO] = None) -> None:
         self.total, self.stream, self.done = total, stream or sys.stderr, 0
 
     def step(self, label: str) -> None:
@@ -512,21 +553,21 @@ class _Progress:
         self.stream.flush()
 
 
-def _cases(args) -> list:
+def _cases(args: argparse.Namespace) -> List[Case]:
     ce_cases = CE_QUICK if args.quick else CE_CASES
     return [(loss, op, dt, n, K) for loss in args.losses for dt in args.dtypes
             for n, K in (ce_cases if loss == "cross_entropy" else [(n, 1) for n in args.sizes])
             for op in args.ops]          # the ops of a case in a row: one `problem` for all
 
 
-def _cases_of(results: list) -> list:
+def _cases_of(results: Sequence[Result]) -> List[Case]:
     cases = [(r["loss"], r.get("op", "loss_gradient"), r["dtype"], r["n"], r.get("classes", 1))
              for r in results]
     return sorted(set(cases), key=cases.index)          # one per thread count: once
 
 
-def run(cases: list, rounds: int | None = None, threads: int = 1, out=None,
-        progress=True) -> list:
+def run(cases: Sequence[Case], rounds: int | None = None, threads: int = 1,
+        out: Optional[TextIO] = None, progress: bool = True) -> List[Result]:
     """Time `cases` ((loss, op, dtype, n, classes) tuples), print the table (to `out`, default
     stdout), return the results."""
     out = sys.stdout if out is None else out
@@ -537,7 +578,7 @@ def run(cases: list, rounds: int | None = None, threads: int = 1, out=None,
     print(head, file=out)
     print("-" * len(head), file=out)
     bar = _Progress(len(cases)) if progress else None
-    results = []
+    results: List[Result] = []
     for name, op, dt, n, K in cases:
         if bar:
             bar.step(f"{name} {op} {dt} n={n}" + (f"x{K}" if name == "cross_entropy" else ""))
@@ -570,10 +611,10 @@ def run(cases: list, rounds: int | None = None, threads: int = 1, out=None,
     return results
 
 
-def _pyplot(path: str):
-    """matplotlib's pyplot, drawing to files, once it is known to write `path` (by its
-    suffix): a MissingDependencyError without matplotlib, a ValueError for a file type it
-    does not write."""
+def _check_plot(path: str) -> None:
+    """Set matplotlib to draw to files and check that it writes `path` (by its suffix): a
+    MissingDependencyError without matplotlib, a ValueError for a file type it does not
+    write."""
     matplotlib = import_optional("matplotlib", "--plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -583,14 +624,14 @@ def _pyplot(path: str):
     if suffix and suffix not in types:
         raise ValueError(f"matplotlib does not write .{suffix} files; it writes "
                          + ", ".join("." + t for t in sorted(types)))
-    return plt
 
 
-def plot(results: list, path: str) -> None:
+def plot(results: Sequence[Result], path: str) -> None:
     """Throughput (GB/s of the loss_gradient traffic) against n for each loss, float32 and
     float64, with NumPy's formulation and the streaming limit (np.add) on the same data as
     reference lines; cross_entropy is left out (its sizes are shapes).  Needs matplotlib."""
-    plt = _pyplot(path)
+    _check_plot(path)
+    import matplotlib.pyplot as plt
     rows = [r for r in results if r["loss"] != "cross_entropy"]
     losses = sorted({r["loss"] for r in rows})
     cols = min(4, max(1, len(losses)))
@@ -623,7 +664,7 @@ def plot(results: list, path: str) -> None:
     plt.close(fig)
 
 
-def save_json(path: str, data: dict) -> None:
+def save_json(path: str, data: Mapping[str, object]) -> None:
     """Write `data` to `path` as JSON (``--save``); an OSError names the file."""
     try:
         with open(path, "w") as f:
@@ -633,7 +674,7 @@ def save_json(path: str, data: dict) -> None:
         raise
 
 
-def read_baseline(path: str) -> list:
+def read_baseline(path: str) -> List[Result]:
     """The results of a run saved with ``--save``, each checked to name a case this benchmark
     times and to hold a speedup; a ValueError (or OSError) says what is wrong."""
     with open(path) as f:
@@ -661,7 +702,7 @@ def read_baseline(path: str) -> list:
     return results
 
 
-def command(args) -> int:
+def command(args: argparse.Namespace) -> int:
     """``lossfuse bench`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
     print the table and return 0; with ``--compare``, 1 on a regression."""
     global SAMPLE_SECONDS
@@ -669,7 +710,7 @@ def command(args) -> int:
         SAMPLE_SECONDS = 2e-4
         args.rounds = args.rounds or QUICK_ROUNDS
     args.sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
-    base = None
+    base: Optional[List[Result]] = None
     if args.compare:
         try:
             base = read_baseline(args.compare)
@@ -679,7 +720,7 @@ def command(args) -> int:
             return 2
     if args.plot:                  # before the run, not after it
         try:
-            _pyplot(args.plot)
+            _check_plot(args.plot)
         except ValueError as e:
             print(f"lossfuse bench: error: --plot {args.plot}: {e}", file=sys.stderr)
             return 2
@@ -708,7 +749,7 @@ def command(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """``lossfuse bench ARGS``: `argv` are the arguments after ``bench`` (default:
     ``sys.argv[1:]``); returns the exit status."""
     from .__main__ import main as lossfuse

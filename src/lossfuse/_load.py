@@ -19,10 +19,12 @@ with ``n_threads=1`` against the same two (what four callers cost without any po
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import threading
 import time
+from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple, TypedDict
 
 import numpy as np
 
@@ -46,11 +48,35 @@ while os.getppid() == parent:
 """
 
 
+class LatencyRow(TypedDict):
+    """A row of `run` (and of its table, and of ``--save``): call latencies, in microseconds."""
+
+    load: str                   # the condition: "idle", "nice 0", "nice 19"
+    loss: str
+    n: int
+    calls: int                  # calls timed of each kind
+    default_us: List[float]     # percentiles 50, 90, 99 of the default call
+    one_thread_us: List[float]  # ... and of the call with n_threads=1
+    p90_ratio: float            # default p90 / one-thread p90
+
+
+class ThroughputRow(TypedDict):
+    """A row of `run_nested`: aggregate calls per second of parallel callers."""
+
+    loss: str
+    n: int
+    four_default: float         # four callers on the default thread count
+    two_single: float           # two callers, n_threads=1
+    four_single: float          # four callers, n_threads=1
+    ratio: float                # four_default / two_single
+
+
 class Load:
     """`n` busy processes at niceness `nice` while the ``with`` block runs (none for None)."""
 
-    def __init__(self, n: int, nice: int | None):
-        self.n, self.nice, self.procs = n, nice, []
+    def __init__(self, n: int, nice: Optional[int]) -> None:
+        self.n, self.nice = n, nice
+        self.procs: List[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> "Load":
         if self.nice is not None:
@@ -62,7 +88,7 @@ class Load:
             time.sleep(0.3)        # let them start and settle on the cores
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         for p in self.procs:
             p.kill()
         for p in self.procs:
@@ -70,19 +96,20 @@ class Load:
         self.procs = []
 
 
-def latencies(name: str, n: int, seconds: float = CASE_SECONDS) -> dict:
+def latencies(name: str, n: int, seconds: float = CASE_SECONDS) -> Dict[str, List[float]]:
     """Seconds per call of `name`'s loss_gradient on n float64 elements, by call kind
     ("default", "1 thread"), the two kinds alternating call by call."""
     from ._bench import problem
     y, p = problem(name, np.float64, n)
     g = np.empty_like(p)
     loss = lf.get_loss(name)
-    calls = {"default": lambda: loss.loss_gradient(y, p, gradient_out=g),
-             "1 thread": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1)}
+    calls: Dict[str, Callable[[], object]] = {
+        "default": lambda: loss.loss_gradient(y, p, gradient_out=g),
+        "1 thread": lambda: loss.loss_gradient(y, p, gradient_out=g, n_threads=1)}
     for f in calls.values():       # warm up: pages of g, the pool's workers
         f()
         f()
-    out: dict = {k: [] for k in calls}
+    out: Dict[str, List[float]] = {k: [] for k in calls}
     clock = time.perf_counter
     end = clock() + seconds
     while len(out["default"]) < MAX_CALLS and (len(out["default"]) < MIN_CALLS
@@ -94,8 +121,9 @@ def latencies(name: str, n: int, seconds: float = CASE_SECONDS) -> dict:
     return out
 
 
-def run(sizes=SIZES, losses=LOSSES, conditions=CONDITIONS, seconds: float = CASE_SECONDS,
-        out=None) -> list:
+def run(sizes: Sequence[int] = SIZES, losses: Sequence[str] = LOSSES,
+        conditions: Sequence[Tuple[str, Optional[int]]] = CONDITIONS,
+        seconds: float = CASE_SECONDS, out: Optional[TextIO] = None) -> List[LatencyRow]:
     """Time every (condition, loss, size); print a table to `out`; return the rows."""
     out = sys.stdout if out is None else out
     cpus = lf._threads.available_cpus()
@@ -106,7 +134,7 @@ def run(sizes=SIZES, losses=LOSSES, conditions=CONDITIONS, seconds: float = CASE
           f"{lf.get_num_threads()}, load: {cpus} busy process(es)", file=out)
     print(head, file=out)
     print("-" * len(head), file=out)
-    rows = []
+    rows: List[LatencyRow] = []
     for label, nice in conditions:
         with Load(cpus, nice):
             for name in losses:
@@ -114,9 +142,10 @@ def run(sizes=SIZES, losses=LOSSES, conditions=CONDITIONS, seconds: float = CASE
                     t = latencies(name, n, seconds)
                     q = {k: np.percentile(np.array(v) * 1e6, [50, 90, 99]) for k, v in t.items()}
                     ratio = q["default"][1] / q["1 thread"][1]
-                    row = {"load": label, "loss": name, "n": n, "calls": len(t["default"]),
-                           "default_us": q["default"].tolist(),
-                           "one_thread_us": q["1 thread"].tolist(), "p90_ratio": ratio}
+                    row: LatencyRow = {
+                        "load": label, "loss": name, "n": n, "calls": len(t["default"]),
+                        "default_us": q["default"].tolist(),
+                        "one_thread_us": q["1 thread"].tolist(), "p90_ratio": ratio}
                     rows.append(row)
                     d, o = q["default"], q["1 thread"]
                     print(f"{label:8s} {name:21s} {n:9d} {row['calls']:6d} | {d[0]:15.1f} "
@@ -133,7 +162,8 @@ NESTED_SIZES = (100_000, 1_000_000)
 NESTED_BAR = 0.9
 
 
-def throughput(name: str, n: int, callers: int, n_threads, seconds: float = 1.0) -> float:
+def throughput(name: str, n: int, callers: int, n_threads: Optional[int],
+               seconds: float = 1.0) -> float:
     """Calls per second of `callers` Python threads each calling `name`'s loss_gradient on n
     float64 elements (outputs of their own) with `n_threads`, all at once."""
     from ._bench import problem
@@ -142,7 +172,7 @@ def throughput(name: str, n: int, callers: int, n_threads, seconds: float = 1.0)
     counts = [0] * callers
     start, stop = threading.Barrier(callers + 1), threading.Event()
 
-    def caller(k):
+    def caller(k: int) -> None:
         g = np.empty_like(p)
         loss.loss_gradient(y, p, gradient_out=g, n_threads=n_threads)
         start.wait()
@@ -162,18 +192,21 @@ def throughput(name: str, n: int, callers: int, n_threads, seconds: float = 1.0)
     return sum(counts) / (time.perf_counter() - t0)
 
 
-def run_nested(sizes=NESTED_SIZES, losses=LOSSES, seconds: float = 1.0, rounds: int = 3,
-               out=None) -> list:
+def run_nested(sizes: Sequence[int] = NESTED_SIZES, losses: Sequence[str] = LOSSES,
+               seconds: float = 1.0, rounds: int = 3,
+               out: Optional[TextIO] = None) -> List[ThroughputRow]:
     """Four callers on the default thread count against two on one thread each, alternating
     `rounds` times (medians); print a table; return the rows."""
     out = sys.stdout if out is None else out
     head = (f"{'loss':21s} {'n':>9s} | {'4 callers, default':>18s} {'2 callers, 1 thread':>19s} "
             f"{'4 callers, 1 thread':>19s} | {'ratio':>6s} {'4 x 1 thread':>12s}")
     print(f"\n# parallel callers: aggregate calls/s\n{head}\n{'-' * len(head)}", file=out)
-    rows = []
+    rows: List[ThroughputRow] = []
     for name in losses:
         for n in sizes:
-            four, two, four_single = [], [], []
+            four: List[float] = []
+            two: List[float] = []
+            four_single: List[float] = []
             for _ in range(rounds):
                 four.append(throughput(name, n, 4, None, seconds))
                 two.append(throughput(name, n, 2, 1, seconds))
@@ -187,19 +220,19 @@ def run_nested(sizes=NESTED_SIZES, losses=LOSSES, seconds: float = 1.0, rounds: 
     return rows
 
 
-def command(args) -> int:
+def command(args: argparse.Namespace) -> int:
     """``lossfuse bench --load`` on its parsed arguments (the command line is
     `lossfuse.__main__`'s): print the tables, return 0."""
     conditions = [c for c in CONDITIONS if c[0] in args.conditions]
     rows = run(args.sizes, args.losses, conditions, args.seconds)
-    nested = [] if args.no_nested else run_nested(losses=args.losses)
+    nested: List[ThroughputRow] = [] if args.no_nested else run_nested(losses=args.losses)
     if args.save:
         from ._bench import machine_info, save_json
         save_json(args.save, {"machine": machine_info(), "results": rows, "nested": nested})
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """``lossfuse bench --load ARGS``: `argv` are the arguments after ``bench`` (default:
     ``sys.argv[1:]``; ``--load`` among them or not); returns the exit status."""
     from .__main__ import main as lossfuse

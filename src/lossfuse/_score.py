@@ -23,6 +23,7 @@ import contextlib
 import csv
 import functools
 import inspect
+import io
 import itertools
 import json
 import math
@@ -33,13 +34,18 @@ import sys
 import time
 import tokenize
 import warnings
-from typing import Iterator, Optional
+from typing import (TYPE_CHECKING, Any, Iterable, Iterator, List, Mapping, Optional, Sequence,
+                    TextIO, Tuple, Type, TypedDict, Union)
 
 import numpy as np
+from numpy.typing import NDArray
 
 import lossfuse as lf
 from ._api import _OP_LOSS
 from ._optional import import_optional
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
 
 
 class ScoreError(Exception):
@@ -69,13 +75,13 @@ def _shown(cell: str, limit: int = 40) -> str:
     return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + "..."
 
 
-def _numeric(what: str, dtype: np.dtype) -> None:
+def _numeric(what: str, dtype: np.dtype[Any]) -> None:
     """ScoreError unless `dtype` holds real numbers (bool, integer or float)."""
     if dtype.kind not in "biuf":
         raise ScoreError(f"{what} holds {dtype}, not numbers")
 
 
-def _column_index(path: str, names: list, column: str) -> int:
+def _column_index(path: str, names: Sequence[str], column: str) -> int:
     """The index of `column` among the column `names` of `path`: exactly one must match."""
     found = [i for i, name in enumerate(names) if name == column]
     if len(found) == 1:
@@ -86,7 +92,7 @@ def _column_index(path: str, names: list, column: str) -> int:
     raise ScoreError(f"{path} has no column {column!r} (columns: {shown})")
 
 
-def _parse_numbers(cells: list) -> Optional[np.ndarray]:
+def _parse_numbers(cells: Sequence[str]) -> Optional[NDArray[np.float64]]:
     """`cells` (strings) as float64, or None if one of them is not a number.
 
     A number is what ``numpy.loadtxt`` reads: a decimal (``1``, ``-2.5``, ``.5``, ``1e-3``)
@@ -106,7 +112,7 @@ def _parse_numbers(cells: list) -> Optional[np.ndarray]:
     return values if values.shape == (len(cells),) else None
 
 
-def _first_not_a_number(cells: list) -> int:
+def _first_not_a_number(cells: Sequence[str]) -> int:
     """The index of the first of `cells` that `_parse_numbers` refuses (an error path: blocks
     of cells first, then the cells of the block that fails one by one)."""
     block = 4096
@@ -130,7 +136,7 @@ class Source:
     size: int = 0
     done: int = 0
 
-    def chunks(self, n: int) -> Iterator[np.ndarray]:
+    def chunks(self, n: int) -> Iterator[NDArray[Any]]:
         raise NotImplementedError
 
 
@@ -138,22 +144,22 @@ def _cannot_read(path: str, error: OSError) -> ScoreError:
     return ScoreError(f"cannot read {path}: {error.strerror or error}")
 
 
-def _open(path: str, mode: str = "rb", **kwargs):
-    """`path` open for reading, or a ScoreError: a file is read more than once (the header
-    first), so a pipe or a device is refused (before open, which waits for a pipe's
+def _open(path: str) -> io.BufferedReader:
+    """`path` open for reading in binary, or a ScoreError: a file is read more than once (the
+    header first), so a pipe or a device is refused (before open, which waits for a pipe's
     writer)."""
     try:
         kind = os.stat(path).st_mode
         if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):   # open says "Is a directory"
             raise ScoreError(f"cannot read {path}: not a regular file (a pipe or a device; "
                              "the file is read more than once)")
-        return open(path, mode, **kwargs)
+        return open(path, "rb")
     except OSError as e:
         raise _cannot_read(path, e) from None
 
 
 @contextlib.contextmanager
-def _reading(path: str):
+def _reading(path: str) -> Iterator[io.BufferedReader]:
     """`path` open for reading in binary; an OSError in the block is a ScoreError."""
     with _open(path) as f:
         try:
@@ -166,7 +172,9 @@ class NpySource(Source):
     """A ``.npy`` file (format 1.0 or 2.0) of real numbers in C order; its size must be
     exactly what its header announces."""
 
-    def __init__(self, path: str):
+    rows: int
+
+    def __init__(self, path: str) -> None:
         self.path = path
         readers = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}
@@ -202,7 +210,7 @@ class NpySource(Source):
             raise ScoreError(f"{path} has {stored - self.size:,} bytes after the "
                              f"{self.shape} {dtype} array its header announces")
 
-    def chunks(self, n):
+    def chunks(self, n: int) -> Iterator[NDArray[Any]]:
         with _reading(self.path) as f:
             f.seek(self.offset)
             left = self.rows
@@ -226,7 +234,7 @@ class CsvSource(Source):
     row as many fields as the header, blank lines skipped, each field of the column a number
     (`_parse_numbers`)."""
 
-    def __init__(self, path: str, column: str):
+    def __init__(self, path: str, column: str) -> None:
         self.path, self.column = path, column
         with self._reader() as (f, reader):
             self.size = os.fstat(f.fileno()).st_size
@@ -234,24 +242,24 @@ class CsvSource(Source):
         self.index = _column_index(path, self.header, column)
 
     @contextlib.contextmanager
-    def _reader(self):
+    def _reader(self) -> Iterator[Tuple[io.TextIOWrapper[io.BufferedReader], CsvReader]]:
         """The file, open, and a CSV reader of it; every read and format error of the file
         in the block becomes a ScoreError naming the line."""
-        reader = None
         try:
-            with _open(self.path, "r", encoding="utf-8-sig", newline="") as f:
+            with io.TextIOWrapper(_open(self.path), encoding="utf-8-sig", newline="") as f:
                 reader = csv.reader(self._lines(f), strict=True)
-                yield f, reader
+                try:
+                    yield f, reader
+                except csv.Error as e:
+                    why = ("the file ends inside a quoted field"
+                           if str(e) == "unexpected end of data" else str(e))
+                    raise ScoreError(f"{self.path}, line {reader.line_num}: {why}") from None
         except OSError as e:
             raise _cannot_read(self.path, e) from None
         except UnicodeDecodeError:
             raise ScoreError(self._not_utf8()) from None
-        except csv.Error as e:
-            why = "the file ends inside a quoted field" if str(e) == "unexpected end of data" \
-                else str(e)
-            raise ScoreError(f"{self.path}, line {reader.line_num}: {why}") from None
 
-    def _lines(self, f):
+    def _lines(self, f: TextIO) -> Iterator[str]:
         """The lines of `f`, each read with a limit: a NUL byte or a line of _LINE_LIMIT
         characters is an error (not a text table)."""
         lines = iter(functools.partial(f.readline, _LINE_LIMIT), "")
@@ -263,7 +271,7 @@ class CsvSource(Source):
                 raise ScoreError(f"{self.path}, line {number}: a NUL byte (not a text file?)")
             yield line
 
-    def _header(self, reader) -> list:
+    def _header(self, reader: Iterable[List[str]]) -> List[str]:
         """The column names: the first row that is not blank, each name stripped."""
         header = next(filter(None, reader), None)
         if header is None:
@@ -294,11 +302,12 @@ class CsvSource(Source):
             next(itertools.islice(filter(None, reader), record, None), None)
             return reader.line_num
 
-    def _numbers(self, rows, reader, k: int, record: int) -> np.ndarray:
+    def _numbers(self, rows: Iterator[List[str]], reader: CsvReader, k: int,
+                 record: int) -> NDArray[np.float64]:
         """The column's numbers in the next `k` of `rows` (fewer at the end), data rows
         `record` on."""
         width = len(self.header)
-        cells = []
+        cells: List[str] = []
         for row in itertools.islice(rows, k):
             if len(row) != width:
                 raise ScoreError(f"{self.path}, line {reader.line_num}: {len(row)} field"
@@ -311,7 +320,7 @@ class CsvSource(Source):
                              f"{self.column!r}: {_shown(cells[i])} is not a number")
         return values
 
-    def chunks(self, n):
+    def chunks(self, n: int) -> Iterator[NDArray[Any]]:
         with self._reader() as (f, reader):
             if self._header(reader) != self.header:
                 raise ScoreError(f"{self.path} changed while being read")
@@ -319,7 +328,8 @@ class CsvSource(Source):
             record = 0                                     # data rows read
             while True:
                 # strings of a block of rows at a time: a chunk is held as floats only
-                parts, left = [], n
+                parts: List[NDArray[np.float64]] = []
+                left = n
                 while left:
                     values = self._numbers(rows, reader, min(left, _CSV_BLOCK), record)
                     if not len(values):
@@ -339,12 +349,15 @@ class ParquetSource(Source):
     """A numeric column of a Parquet file, without nulls; page checksums, where the file
     has them, are verified."""
 
-    def __init__(self, path: str, column: str):
+    rows: int
+
+    def __init__(self, path: str, column: str) -> None:
         pq = import_optional("pyarrow.parquet", "reading .parquet")
-        import pyarrow                    # imported with pyarrow.parquet
+        pa = import_optional("pyarrow", "reading .parquet")     # imported with pyarrow.parquet
         self.path, self.column = path, column
         # what pyarrow raises on a bad file (UnicodeDecodeError: names that are not UTF-8)
-        self.errors = (OSError, pyarrow.ArrowException, UnicodeDecodeError)
+        self.errors: Tuple[Type[Exception], ...] = (OSError, pa.ArrowException,
+                                                    UnicodeDecodeError)
         checksums = {"page_checksum_verification": True} if "page_checksum_verification" in \
             inspect.signature(pq.ParquetFile).parameters else {}   # pyarrow >= 14
         self.handle = _open(path)        # pyarrow's own errors for a path are not the OS's
@@ -360,7 +373,7 @@ class ParquetSource(Source):
             raise ScoreError(f"{path} is not a Parquet file: its metadata says "
                              f"{self.rows:,} rows")
 
-    def chunks(self, n):
+    def chunks(self, n: int) -> Iterator[NDArray[Any]]:
         done = 0
         with self.handle:
             try:
@@ -386,6 +399,7 @@ def source(spec: str) -> Source:
     """A Source from SRC: ``X.npy``, ``X.csv:COLUMN`` or ``X.parquet:COLUMN``."""
     path, sep, column = spec.rpartition(":")
     low = path.lower()
+    s: Source
     if spec.lower().endswith(".npy"):
         s = NpySource(spec)
     elif sep and column and low.endswith(".csv"):
@@ -404,7 +418,7 @@ def source(spec: str) -> Source:
 class _Bar:
     """A progress bar on stderr: the fraction done of the largest known total."""
 
-    def __init__(self, sources, stream=None):
+    def __init__(self, sources: Sequence[Source], stream: Optional[TextIO] = None) -> None:
         self.sources, self.stream = sources, stream or sys.stderr
         self.shown = False
 
@@ -427,7 +441,8 @@ class _Bar:
             self.stream.flush()
 
 
-def _different_lengths(sources: dict, rows: dict) -> ScoreError:
+def _different_lengths(sources: Mapping[str, Source],
+                       rows: Mapping[str, Optional[int]]) -> ScoreError:
     """The error for inputs of different lengths: `rows` maps an input to its rows (None: more
     than the others)."""
     return ScoreError("inputs of different lengths: " + ", ".join(
@@ -435,8 +450,19 @@ def _different_lengths(sources: dict, rows: dict) -> ScoreError:
         for k, v in rows.items()))
 
 
-def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 20,
-          progress: bool = True) -> dict:
+class ScoreResult(TypedDict):
+    """What `score` returns: the fields of ``lossfuse score --json``."""
+
+    loss: float                     # the weighted mean or sum
+    n: int                          # rows
+    seconds: float
+    name: str                       # the loss's canonical name
+    params: Mapping[str, object]    # its parameters
+    reduction: str
+
+
+def score(loss: lf.Loss, sources: Mapping[str, Source], reduction: str = "mean",
+          chunk_size: int = 1 << 20, progress: bool = True) -> ScoreResult:
     """Stream `sources` ("y_true", "y_pred", optionally "sample_weight") through `loss`."""
     names = list(sources)
     known = {k: s.rows for k, s in sources.items() if s.rows is not None}
@@ -445,16 +471,19 @@ def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 2
     many = max(list(known.values()) + [0]) > 4 * chunk_size or any(
         s.rows is None and s.size > 4 * chunk_size * 8 for s in sources.values())
     bar = _Bar(list(sources.values())) if progress and many else None
-    sums, weights, n = [], [], 0
+    sums: List[float] = []
+    weights: List[float] = []
+    n = 0
     t0 = time.perf_counter()
     iters = {k: sources[k].chunks(chunk_size) for k in names}
     try:
         while True:
-            got = {k: next(it, None) for k, it in iters.items()}
-            if any(v is None for v in got.values()):
-                if any(v is not None for v in got.values()):
-                    raise _different_lengths(
-                        sources, {k: n if v is None else None for k, v in got.items()})
+            chunks = {k: next(it, None) for k, it in iters.items()}
+            got = {k: v for k, v in chunks.items() if v is not None}
+            if len(got) < len(chunks):                      # an input ended
+                if got:
+                    raise _different_lengths(sources, {k: None if k in got else n
+                                                       for k in chunks})
                 break
             longest = max(len(v) for v in got.values())
             if any(len(v) != longest for v in got.values()):
@@ -491,16 +520,17 @@ def score(loss, sources: dict, reduction: str = "mean", chunk_size: int = 1 << 2
             "params": loss.params, "reduction": reduction}
 
 
-def to_json(result: dict) -> str:
+def to_json(result: ScoreResult) -> str:
     """`result` as a JSON object (RFC 8259: no NaN or Infinity): a loss that is not finite is
     ``null``, and ``loss_nonfinite`` says which (``"nan"``, ``"inf"`` or ``"-inf"``)."""
     loss = result["loss"]
+    shown: Mapping[str, object] = result
     if not math.isfinite(loss):
-        result = {**result, "loss": None, "loss_nonfinite": repr(loss)}
-    return json.dumps(result, allow_nan=False)
+        shown = {**result, "loss": None, "loss_nonfinite": repr(loss)}
+    return json.dumps(shown, allow_nan=False)
 
 
-def _param(text: str):
+def _param(text: str) -> Tuple[str, Union[int, float]]:
     """``NAME=VALUE`` as (name, number): an int when VALUE is whole digits, else a float
     (numbers as in CSV fields: `_parse_numbers`)."""
     name, sep, value = text.partition("=")
@@ -514,7 +544,7 @@ def _param(text: str):
     return name, float(number[0])
 
 
-def command(args) -> int:
+def command(args: argparse.Namespace) -> int:
     """``lossfuse score`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
     print the loss (or a JSON object) and return 0, or say on one line of stderr what is wrong
     and return 1."""
@@ -539,7 +569,7 @@ def command(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """``lossfuse score ARGS``: `argv` are the arguments after ``score`` (default:
     ``sys.argv[1:]``); returns the exit status."""
     from .__main__ import main as lossfuse
