@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Mapping, Tuple
+from typing import Callable, Dict, Mapping, Optional, Tuple
 
 
 def _positive(name: str) -> Callable[[float], None]:
@@ -39,7 +39,8 @@ class LossSpec:
     name: str
     formula: str
     aliases: Tuple[str, ...] = ()
-    params: Mapping[str, float] = field(default_factory=dict)   # name -> default
+    # name -> default (None: cross_entropy's class_weight and ignore_index, not numbers)
+    params: Mapping[str, Optional[float]] = field(default_factory=dict)
     checks: Mapping[str, Callable[[float], None]] = field(default_factory=dict)
     # kernel name and kernel parameters for validated public parameters
     kernel: Callable[[Dict[str, float]], Tuple[str, Tuple[float, ...]]] | None = None
