@@ -1,10 +1,10 @@
 # Stubs for the compiled kernel modules (_baseline, and _avx2 / _avx512, which re-export these:
 # the same API, built for wider instruction sets).  Private to lossfuse: the facade
 # (lossfuse.Loss) validates and prepares every operand; this layer checks only what memory
-# safety rests on.  Each operand's C type is kept as a comment, as pandas' _libs stubs do.
-from typing import Dict, Optional, Tuple
+# safety rests on.  Each operand's C type is kept as a comment, as pandas' _libs stubs do: the
+# facade picks run_float64 or run_float32 by a dtype known at run time only.
+from typing import Any, Dict, Optional, Tuple
 
-import numpy as np
 from numpy.typing import NDArray
 from typing_extensions import Self, disjoint_base
 
@@ -28,8 +28,9 @@ class LabelError(ValueError):
 def cpu_has_avx2_fma() -> bool: ...
 def cpu_has_avx512() -> bool: ...
 
-_F64 = Optional[NDArray[np.float64]]
-_F32 = Optional[NDArray[np.float32]]
+_Array = NDArray[Any]
+_F64 = Optional[_Array]                    # a float64 array, or None where absent
+_F32 = Optional[_Array]                    # a float32 array, or None where absent
 
 @disjoint_base
 class LossKernel:
@@ -79,11 +80,11 @@ class CrossEntropyKernel:
     def run_float64(
         self,
         op: int,                           # not weight_sum
-        labels: Optional[NDArray[np.int64]],   # const int64[n] -- or
+        labels: Optional[_Array],          # const int64[n] -- or
         probabilities: _F64,               # const float64[n, K]
-        y_pred: NDArray[np.float64],       # const float64[n, K], any strides
+        y_pred: _Array,                    # const float64[n, K], any strides
         sample_weight: _F64,               # const float64[n]
-        class_weight: NDArray[np.float64], # const float64[K], contiguous
+        class_weight: _Array,              # const float64[K], contiguous
         mean: bool,                        # bint
         loss_out: _F64,                    # float64[n], written
         gradient_out: _F64,                # float64[n, K], C-contiguous, written
@@ -93,11 +94,11 @@ class CrossEntropyKernel:
     def run_float32(
         self,
         op: int,
-        labels: Optional[NDArray[np.int64]],   # const int64[n]
+        labels: Optional[_Array],          # const int64[n]
         probabilities: _F32,               # const float32[n, K]
-        y_pred: NDArray[np.float32],       # const float32[n, K]
+        y_pred: _Array,                    # const float32[n, K]
         sample_weight: _F32,               # const float32[n]
-        class_weight: NDArray[np.float32], # const float32[K]
+        class_weight: _Array,              # const float32[K]
         mean: bool,
         loss_out: _F32,
         gradient_out: _F32,
