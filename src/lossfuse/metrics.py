@@ -637,16 +637,12 @@ def mean_poisson_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
                           sample_weight: ArrayLike | None = None) -> float:
     """Mean Poisson deviance regression loss (scikit-learn's ``mean_poisson_deviance``).
 
-    `mean_tweedie_deviance` at power 1.
+    `mean_tweedie_deviance` at power 1: `y_true` >= 0, `y_pred` > 0.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Ground truth, >= 0.
-    y_pred : array-like of shape (n_samples,)
-        The predicted means, > 0.
-    sample_weight : array-like of shape (n_samples,), optional
-        Weights of the samples.
+    y_true, y_pred, sample_weight
+        As for `mean_tweedie_deviance`.
 
     Returns
     -------
@@ -670,16 +666,12 @@ def mean_gamma_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
                         sample_weight: ArrayLike | None = None) -> float:
     """Mean Gamma deviance regression loss (scikit-learn's ``mean_gamma_deviance``).
 
-    `mean_tweedie_deviance` at power 2.
+    `mean_tweedie_deviance` at power 2: `y_true` > 0, `y_pred` > 0.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Ground truth, > 0.
-    y_pred : array-like of shape (n_samples,)
-        The predicted means, > 0.
-    sample_weight : array-like of shape (n_samples,), optional
-        Weights of the samples.
+    y_true, y_pred, sample_weight
+        As for `mean_tweedie_deviance`.
 
     Returns
     -------
