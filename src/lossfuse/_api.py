@@ -45,12 +45,14 @@ _T_co = TypeVar("_T_co", covariant=True)
 class _NestedSequence(Protocol[_T_co]):
     """A sequence of `_T_co`, or of such sequences, to any depth: lists, tuples, ranges,
     ``array.array``.  Not a str (its ``__contains__`` takes only str), a dict or an ndarray
-    (neither has ``count`` and ``index``), which `_SupportsRealArray` covers instead."""
+    (neither has ``count`` and ``index``), which `_SupportsRealArray` covers instead.  The
+    members of NumPy's own, so that NumPy's functions take what this describes."""
 
     def __len__(self, /) -> int: ...
     def __getitem__(self, index: int, /) -> _T_co | _NestedSequence[_T_co]: ...
     def __contains__(self, x: object, /) -> bool: ...
     def __iter__(self, /) -> Iterator[_T_co | _NestedSequence[_T_co]]: ...
+    def __reversed__(self, /) -> Iterator[_T_co | _NestedSequence[_T_co]]: ...
     def count(self, value: Any, /) -> int: ...
     def index(self, value: Any, /) -> int: ...
 
@@ -63,13 +65,13 @@ class _SupportsRealArray(Protocol):
         ...
 
 
-_RealScalar = Union[Real, np.bool_]
 #: What lossfuse takes as an input array: anything ``numpy.asarray`` reads as real numbers
-#: (arrays of a real dtype, objects with ``__array__``, nested sequences of numbers,
-#: memoryviews).  Unlike ``numpy.typing.ArrayLike`` it excludes strings, complex numbers and
-#: arrays of other dtypes, which the loss methods refuse.
-RealArrayLike = Union[_SupportsRealArray, _NestedSequence[_SupportsRealArray], _RealScalar,
-                      _NestedSequence[_RealScalar], memoryview]
+#: (arrays and NumPy scalars of a real dtype, objects with ``__array__``, nested sequences of
+#: numbers, memoryviews).  Unlike ``numpy.typing.ArrayLike`` it excludes strings, complex
+#: numbers and arrays of other dtypes, which the loss methods refuse; like it, it is a subtype
+#: of ``numpy.typing.ArrayLike``.
+RealArrayLike = Union[_SupportsRealArray, _NestedSequence[_SupportsRealArray], float,
+                      _NestedSequence[float], memoryview]
 #: A loss parameter: a number (``delta``, ``ignore_index``, ...), a sequence of numbers
 #: (``class_weight``) or None.
 LossParameter = Optional[RealArrayLike]
@@ -1352,5 +1354,7 @@ _TWO_TO_63 = np.float64(2.0**63)
 
 
 def _make(name: str, params: Mapping[str, Any]) -> Loss:
-    """The loss `name` with `params` (what pickled losses are made again with)."""
+    """The loss `name` with `params`: what pickled losses are made again with, and the
+    adapters' `get_loss` for parameters they take through (checked as `get_loss` checks
+    them)."""
     return get_loss(name, **params)

@@ -14,12 +14,20 @@ softmax gradient and twice its diagonal hessian (as ``multi:softprob``), hessian
 
 from __future__ import annotations
 
-import xgboost as xgb
+from typing import SupportsIndex
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ._boosting import Objective as _Objective
-from ._boosting import constant_score
+from ._optional import import_optional
+
+import_optional("xgboost", "lossfuse.xgboost")   # without it: an error naming the extra
+import xgboost as xgb  # noqa: E402
+
+from ._api import LossParameter, RealArrayLike, _Array  # noqa: E402
+from ._boosting import GradHess  # noqa: E402
+from ._boosting import Objective as _Objective  # noqa: E402
+from ._boosting import constant_score  # noqa: E402
 
 # XGBoost's kRtEps (1e-6f), added to each class frequency before the log of its multiclass
 # intercept
@@ -29,24 +37,53 @@ __all__ = ["XGBoostObjective", "init_score", "objective"]
 
 
 class XGBoostObjective(_Objective):
-    """See :func:`objective`."""
+    """A lossfuse loss as an XGBoost objective, for the native and the scikit-learn APIs.
+
+    Made by `objective` (see there and the module docstring).
+    """
 
     def multiclass_factor(self, k: int) -> float:
         return 2.0
 
-    def __call__(self, a, b, *, sample_weight=None):
+    def __call__(self, a: RealArrayLike, b: RealArrayLike | xgb.DMatrix, *,
+                 sample_weight: RealArrayLike | None = None) -> GradHess:
+        """Per-sample gradients and hessians, weighted.
+
+        Parameters
+        ----------
+        a : array-like
+            The raw scores (native API), or the labels (scikit-learn API).
+        b : xgboost.DMatrix or array-like
+            The training DMatrix, whose labels and weights are used (native API), or the
+            raw scores (scikit-learn API): of shape (n,), or (n, K) for ``cross_entropy``.
+        sample_weight : array-like of shape (n,), optional
+            The sample weights (scikit-learn API).
+
+        Returns
+        -------
+        gradient, hessian : ndarray of float64
+            Of the raw scores' shape.
+
+        Raises
+        ------
+        ValueError
+            For labels the loss refuses, or ``cross_entropy`` without one score per class.
+        """
         if isinstance(b, xgb.DMatrix):                 # native: (predt, dtrain)
             return self.grad_hess(b.get_label(), a, b.get_weight())
         return self.grad_hess(a, b, sample_weight)     # scikit-learn: (y_true, y_pred)
 
 
-def _class_scores(probabilities: np.ndarray) -> np.ndarray:
+def _class_scores(probabilities: _Array) -> NDArray[np.float64]:
     """multi:softprob's intercept: log(frequency + kRtEps) of each class, centred."""
     scores = np.log(probabilities + _XGBOOST_EPSILON)
-    return scores - np.mean(scores)
+    centred: NDArray[np.float64] = scores - np.mean(scores)
+    return centred
 
 
-def init_score(name: str, y, sample_weight=None, *, num_class=None, **params: float):
+def init_score(name: str, y: RealArrayLike, sample_weight: RealArrayLike | None = None, *,
+               num_class: SupportsIndex | None = None,
+               **params: LossParameter) -> float | NDArray[np.float64]:
     """The constant margin to start boosting the loss `name` from.
 
     As ``lossfuse.lightgbm.init_score`` (same parameters, checks and errors), except for
@@ -57,13 +94,57 @@ def init_score(name: str, y, sample_weight=None, *, num_class=None, **params: fl
     intercept XGBoost estimates for ``reg:squarederror`` and ``binary:logistic`` when both
     labels occur.
 
+    Parameters
+    ----------
+    name, y, sample_weight, num_class, **params
+        As for `lossfuse.lightgbm.init_score`.
+
     Returns
     -------
     float, or ndarray of shape (K,) for ``cross_entropy``
+        NaN where ``y`` or ``sample_weight`` holds NaN.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As `lossfuse.lightgbm.init_score` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.xgboost import init_score
+    >>> init_score("binary_cross_entropy", [0, 1, 1, 1])   # the logit of the mean
+    1.0986122886681098
     """
     return constant_score(name, y, sample_weight, num_class, params, _class_scores)
 
 
-def objective(name: str, **params: float) -> XGBoostObjective:
-    """The lossfuse loss `name` as an XGBoost objective (native and scikit-learn APIs)."""
+def objective(name: str, **params: LossParameter) -> XGBoostObjective:
+    """The lossfuse loss `name` as an XGBoost objective (native and scikit-learn APIs).
+
+    Parameters
+    ----------
+    name : str
+        A lossfuse loss name or alias, as for `lossfuse.get_loss`.
+    **params : float, array-like or None
+        The loss's parameters.
+
+    Returns
+    -------
+    XGBoostObjective
+        ``xgb.train(params, dtrain, obj=f)`` calls it as ``f(predt, dtrain)``,
+        ``XGBRegressor(objective=f)`` as ``f(y_true, y_pred, sample_weight=...)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As `lossfuse.get_loss` raises them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lossfuse.xgboost import objective
+    >>> f = objective("huber", delta=1.0)
+    >>> f(np.array([0.0, 1.0]), np.array([0.5, 3.0]))
+    (array([0.5, 1. ]), array([1., 1.]))
+    """
     return XGBoostObjective(name, **params)
