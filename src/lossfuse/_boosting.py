@@ -47,9 +47,28 @@ class Objective:
         raise NotImplementedError
 
     def grad_hess(self, y: Any, raw: Any, w: Any = None) -> GradHess:
-        """The gradient and hessian at raw scores `raw` for labels `y` and weights `w` (None:
-        none), all as the libraries give them (arrays, lists, pandas objects), checked by the
-        loss."""
+        """Per-sample gradients and hessians at raw scores `raw`, weighted.
+
+        Parameters
+        ----------
+        y : array-like
+            The labels, as the libraries give them (arrays, lists, pandas objects), checked
+            as the loss checks ``y_true``.
+        raw : array-like
+            The raw scores: of shape (n,), or (n, K) for ``cross_entropy``.
+        w : array-like of shape (n,), optional
+            The sample weights.
+
+        Returns
+        -------
+        gradient, hessian : ndarray of float64
+            Of the raw scores' shape.
+
+        Raises
+        ------
+        ValueError
+            For labels the loss refuses, or ``cross_entropy`` without one score per class.
+        """
         p = np.asarray(raw, dtype=np.float64)
         if self.name == "cross_entropy" and p.ndim != 2:
             raise ValueError("cross_entropy needs one raw score per class: set num_class "

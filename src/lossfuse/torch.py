@@ -178,14 +178,8 @@ def loss(name: str, reduction: Reduction = "mean", n_threads: SupportsIndex | No
 
     Parameters
     ----------
-    name : str
-        A lossfuse loss name or alias, as for `lossfuse.get_loss`.
-    reduction : {"mean", "sum", "none"}, default "mean"
-        As PyTorch's losses reduce.
-    n_threads : int, optional
-        Threads per kernel call; default: `lossfuse.get_num_threads`.
-    **params : float, array-like, Tensor or None
-        The loss's parameters; ``cross_entropy``'s ``ignore_index`` defaults to -100.
+    name, reduction, n_threads, **params
+        As for `LossfuseLoss`.
 
     Returns
     -------

@@ -47,27 +47,23 @@ class XGBoostObjective(_Objective):
 
     def __call__(self, a: RealArrayLike, b: RealArrayLike | xgb.DMatrix, *,
                  sample_weight: RealArrayLike | None = None) -> GradHess:
-        """Per-sample gradients and hessians, weighted.
+        """Per-sample gradients and hessians, weighted: `grad_hess` of the labels,
+        raw scores and weights the API passes.
 
         Parameters
         ----------
         a : array-like
             The raw scores (native API), or the labels (scikit-learn API).
         b : xgboost.DMatrix or array-like
-            The training DMatrix, whose labels and weights are used (native API), or the
-            raw scores (scikit-learn API): of shape (n,), or (n, K) for ``cross_entropy``.
+            The training DMatrix, with the labels and weights (native API), or the raw
+            scores (scikit-learn API).
         sample_weight : array-like of shape (n,), optional
             The sample weights (scikit-learn API).
 
         Returns
         -------
         gradient, hessian : ndarray of float64
-            Of the raw scores' shape.
-
-        Raises
-        ------
-        ValueError
-            For labels the loss refuses, or ``cross_entropy`` without one score per class.
+            As `grad_hess` gives them.
         """
         if isinstance(b, xgb.DMatrix):                 # native: (predt, dtrain)
             return self.grad_hess(b.get_label(), a, b.get_weight())
