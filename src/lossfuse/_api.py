@@ -34,9 +34,9 @@ __all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss"]
 Reduction = Literal["none", "sum", "mean"]
 #: The dtypes lossfuse computes in: an output takes the dtype of ``y_pred``.
 Float = TypeVar("Float", np.float32, np.float64)
-#: An output array whose dtype the argument types do not fix (``y_pred`` of float16, of an
-#: integer dtype, or not a NumPy array).
-FloatArray = NDArray[np.floating[Any]]
+#: An output array where the argument types do not say which of the two dtypes it has
+#: (``y_pred`` a list, a tensor, an array of float16 or of an integer dtype, ...).
+FloatArray = NDArray[Union[np.float32, np.float64]]
 #: A real number, as a loss parameter or a scalar input (bool is an int to a type checker).
 Real = Union[float, np.integer[Any], np.floating[Any]]
 _T_co = TypeVar("_T_co", covariant=True)
@@ -115,6 +115,7 @@ def available_losses() -> List[str]:
     Returns
     -------
     list of str
+        Every loss's canonical name.
 
     Examples
     --------
@@ -778,6 +779,32 @@ class Loss:
                  n_threads: SupportsIndex | None = None) -> float | FloatArray:
         """The loss: the same as `loss` (without ``loss_out``).
 
+        Parameters
+        ----------
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
+
+        Returns
+        -------
+        float or ndarray
+            A float for ``"sum"`` and ``"mean"``; for ``"none"`` an array of the shape and
+            dtype of `y_pred`.
+
+        Raises
+        ------
+        ValueError, TypeError
+            As `loss` raises them.
+
         Examples
         --------
         >>> import lossfuse as lf
@@ -813,9 +840,10 @@ class Loss:
         Parameters
         ----------
         y_true : array-like
-            True values, labels or class targets, of the shape of `y_pred` (any real dtype).
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
         y_pred : array-like
-            Raw predictions (float32 or float64; see the Notes of `Loss`).
+            Raw predictions: float32 or float64 (other real dtypes are converted).
         sample_weight : array-like of shape (n,), optional
             One weight per row of `y_pred` (its first axis).
         reduction : {"mean", "sum", "none"}, default "mean"
@@ -877,11 +905,21 @@ class Loss:
 
         Parameters
         ----------
-        y_true, y_pred, sample_weight, reduction, n_threads
-            As for `loss`.
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
         gradient_out : ndarray, optional
             The array to write the gradient to (the shape and dtype of `y_pred`), which is
             returned.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
 
         Returns
         -------
@@ -892,7 +930,7 @@ class Loss:
         Raises
         ------
         ValueError, TypeError
-            As for `loss` (`gradient_out` in place of `loss_out`).
+            As `loss` raises them (`gradient_out` in place of `loss_out`).
 
         Examples
         --------
@@ -940,10 +978,22 @@ class Loss:
 
         Parameters
         ----------
-        y_true, y_pred, sample_weight, reduction, loss_out, n_threads
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        loss_out : ndarray, optional
             As for `loss`.
         gradient_out : ndarray, optional
             As for `gradient`.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
 
         Returns
         -------
@@ -955,8 +1005,8 @@ class Loss:
         Raises
         ------
         ValueError, TypeError
-            As for `loss` and `gradient`; also when `loss_out` and `gradient_out` share
-            memory.
+            As `loss` and `gradient` raise them; also when `loss_out` and `gradient_out`
+            share memory.
 
         Examples
         --------
@@ -993,11 +1043,23 @@ class Loss:
 
         Parameters
         ----------
-        y_true, y_pred, sample_weight, reduction, gradient_out, n_threads
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        gradient_out : ndarray, optional
             As for `gradient`.
         hessian_out : ndarray, optional
             The array to write the hessian to (the shape and dtype of `y_pred`), which is
             returned.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
 
         Returns
         -------
@@ -1010,7 +1072,8 @@ class Loss:
         Raises
         ------
         ValueError, TypeError
-            As for `gradient`; also when `gradient_out` and `hessian_out` share memory.
+            As `gradient` raises them; also when `gradient_out` and `hessian_out` share
+            memory.
 
         Examples
         --------
@@ -1151,10 +1214,9 @@ def _logits_shape(shape: Tuple[int, ...], n_class_weights: Optional[int]) -> Tup
 
 
 class CrossEntropyLoss(Loss):
-    """Softmax cross-entropy over logits ``y_pred`` of shape ``(n, K)``, with the semantics of
-    ``torch.nn.functional.cross_entropy``.
+    """Softmax cross-entropy over logits of shape ``(n, K)``, as in PyTorch.
 
-    Its methods are those of `Loss`; ``get_loss("cross_entropy", **params)`` makes one too.
+    The semantics of ``torch.nn.functional.cross_entropy``.  Its methods are those of `Loss`; ``get_loss("cross_entropy", **params)`` makes one too.
 
     Parameters
     ----------

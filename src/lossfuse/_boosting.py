@@ -61,8 +61,11 @@ class Objective:
 
         Returns
         -------
-        gradient, hessian : ndarray of float64
-            Of the raw scores' shape.
+        gradient : ndarray of float64
+            Of the raw scores' shape: the loss's gradient, times the weights.
+        hessian : ndarray of float64
+            Of the raw scores' shape: the loss's diagonal hessian in the library's
+            conventions, times the weights.
 
         Raises
         ------

@@ -352,13 +352,24 @@ def loss(name: str, y_true: RealArrayLike, y_pred: RealArrayLike,
 def loss_gradient(name: str, y_true: RealArrayLike, y_pred: RealArrayLike,
                   sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
                   **params: LossParameter) -> Tuple[da.Array, da.Array]:
-    """``(loss, gradient)`` of Dask (or NumPy) arrays, lazily; one kernel call per chunk
-    computes both.
+    """``(loss, gradient)`` of Dask (or NumPy) arrays, lazily.
+
+    One kernel call per chunk computes both.
 
     Parameters
     ----------
-    name, y_true, y_pred, sample_weight, reduction, **params
+    name : str
+        A loss name or alias, as for `lossfuse.get_loss`.
+    y_true : dask.array.Array or array-like
         As for `loss`.
+    y_pred : dask.array.Array or array-like
+        As for `loss`.
+    sample_weight : dask.array.Array or array-like of shape (n,), optional
+        As for `loss`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        As for `loss`.
+    **params : float, array-like or None
+        The loss's parameters.
 
     Returns
     -------

@@ -45,7 +45,16 @@ __all__ = ["LightGBMObjective", "init_score", "objective"]
 class LightGBMObjective(_Objective):
     """A lossfuse loss as a LightGBM objective, for the native and the scikit-learn APIs.
 
-    Made by `objective` (see there and the module docstring).
+    Parameters
+    ----------
+    name : str
+        A lossfuse loss name or alias, as for `lossfuse.get_loss`.
+    **params : float, array-like or None
+        The loss's parameters.
+
+    See Also
+    --------
+    objective : The same, as a function (see the module docstring).
     """
 
     def multiclass_factor(self, k: int) -> float:
@@ -53,8 +62,9 @@ class LightGBMObjective(_Objective):
 
     def __call__(self, a: RealArrayLike, b: RealArrayLike | lgb.Dataset,
                  weight: RealArrayLike | None = None) -> GradHess:
-        """Per-sample gradients and hessians, weighted: `grad_hess` of the labels,
-        raw scores and weights the API passes.
+        """Per-sample gradients and hessians, weighted.
+
+        `grad_hess` of the labels, raw scores and weights the API passes.
 
         Parameters
         ----------
@@ -68,8 +78,10 @@ class LightGBMObjective(_Objective):
 
         Returns
         -------
-        gradient, hessian : ndarray of float64
-            As `grad_hess` gives them.
+        gradient : ndarray of float64
+            As `grad_hess` gives it.
+        hessian : ndarray of float64
+            As `grad_hess` gives it.
         """
         if isinstance(b, lgb.Dataset):                 # native: (preds, train_data)
             return self.grad_hess(b.get_label(), a, b.get_weight())

@@ -48,8 +48,10 @@ _MULTIOUTPUT = ("raw_values", "uniform_average")
 
 
 class InvalidParameterError(ValueError, TypeError):
-    """A parameter of the wrong type or value (scikit-learn's exception of that name: both a
-    ValueError and a TypeError)."""
+    """A parameter of the wrong type or value.
+
+    scikit-learn's exception of that name: both a ValueError and a TypeError.
+    """
 
 
 _KERNELS: Dict[Tuple[str, Tuple[float, ...]], _kernels.LossKernel] = {}
@@ -439,7 +441,13 @@ def root_mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
 
     Parameters
     ----------
-    y_true, y_pred, sample_weight, multioutput
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
         As for `mean_squared_error`.
 
     Returns
@@ -480,7 +488,13 @@ def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
 
     Parameters
     ----------
-    y_true, y_pred, sample_weight, multioutput
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
         As for `mean_squared_error`.
 
     Returns
@@ -523,10 +537,16 @@ def mean_pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, *,
 
     Parameters
     ----------
-    y_true, y_pred, sample_weight, multioutput
-        As for `mean_squared_error`.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
     alpha : float, default 0.5
         The quantile, in [0, 1].
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `mean_squared_error`.
 
     Returns
     -------
@@ -588,6 +608,7 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
     Returns
     -------
     float
+        The (weighted) mean deviance.
 
     Raises
     ------
@@ -641,12 +662,17 @@ def mean_poisson_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
 
     Parameters
     ----------
-    y_true, y_pred, sample_weight
-        As for `mean_tweedie_deviance`.
+    y_true : array-like of shape (n_samples,)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,)
+        The predicted means.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
 
     Returns
     -------
     float
+        The (weighted) mean deviance.
 
     Raises
     ------
@@ -670,12 +696,17 @@ def mean_gamma_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
 
     Parameters
     ----------
-    y_true, y_pred, sample_weight
-        As for `mean_tweedie_deviance`.
+    y_true : array-like of shape (n_samples,)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,)
+        The predicted means.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
 
     Returns
     -------
     float
+        The (weighted) mean deviance.
 
     Raises
     ------
@@ -896,6 +927,7 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
     Returns
     -------
     float
+        The (weighted) mean log loss, or with ``normalize=False`` the sum.
 
     Raises
     ------

@@ -178,12 +178,19 @@ def loss(name: str, reduction: Reduction = "mean", n_threads: SupportsIndex | No
 
     Parameters
     ----------
-    name, reduction, n_threads, **params
+    name : str
+        A lossfuse loss name or alias, as for `lossfuse.get_loss`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        As for `LossfuseLoss`.
+    n_threads : int, optional
+        As for `LossfuseLoss`.
+    **params : float, array-like, Tensor or None
         As for `LossfuseLoss`.
 
     Returns
     -------
     LossfuseLoss
+        The module: ``forward(input, target, sample_weight=None)`` computes the loss.
 
     Raises
     ------

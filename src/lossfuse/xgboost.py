@@ -37,9 +37,18 @@ __all__ = ["XGBoostObjective", "init_score", "objective"]
 
 
 class XGBoostObjective(_Objective):
-    """A lossfuse loss as an XGBoost objective, for the native and the scikit-learn APIs.
+    """A lossfuse loss as a XGBoost objective, for the native and the scikit-learn APIs.
 
-    Made by `objective` (see there and the module docstring).
+    Parameters
+    ----------
+    name : str
+        A lossfuse loss name or alias, as for `lossfuse.get_loss`.
+    **params : float, array-like or None
+        The loss's parameters.
+
+    See Also
+    --------
+    objective : The same, as a function (see the module docstring).
     """
 
     def multiclass_factor(self, k: int) -> float:
@@ -47,8 +56,9 @@ class XGBoostObjective(_Objective):
 
     def __call__(self, a: RealArrayLike, b: RealArrayLike | xgb.DMatrix, *,
                  sample_weight: RealArrayLike | None = None) -> GradHess:
-        """Per-sample gradients and hessians, weighted: `grad_hess` of the labels,
-        raw scores and weights the API passes.
+        """Per-sample gradients and hessians, weighted.
+
+        `grad_hess` of the labels, raw scores and weights the API passes.
 
         Parameters
         ----------
@@ -62,8 +72,10 @@ class XGBoostObjective(_Objective):
 
         Returns
         -------
-        gradient, hessian : ndarray of float64
-            As `grad_hess` gives them.
+        gradient : ndarray of float64
+            As `grad_hess` gives it.
+        hessian : ndarray of float64
+            As `grad_hess` gives it.
         """
         if isinstance(b, xgb.DMatrix):                 # native: (predt, dtrain)
             return self.grad_hess(b.get_label(), a, b.get_weight())
@@ -92,8 +104,16 @@ def init_score(name: str, y: RealArrayLike, sample_weight: RealArrayLike | None 
 
     Parameters
     ----------
-    name, y, sample_weight, num_class, **params
+    name : str
+        A lossfuse loss name or alias.
+    y : array-like of shape (n,)
+        The labels, as for `lossfuse.lightgbm.init_score`.
+    sample_weight : array-like of shape (n,), optional
         As for `lossfuse.lightgbm.init_score`.
+    num_class : int, optional
+        As for `lossfuse.lightgbm.init_score`.
+    **params : float, array-like or None
+        The loss's parameters.
 
     Returns
     -------
