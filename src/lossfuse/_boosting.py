@@ -44,6 +44,8 @@ class Objective:
         return f"{type(self).__module__}.objective({self.name!r}{args})"
 
     def multiclass_factor(self, k: int) -> float:
+        """The factor of ``cross_entropy``'s diagonal hessian for `k` classes, in the
+        library's convention."""
         raise NotImplementedError
 
     def grad_hess(self, y: Any, raw: Any, w: Any = None) -> GradHess:

@@ -58,6 +58,18 @@ class LightGBMObjective(_Objective):
     """
 
     def multiclass_factor(self, k: int) -> float:
+        """The factor of ``cross_entropy``'s diagonal hessian, as LightGBM's ``multiclass`` has it.
+
+        Parameters
+        ----------
+        k : int
+            The number of classes.
+
+        Returns
+        -------
+        float
+            ``k / (k - 1.0)``.
+        """
         return k / (k - 1.0)
 
     def __call__(self, a: RealArrayLike, b: RealArrayLike | lgb.Dataset,

@@ -132,6 +132,13 @@ class LossfuseLoss(torch.nn.Module):
         self.n_threads = n_threads
 
     def extra_repr(self) -> str:
+        """What the module's repr shows between its parentheses.
+
+        Returns
+        -------
+        str
+            The loss's name and parameters, and the reduction.
+        """
         args = "".join(f", {k}={v!r}" for k, v in self.fn.params.items())
         return f"{self.fn.name!r}{args}, reduction={self.reduction!r}"
 

@@ -52,6 +52,18 @@ class XGBoostObjective(_Objective):
     """
 
     def multiclass_factor(self, k: int) -> float:
+        """The factor of ``cross_entropy``'s diagonal hessian, as XGBoost's ``multi:softprob`` has it.
+
+        Parameters
+        ----------
+        k : int
+            The number of classes.
+
+        Returns
+        -------
+        float
+            ``2.0``.
+        """
         return 2.0
 
     def __call__(self, a: RealArrayLike, b: RealArrayLike | xgb.DMatrix, *,
