@@ -24,6 +24,7 @@ import runpy
 import subprocess
 import sys
 import tokenize
+import typing
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,19 @@ def test_misuse_gives_exactly_the_expected_errors(mypy_errors):
 def test_usage_runs_and_its_values_have_the_declared_types():
     skip_without_dependencies()
     runpy.run_path(str(USAGE), run_name="__main__")
+
+
+def test_the_loss_names_a_type_checker_knows_are_the_registered_ones():
+    """The Literal types of the names (which overloads pick the result type by) hold every
+    canonical name and alias, each once, cross_entropy's apart."""
+    from lossfuse import _losses
+    cross_entropy = typing.get_args(_losses.CrossEntropyName)
+    elementwise = typing.get_args(_losses.ElementwiseName)
+    registered = {name: spec.name for name, spec in _losses.BY_NAME.items()}
+    assert sorted(cross_entropy) == sorted(n for n, s in registered.items()
+                                           if s == "cross_entropy")
+    assert sorted(elementwise) == sorted(n for n, s in registered.items()
+                                         if s != "cross_entropy")
 
 
 # ---------------------------------------------------------------------------- stubtest

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _losses, _threads
+from ._losses import CrossEntropyName
 from ._threads import MAX_THREADS as _MAX_THREADS
 from ._kernels import kernels as _kernels
 
@@ -61,8 +62,7 @@ class _SupportsRealArray(Protocol):
     """An object NumPy reads as an array of real numbers: an ndarray of a bool, integer or
     float dtype, or anything with ``__array__`` (pandas, xarray, tensors)."""
 
-    def __array__(self) -> np.ndarray[Any, np.dtype[np.bool_ | np.integer[Any] | np.floating[Any]]]:
-        ...
+    def __array__(self) -> NDArray[np.bool_ | np.integer[Any] | np.floating[Any]]: ...
 
 
 #: What lossfuse takes as an input array: anything ``numpy.asarray`` reads as real numbers
@@ -126,6 +126,10 @@ def available_losses() -> List[str]:
     return sorted(spec.name for spec in _losses.SPECS)
 
 
+@overload
+def get_loss(name: CrossEntropyName, *, class_weight: RealArrayLike | None = None,
+             ignore_index: SupportsIndex | None = None,
+             label_smoothing: Real = 0.0) -> CrossEntropyLoss: ...
 @overload
 def get_loss(name: str, **params: Real) -> Loss: ...
 @overload
@@ -1216,7 +1220,8 @@ def _logits_shape(shape: Tuple[int, ...], n_class_weights: Optional[int]) -> Tup
 class CrossEntropyLoss(Loss):
     """Softmax cross-entropy over logits of shape ``(n, K)``, as in PyTorch.
 
-    The semantics of ``torch.nn.functional.cross_entropy``.  Its methods are those of `Loss`; ``get_loss("cross_entropy", **params)`` makes one too.
+    The semantics of ``torch.nn.functional.cross_entropy``.  Its methods are those of
+    `Loss`; ``get_loss("cross_entropy", **params)`` makes one too.
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Mapping, Optional, Tuple
+from typing import Callable, Dict, Literal, Mapping, Optional, Tuple
 
 
 def _positive(name: str) -> Callable[[float], None]:
@@ -125,6 +125,16 @@ SPECS: Tuple[LossSpec, ...] = (
              params={"class_weight": None, "ignore_index": None, "label_smoothing": 0.0},
              labels="classes"),
 )
+
+# The names as a type checker sees them, for signatures whose result depends on the loss: those
+# of cross_entropy (a CrossEntropyLoss, class scores), and those of every other loss, in the
+# order of SPECS (tests/test_typing.py checks both against SPECS).
+CrossEntropyName = Literal["cross_entropy", "softmax", "multinomial"]
+ElementwiseName = Literal[
+    "squared_error", "mse", "l2", "absolute_error", "mae", "l1", "huber", "smooth_l1",
+    "pseudo_huber", "log_cosh", "pinball", "quantile", "poisson", "gamma", "tweedie",
+    "binary_cross_entropy", "log_loss", "logistic", "bce", "hinge", "squared_hinge",
+    "exponential"]
 
 BY_NAME: Dict[str, LossSpec] = {}
 for _spec in SPECS:

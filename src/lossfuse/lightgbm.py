@@ -24,7 +24,7 @@ the Dataset's ``init_score`` (``np.tile(s, (n, 1))`` for multiclass) and add it 
 
 from __future__ import annotations
 
-from typing import SupportsIndex
+from typing import SupportsIndex, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,7 @@ import lightgbm as lgb  # noqa: E402
 
 from ._api import LossParameter, RealArrayLike  # noqa: E402
 from ._boosting import GradHess  # noqa: E402
+from ._losses import CrossEntropyName, ElementwiseName  # noqa: E402
 from ._boosting import Objective as _Objective  # noqa: E402
 from ._boosting import constant_score, lightgbm_class_scores  # noqa: E402
 
@@ -130,6 +131,22 @@ def objective(name: str, **params: LossParameter) -> LightGBMObjective:
     (array([0.5, 2. ]), array([1., 1.]))
     """
     return LightGBMObjective(name, **params)
+
+
+# The start is an array of class scores for cross_entropy, a float for the other losses.
+@overload
+def init_score(name: CrossEntropyName, y: RealArrayLike,
+               sample_weight: RealArrayLike | None = None, *,
+               num_class: SupportsIndex | None = None,
+               **params: LossParameter) -> NDArray[np.float64]: ...
+@overload
+def init_score(name: ElementwiseName, y: RealArrayLike,
+               sample_weight: RealArrayLike | None = None, *, num_class: None = None,
+               **params: LossParameter) -> float: ...
+@overload
+def init_score(name: str, y: RealArrayLike, sample_weight: RealArrayLike | None = None, *,
+               num_class: SupportsIndex | None = None,
+               **params: LossParameter) -> float | NDArray[np.float64]: ...
 
 
 def init_score(name: str, y: RealArrayLike, sample_weight: RealArrayLike | None = None, *,

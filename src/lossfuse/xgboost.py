@@ -14,7 +14,7 @@ softmax gradient and twice its diagonal hessian (as ``multi:softprob``), hessian
 
 from __future__ import annotations
 
-from typing import SupportsIndex
+from typing import SupportsIndex, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +26,7 @@ import xgboost as xgb  # noqa: E402
 
 from ._api import LossParameter, RealArrayLike, _Array  # noqa: E402
 from ._boosting import GradHess  # noqa: E402
+from ._losses import CrossEntropyName, ElementwiseName  # noqa: E402
 from ._boosting import Objective as _Objective  # noqa: E402
 from ._boosting import constant_score  # noqa: E402
 
@@ -52,7 +53,7 @@ class XGBoostObjective(_Objective):
     """
 
     def multiclass_factor(self, k: int) -> float:
-        """The factor of ``cross_entropy``'s diagonal hessian, as XGBoost's ``multi:softprob`` has it.
+        """The factor of ``cross_entropy``'s diagonal hessian, as ``multi:softprob`` has it.
 
         Parameters
         ----------
@@ -99,6 +100,22 @@ def _class_scores(probabilities: _Array) -> NDArray[np.float64]:
     scores = np.log(probabilities + _XGBOOST_EPSILON)
     centred: NDArray[np.float64] = scores - np.mean(scores)
     return centred
+
+
+# The start is an array of class scores for cross_entropy, a float for the other losses.
+@overload
+def init_score(name: CrossEntropyName, y: RealArrayLike,
+               sample_weight: RealArrayLike | None = None, *,
+               num_class: SupportsIndex | None = None,
+               **params: LossParameter) -> NDArray[np.float64]: ...
+@overload
+def init_score(name: ElementwiseName, y: RealArrayLike,
+               sample_weight: RealArrayLike | None = None, *, num_class: None = None,
+               **params: LossParameter) -> float: ...
+@overload
+def init_score(name: str, y: RealArrayLike, sample_weight: RealArrayLike | None = None, *,
+               num_class: SupportsIndex | None = None,
+               **params: LossParameter) -> float | NDArray[np.float64]: ...
 
 
 def init_score(name: str, y: RealArrayLike, sample_weight: RealArrayLike | None = None, *,

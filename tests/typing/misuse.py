@@ -58,6 +58,8 @@ lf.Loss("huber", delta="2")  # E: arg-type
 lf.CrossEntropyLoss(ignore_index=1.5)  # E: arg-type
 lf.CrossEntropyLoss(class_weight="12")  # E: arg-type
 lf.CrossEntropyLoss(delta=1.0)  # E: call-arg
+# only cross_entropy's names give a CrossEntropyLoss
+not_cross_entropy: lf.CrossEntropyLoss = lf.get_loss("huber")  # E: assignment
 # a loss's parameters are read-only
 loss.params["delta"] = 3.0  # E: index
 

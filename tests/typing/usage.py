@@ -58,11 +58,12 @@ def losses() -> None:
     losses = [huber, lf.get_loss("tweedie", power=1.5), lf.get_loss("pinball", alpha=0.9),
               lf.get_loss("smooth_l1", beta=0), lf.get_loss("bce", pos_weight=np.float32(2)),
               lf.Loss("pseudo_huber", delta=np.int64(2))]
-    ce: lf.Loss = lf.get_loss("cross_entropy", class_weight=[1.0, 2.0], ignore_index=-100,
-                              label_smoothing=0.1)
+    ce: lf.CrossEntropyLoss = lf.get_loss("cross_entropy", class_weight=[1.0, 2.0],
+                                          ignore_index=-100, label_smoothing=0.1)
     ce2: lf.CrossEntropyLoss = lf.CrossEntropyLoss(class_weight=np.array([1.0, 2.0]),
                                                    ignore_index=None)
-    by_name: lf.Loss = lf.get_loss("softmax", ignore_index=np.int16(3))
+    any_case: str = "SoftMax"                  # a name known at run time: a Loss
+    by_name: lf.Loss = lf.get_loss(any_case, ignore_index=np.int16(3))
     name: str = huber.name
     params: Mapping[str, Any] = huber.params
     same(huber, lf.Loss)
@@ -182,7 +183,10 @@ def adapters() -> None:
     lazy: da.Array = lfd.loss("huber", y, y + 0.5, delta=2.0)
     lazy_pair: Tuple[da.Array, da.Array] = lfd.loss_gradient("mse", y, np.zeros(4),
                                                              reduction="none")
+    by_class: da.Array = lfd.loss("cross_entropy", np.array([0, 1]), da.zeros((2, 3), chunks=1),
+                                  class_weight=[1.0, 2.0, 3.0], label_smoothing=0.1)
     same(lazy, da.Array)
+    same(by_class, da.Array)
     same(lazy_pair[1], da.Array)
 
     # LightGBM and XGBoost
@@ -191,12 +195,18 @@ def adapters() -> None:
     xgb_objective: lfx.XGBoostObjective = lfx.objective("binary_cross_entropy")
     lgb_gh: Tuple[F64, F64] = lgb_objective(labels, raw, [1.0, 1.0, 2.0])
     xgb_gh: Tuple[F64, F64] = xgb_objective(labels, raw, sample_weight=None)
-    start: float | F64 = lfl.init_score("poisson", labels + 1)
-    starts: float | F64 = lfx.init_score("cross_entropy", [0, 1, 1], num_class=2)
+    multiclass: lfl.LightGBMObjective = lfl.objective("softmax", class_weight=[1.0, 2.0])
+    # the start is a float, or class scores for cross_entropy; a name held in a str: either
+    start: float = lfl.init_score("poisson", labels + 1)
+    starts: F64 = lfx.init_score("cross_entropy", [0, 1, 1], num_class=2)
+    name: str = "multinomial"
+    either: float | F64 = lfl.init_score(name, [0, 1, 1], class_weight=[1.0, 3.0])
     same(lgb_gh[0], np.ndarray, np.float64)
     same(xgb_gh[1], np.ndarray, np.float64)
+    same(multiclass, lfl.LightGBMObjective)
     same(start, float)
     same(starts, np.ndarray, np.float64)
+    same(either, np.ndarray, np.float64)
 
 
 def main() -> None:
