@@ -13,6 +13,7 @@ mypy checks both files in one run, with a cache of its own (about 30 s cold, mos
 reading torch's, LightGBM's and XGBoost's annotations).
 """
 
+import ast
 import doctest
 import importlib
 import importlib.util
@@ -125,6 +126,38 @@ def test_the_loss_names_a_type_checker_knows_are_the_registered_ones():
                                            if s == "cross_entropy")
     assert sorted(elementwise) == sorted(n for n, s in registered.items()
                                          if s != "cross_entropy")
+
+
+def _annotations(tree):
+    """Every annotation expression in a module's syntax tree."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+                if arg is not None and arg.annotation is not None:
+                    yield arg.annotation
+            if node.returns is not None:
+                yield node.returns
+        elif isinstance(node, ast.AnnAssign):
+            yield node.annotation
+
+
+def _newer_than_3_9(annotation) -> bool:
+    """Whether an annotation, evaluated, needs Python 3.10: ``X | Y``."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)
+               for n in ast.walk(annotation))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "src" / "lossfuse").rglob("*.py")),
+                         ids=lambda p: p.name)
+def test_modules_are_python_3_9(path):
+    """requires-python is 3.9: the syntax is 3.9's, and annotations written ``X | Y`` are
+    never evaluated (``from __future__ import annotations``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), feature_version=(3, 9))
+    postponed = any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+                    and any(a.name == "annotations" for a in n.names) for n in tree.body)
+    newer = [a.lineno for a in _annotations(tree) if _newer_than_3_9(a)]
+    assert postponed or not newer, f"X | Y annotations without postponed evaluation: {newer}"
 
 
 # ---------------------------------------------------------------------------- stubtest

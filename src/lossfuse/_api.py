@@ -190,7 +190,7 @@ def _spec(name: Any) -> _losses.LossSpec:
     return spec
 
 
-class _Params(Dict[str, Any]):
+class _Params(dict[str, Any]):
     """A loss's parameters: a dict (it prints, compares and serializes as one) that refuses
     every change, since the loss computes with the values it was made with."""
 
