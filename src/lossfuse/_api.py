@@ -13,18 +13,82 @@ import math
 import operator
 import sys
 from dataclasses import FrozenInstanceError
-from typing import Any, Optional, Tuple
+from typing import (Any, Callable, Dict, Iterator, List, Literal, Mapping, NoReturn, Optional,
+                    Protocol, SupportsIndex, Tuple, TypeVar, Union, overload)
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _losses, _threads
+from ._losses import CrossEntropyName
 from ._threads import MAX_THREADS as _MAX_THREADS
 from ._kernels import kernels as _kernels
 
 __all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss"]
 
-_F64 = np.dtype(np.float64)
-_F32 = np.dtype(np.float32)
+# ------------------------------------------------------------------------------------ types
+# What the public signatures take and give.  Aliases are plain assignments of `typing` forms,
+# evaluated at import, so they are written the Python 3.9 way (Union, Optional); annotations
+# are strings (`from __future__ import annotations`) and may use `X | Y`.
+
+#: The name of a reduction.
+Reduction = Literal["none", "sum", "mean"]
+#: The dtypes lossfuse computes in: an output takes the dtype of ``y_pred``.
+Float = TypeVar("Float", np.float32, np.float64)
+#: An output array where the argument types do not say which of the two dtypes it has
+#: (``y_pred`` a list, a tensor, an array of float16 or of an integer dtype, ...).
+FloatArray = NDArray[Union[np.float32, np.float64]]
+#: A real number, as a loss parameter or a scalar input (bool is an int to a type checker).
+Real = Union[float, np.integer[Any], np.floating[Any]]
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _NestedSequence(Protocol[_T_co]):
+    """A sequence of `_T_co`, or of such sequences, to any depth: lists, tuples, ranges,
+    ``array.array``.  Not a str (its ``__contains__`` takes only str), a dict or an ndarray
+    (neither has ``count`` and ``index``), which `_SupportsRealArray` covers instead.  The
+    members of NumPy's own, so that NumPy's functions take what this describes."""
+
+    def __len__(self, /) -> int: ...
+    def __getitem__(self, index: int, /) -> _T_co | _NestedSequence[_T_co]: ...
+    def __contains__(self, x: object, /) -> bool: ...
+    def __iter__(self, /) -> Iterator[_T_co | _NestedSequence[_T_co]]: ...
+    def __reversed__(self, /) -> Iterator[_T_co | _NestedSequence[_T_co]]: ...
+    def count(self, value: Any, /) -> int: ...
+    def index(self, value: Any, /) -> int: ...
+
+
+class _SupportsRealArray(Protocol):
+    """An object NumPy reads as an array of real numbers: an ndarray of a bool, integer or
+    float dtype, or anything with ``__array__`` (pandas, xarray, tensors)."""
+
+    def __array__(self) -> NDArray[np.bool_ | np.integer[Any] | np.floating[Any]]: ...
+
+
+#: What lossfuse takes as an input array: anything ``numpy.asarray`` reads as real numbers
+#: (arrays and NumPy scalars of a real dtype, objects with ``__array__``, nested sequences of
+#: numbers, memoryviews).  Unlike ``numpy.typing.ArrayLike`` it excludes strings, complex
+#: numbers and arrays of other dtypes, which the loss methods refuse; like it, it is a subtype
+#: of ``numpy.typing.ArrayLike``.
+RealArrayLike = Union[_SupportsRealArray, _NestedSequence[_SupportsRealArray], float,
+                      _NestedSequence[float], memoryview]
+#: A loss parameter: a number (``delta``, ``ignore_index``, ...), a sequence of numbers
+#: (``class_weight``) or None.
+LossParameter = Optional[RealArrayLike]
+
+# Internal: arrays of any dtype, dtypes, the kernels' run functions, what an operation gives
+# (loss -- a float, an array, or (sum, denominator) for _SUM_AND_DENOMINATOR --, gradient,
+# hessian; None where it gives none), a weighted sum (`_mean_sums`).
+_Array = NDArray[Any]
+_DType = np.dtype[Any]
+_Result = Tuple[Any, Any, Any]
+_Total = TypeVar("_Total", float, _Array)
+_Run = Callable[[int, Optional[_Array], Optional[_Array], Optional[_Array], int, Optional[_Array],
+                 Optional[_Array], Optional[_Array], float, int], float]
+
+# ---------------------------------------------------------------------------- operations
+_F64: np.dtype[np.float64] = np.dtype(np.float64)
+_F32: np.dtype[np.float32] = np.dtype(np.float32)
 _OPS = _kernels.OPERATIONS
 _OP_LOSS = _OPS["loss"]
 _OP_GRADIENT = _OPS["gradient"]
@@ -42,40 +106,75 @@ _SUM_AND_DENOMINATOR = object()
 _PARALLEL_MIN = _kernels.PARALLEL_MIN      # fewer elements: one chunk, the calling thread
 
 
-def available_losses() -> list:
-    """Sorted canonical names of all losses (aliases are accepted by `get_loss` too)."""
+def available_losses() -> List[str]:
+    """The canonical names of all losses, sorted.
+
+    `get_loss` takes these and their aliases (``mse``, ``l1``, ``log_loss``, ...), in any
+    case.
+
+    Returns
+    -------
+    list of str
+        Every loss's canonical name.
+
+    Examples
+    --------
+    >>> import lossfuse as lf
+    >>> lf.available_losses()[:4]
+    ['absolute_error', 'binary_cross_entropy', 'cross_entropy', 'exponential']
+    """
     return sorted(spec.name for spec in _losses.SPECS)
 
 
-def get_loss(name: str, **params: Any) -> "Loss":
+@overload
+def get_loss(name: CrossEntropyName, *, class_weight: RealArrayLike | None = None,
+             ignore_index: SupportsIndex | None = None,
+             label_smoothing: Real = 0.0) -> CrossEntropyLoss: ...
+@overload
+def get_loss(name: str, **params: Real) -> Loss: ...
+@overload
+def get_loss(name: str, *, class_weight: RealArrayLike | None = None,
+             ignore_index: SupportsIndex | None = None, label_smoothing: Real = 0.0) -> Loss: ...
+
+
+def get_loss(name: str, **params: Any) -> Loss:
     """The loss called `name`, with its parameters.
 
     Parameters
     ----------
     name : str
         A canonical name (`available_losses`) or an alias, in any case.
-    **params
-        The loss's parameters, keyword-only (``delta`` for ``huber``, ...); those not given
-        take their defaults.
+    **params : float, or for cross_entropy also array-like or None
+        The loss's parameters, keyword-only; those not given take their defaults:
+        ``delta=1.0`` (``huber``, ``pseudo_huber``), ``beta=1.0`` (``smooth_l1``),
+        ``alpha=0.5`` (``pinball``), ``power=1.5`` (``tweedie``), ``pos_weight=1.0``
+        (``binary_cross_entropy``), and ``class_weight=None``, ``ignore_index=None``,
+        ``label_smoothing=0.0`` (``cross_entropy``: see `CrossEntropyLoss`).
 
     Returns
     -------
     Loss
-        A :class:`CrossEntropyLoss` for ``cross_entropy``.
+        A `CrossEntropyLoss` for ``cross_entropy``.
 
     Raises
     ------
     ValueError
         For an unknown name (the message lists the valid ones) or an invalid parameter value.
     TypeError
-        For a name that is not a string, an unknown parameter, or a parameter of the wrong
-        type.
+        For a name that is not a string, an unknown parameter (the message lists the valid
+        ones), or a parameter of the wrong type.
 
+    Examples
+    --------
     >>> import lossfuse as lf
     >>> lf.get_loss("huber", delta=2.0)
     Loss('huber', delta=2.0)
+    >>> lf.get_loss("softmax", class_weight=[1.0, 2.0], ignore_index=-100)
+    CrossEntropyLoss(class_weight=(1.0, 2.0), ignore_index=-100, label_smoothing=0.0)
     """
-    if _spec(name).name == "cross_entropy":
+    spec = _spec(name)
+    if spec.name == "cross_entropy":
+        _check_param_names(spec, params)
         return CrossEntropyLoss(**params)
     return Loss(name, **params)
 
@@ -91,25 +190,25 @@ def _spec(name: Any) -> _losses.LossSpec:
     return spec
 
 
-class _Params(dict):
+class _Params(dict[str, Any]):
     """A loss's parameters: a dict (it prints, compares and serializes as one) that refuses
     every change, since the loss computes with the values it was made with."""
 
     __slots__ = ()
 
-    def _refuse(self, *args: Any, **kwargs: Any):
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("a loss's params are read-only; make another loss with "
                         "lossfuse.get_loss(name, **params)")
 
     __setitem__ = __delitem__ = __ior__ = _refuse
     clear = pop = popitem = setdefault = update = _refuse
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[type, Tuple[Dict[str, Any]]]:
         return (_Params, (dict(self),))
 
 
 # ----------------------------------------------------------------------------- input checks
-def _as_array(x: Any, name: str) -> np.ndarray:
+def _as_array(x: Any, name: str) -> _Array:
     """`x` as a NumPy array, whatever array type it comes in, with errors naming the argument
     `name`: the one conversion of every input, here and in `lossfuse.metrics`.
 
@@ -143,17 +242,18 @@ def _is_sparse(x: Any) -> bool:
     return sparse is not None and sparse.issparse(x)
 
 
-def _pandas_numbers(x: Any, a: np.ndarray) -> np.ndarray:
+def _pandas_numbers(x: Any, a: _Array) -> _Array:
     """A pandas Series or DataFrame whose columns all hold numbers, some nullable with pd.NA
     (for which np.asarray gives objects), as floats with NaN for pd.NA; else `a`."""
     dtypes = list(x.dtypes) if getattr(x, "ndim", 1) == 2 else [x.dtype]
     if not all(getattr(d, "kind", "O") in "biuf" for d in dtypes):
         return a
     dt = np.result_type(*(getattr(d, "numpy_dtype", d) for d in dtypes))
-    return x.to_numpy(dtype=dt if dt.kind == "f" else _F64, na_value=np.nan)
+    floats: _Array = x.to_numpy(dtype=dt if dt.kind == "f" else _F64, na_value=np.nan)
+    return floats
 
 
-def _as_y_pred(y_pred: Any) -> np.ndarray:
+def _as_y_pred(y_pred: Any) -> _Array:
     """y_pred as a native-order float32/float64 array (ints and bools become float64)."""
     a = y_pred if type(y_pred) is np.ndarray else _as_array(y_pred, "y_pred")
     dt = a.dtype
@@ -171,7 +271,7 @@ def _as_y_pred(y_pred: Any) -> np.ndarray:
     raise TypeError(f"y_pred must be a real numeric array, got dtype {dt}")
 
 
-def _real_array(x: Any, name: str) -> np.ndarray:
+def _real_array(x: Any, name: str) -> _Array:
     """`x` as an array of real numbers (bools, integers, floats) of its own dtype."""
     a = x if type(x) is np.ndarray else _as_array(x, name)
     if a.dtype.kind not in "biuf":
@@ -179,7 +279,7 @@ def _real_array(x: Any, name: str) -> np.ndarray:
     return a
 
 
-def _cast(a: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+def _cast(a: _Array, dtype: _DType, name: str) -> _Array:
     """Real array `a` as `dtype` (y_pred's).  A finite value beyond the range of `dtype` is a
     ValueError naming the first: it would become infinite, and no result computed in `dtype`
     could be right."""
@@ -199,12 +299,12 @@ def _cast(a: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
                          f"= {a.reshape(-1)[i]}; pass y_pred as float64") from None
 
 
-def _index(shape: Tuple[int, ...], i: int):
+def _index(shape: Tuple[int, ...], i: int) -> int | Tuple[int, ...]:
     """The index, for messages, of element `i` (in C order) of an array of `shape`."""
     return i if len(shape) <= 1 else tuple(int(k) for k in np.unravel_index(i, shape))
 
 
-def _as_operand(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
+def _as_operand(x: Any, name: str, dtype: _DType) -> _Array:
     """`x` as an array of `dtype` (y_pred's): real numbers only, converted if needed."""
     return _cast(_real_array(x, name), dtype, name)
 
@@ -224,15 +324,15 @@ def _reduction(reduction: Any) -> int:
     return code
 
 
-def _flat(a: np.ndarray) -> np.ndarray:
+def _flat(a: _Array) -> _Array:
     """A 1-d view of `a` in C order when one exists, else a contiguous copy (inputs only)."""
     if a.ndim == 1:
         return a
     return a.reshape(-1)
 
 
-def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
-            inputs: Tuple[Optional[np.ndarray], ...]) -> Tuple[np.ndarray, np.ndarray, bool]:
+def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: _DType,
+            inputs: Tuple[Optional[_Array], ...]) -> Tuple[_Array, _Array, bool]:
     """(array to return, 1-d array the kernel writes, whether to copy the latter into the
     former afterwards).  The kernel writes the caller's array directly unless it cannot (N-d
     non-contiguous, misaligned, or overlapping an input other than by being it)."""
@@ -257,7 +357,8 @@ def _output(out: Any, name: str, shape: Tuple[int, ...], dtype: np.dtype,
     return out, np.empty(out.size, dtype), True
 
 
-def _outputs(op: int, red: int, loss_out: Any, gradient_out: Any, hessian_out: Any) -> list:
+def _outputs(op: int, red: int, loss_out: Any, gradient_out: Any,
+             hessian_out: Any) -> List[Tuple[bool, Any, str]]:
     """(whether operation `op` with reduction `red` writes it, the caller's array or None, its
     name) for loss_out, gradient_out and hessian_out, in that order."""
     return [(op in (_OP_LOSS, _OP_LOSS_GRADIENT) and red == _NONE, loss_out, "loss_out"),
@@ -265,7 +366,7 @@ def _outputs(op: int, red: int, loss_out: Any, gradient_out: Any, hessian_out: A
             (op == _OP_GRADIENT_HESSIAN, hessian_out, "hessian_out")]
 
 
-def _check_apart(outputs: list) -> None:
+def _check_apart(outputs: List[Tuple[bool, Any, str]]) -> None:
     """A ValueError naming both when two outputs an operation writes share memory (there is no
     right answer then: one would overwrite the other).  `outputs`: as `_outputs` gives them.
     Views of one buffer that interleave without sharing an element are fine."""
@@ -276,7 +377,7 @@ def _check_apart(outputs: list) -> None:
             if not np.may_share_memory(a, b):
                 continue
             try:
-                shared = np.shares_memory(a, b, max_work=10**6)
+                shared = np.shares_memory(a, b, max_work=_MAX_WORK)
             except np.exceptions.TooHardError:        # undecided: refuse rather than guess
                 shared = True
             if shared:
@@ -284,20 +385,24 @@ def _check_apart(outputs: list) -> None:
                                  "memory of its own")
 
 
-def _direct(out: Any, shape: Tuple[int, ...], dtype: np.dtype) -> bool:
+# work bound of np.shares_memory (numpy's stubs know only -1, exact, and 0, may_share_memory)
+_MAX_WORK: Any = 10**6
+
+
+def _direct(out: Any, shape: Tuple[int, ...], dtype: _DType) -> bool:
     """Whether the kernel can write `out` as it is (overlap with the inputs aside, which the
     kernel checks): the right type, shape and dtype, C-contiguous, aligned, writeable."""
     return (type(out) is np.ndarray and out.dtype is dtype and out.shape == shape
             and out.flags.c_contiguous and out.flags.aligned and out.flags.writeable)
 
 
-def _is_same(a: np.ndarray, b: np.ndarray) -> bool:
+def _is_same(a: _Array, b: _Array) -> bool:
     """Same memory, element for element (writing a[i] after reading b[i] is then safe)."""
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and a.shape == b.shape and a.strides == b.strides)
 
 
-def _label_flags(run, y: np.ndarray) -> int:
+def _label_flags(run: _Run, y: _Array) -> int:
     """The kernel's label-check bits for 1-d `y` (0 when it accepts them)."""
     try:
         run(_OP_LOSS, y, y, None, 1, None, None, None, 1.0, 1)
@@ -307,17 +412,18 @@ def _label_flags(run, y: np.ndarray) -> int:
 
 
 # What y_true may hold, by the label domains of _losses.LossSpec, for the messages
-_ALLOWED = {"unit": "values in [0, 1]", "sign": "labels {0, 1} or {-1, 1}",
-            "nonnegative": "values >= 0", "positive": "values > 0"}
+_ALLOWED: Dict[Optional[str], str] = {
+    "unit": "values in [0, 1]", "sign": "labels {0, 1} or {-1, 1}",
+    "nonnegative": "values >= 0", "positive": "values > 0"}
 
 
-def _label_error(name: str, labels: str, run, y: np.ndarray, shape: Tuple[int, ...],
+def _label_error(name: str, labels: Optional[str], run: _Run, y: _Array, shape: Tuple[int, ...],
                  flags: int) -> ValueError:
     """The error for labels the kernel refused (`y`: the 1-d array it read, `shape`: y_true's),
     naming the first offending element.  The offender is found by bisection with the kernel's
     own check (`label_flags` in pointwise.pxi, the one definition of each domain): about 2n
     work, on the error path only."""
-    def where(i):
+    def where(i: int) -> Tuple[int | Tuple[int, ...], Any]:
         return _index(shape, i), y[i]
     if flags & _kernels.LABEL_FLAGS["invalid"]:
         lo, hi = 0, y.size
@@ -336,7 +442,7 @@ def _label_error(name: str, labels: str, run, y: np.ndarray, shape: Tuple[int, .
                       f"y_true[{i0}] = 0 and y_true[{i1}] = -1")
 
 
-def _check_param_names(spec: _losses.LossSpec, params: dict) -> None:
+def _check_param_names(spec: _losses.LossSpec, params: Mapping[str, Any]) -> None:
     unknown = set(params) - set(spec.params)
     if unknown:
         valid = ", ".join(spec.params) or "none"
@@ -352,8 +458,8 @@ def _real(key: str, value: Any) -> float:
     return float(value) + 0.0
 
 
-def _weights(sample_weight: Any, shape: Tuple[int, ...], dtype: np.dtype,
-             mean: bool) -> Optional[np.ndarray]:
+def _weights(sample_weight: Any, shape: Tuple[int, ...], dtype: _DType,
+             mean: bool) -> Optional[_Array]:
     """sample_weight as a 1-d array of `dtype`, one weight per row of a y_pred of `shape` (a
     0-d y_pred takes a 0-d weight), or None; `mean`: they weigh a mean (`_as_weights`)."""
     if sample_weight is None:
@@ -366,7 +472,7 @@ def _weights(sample_weight: Any, shape: Tuple[int, ...], dtype: np.dtype,
     return _as_weights(w.reshape(-1), dtype, "sample_weight", mean)
 
 
-def _as_weights(w: np.ndarray, dtype: np.dtype, name: str, relative: bool) -> np.ndarray:
+def _as_weights(w: _Array, dtype: _DType, name: str, relative: bool) -> _Array:
     """Real weights `w` (called `name`) as `dtype`.  When only their ratios matter
     (`relative`: they weigh a mean), weights that over- or underflow `dtype` are scaled by a
     power of two first (`_power_of_two_scaled`); otherwise such weights are an error
@@ -382,7 +488,7 @@ def _as_weights(w: np.ndarray, dtype: np.dtype, name: str, relative: bool) -> np
             return (w if scaled is None else scaled).astype(dtype)
 
 
-def _power_of_two_scaled(w: np.ndarray) -> Optional[np.ndarray]:
+def _power_of_two_scaled(w: _Array) -> Optional[_Array]:
     """Float array `w` times the power of two that brings its largest magnitude into [1, 2);
     None when that power is 1, or `w` has no finite non-zero largest magnitude.  Exact: each
     element is the same to the bit, but for those that under- or overflow."""
@@ -401,7 +507,7 @@ def _power_of_two_scaled(w: np.ndarray) -> Optional[np.ndarray]:
 _SMALLEST_DENOMINATOR = {dt: float(np.finfo(dt).tiny / np.finfo(dt).eps) for dt in (_F64, _F32)}
 
 
-def _rescaled(w: np.ndarray, total: float, denominator: float) -> Optional[np.ndarray]:
+def _rescaled(w: _Array, total: float, denominator: float) -> Optional[_Array]:
     """For a weighted mean ``sum(w * loss) / sum(w)`` whose sums, as computed (`total`,
     `denominator`), overflowed or underflowed: `w` scaled by a power of two to compute it
     again with.  None when the sums are sound, or when scaling cannot help (the weights hold
@@ -414,13 +520,15 @@ def _rescaled(w: np.ndarray, total: float, denominator: float) -> Optional[np.nd
     return None if _sums_sound(w.dtype, total, denominator) else _power_of_two_scaled(w)
 
 
-def _sums_sound(dtype: np.dtype, total: float, denominator: float) -> bool:
+def _sums_sound(dtype: _DType, total: float, denominator: float) -> bool:
     """Whether the sums of a weighted mean computed in `dtype` neither overflowed nor lost
     bits to underflow (`_rescaled`)."""
     return not math.isinf(total) and _SMALLEST_DENOMINATOR[dtype] <= abs(denominator) < math.inf
 
 
-def _mean_sums(w: np.ndarray, denominator_of, total_of, zero_weights):
+def _mean_sums(w: _Array, denominator_of: Callable[[_Array], float],
+               total_of: Callable[[_Array, float], _Total],
+               zero_weights: Callable[[_Array], Exception]) -> Tuple[_Total, float]:
     """``(total, denominator)`` of a weighted mean: ``denominator_of(w)``, the weight sum, and
     ``total_of(w, denominator)``, the sum of the weighted losses (a float, or an array of one
     per output) -- computed again with `w` scaled by a power of two where they over- or
@@ -448,7 +556,9 @@ def _check_reduction_args(red: int, reduction: Any, loss_out: Any, size: int) ->
         raise ValueError("reduction='mean' over zero samples (y_pred is empty)")
 
 
-def _finish(red: int, copy_back: list, lo, g, h, total: float, denominator: float):
+def _finish(red: int, copy_back: List[Tuple[_Array, _Array]], lo: Optional[_Array],
+            g: Optional[_Array], h: Optional[_Array], total: float, denominator: float
+            ) -> _Result:
     """Copy kernel outputs into the caller's arrays where needed; the (loss, g, h) to return."""
     for out, k in copy_back:
         out[...] = k.reshape(out.shape)
@@ -459,11 +569,17 @@ def _finish(red: int, copy_back: list, lo, g, h, total: float, denominator: floa
     return (total / denominator if red == _MEAN else total), g, h
 
 
-def _zero_weights(w: np.ndarray) -> ValueError:
+def _zero_weights(w: _Array) -> ValueError:
     return ValueError("reduction='mean' with sample weights that sum to zero")
 
 
-def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
+@overload
+def _aligned(a: _Array) -> _Array: ...
+@overload
+def _aligned(a: None) -> None: ...
+
+
+def _aligned(a: Optional[_Array]) -> Optional[_Array]:
     return a if a is None or a.flags.aligned else a.copy()
 
 
@@ -471,23 +587,26 @@ def _aligned(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
-def _in_float64(kernel):
+def _in_float64(kernel: _kernels.LossKernel) -> _Run:
     """`kernel.run_float32`, run on float64 copies of its operands, the outputs rounded back to
     float32: for a kernel whose parameters float32 cannot represent.  Outputs are checked as
     the kernel checks them (float32, 1-d, writeable) before anything runs."""
-    def run(op, y, p, w, row_len, lo, g, h, scale, n_threads):
+    def run(op: int, y: Optional[_Array], p: Optional[_Array], w: Optional[_Array],
+            row_len: int, lo: Optional[_Array], g: Optional[_Array], h: Optional[_Array],
+            scale: float, n_threads: int) -> float:
         outs = [o for o in (lo, g, h) if o is not None]
         for o in outs:
             if not (isinstance(o, np.ndarray) and o.dtype == np.float32 and o.ndim == 1
                     and o.flags.writeable):
                 raise TypeError("outputs must be writeable 1-d float32 arrays")
-        wide = [None if a is None else np.asarray(a, np.float64) for a in (y, p, w)]
-        tmp = [None if o is None else np.empty(o.shape, np.float64) for o in (lo, g, h)]
-        total = kernel.run_float64(op, *wide, row_len, *tmp, scale, n_threads)
+        y64, p64, w64 = (None if a is None else np.asarray(a, np.float64) for a in (y, p, w))
+        lo64, g64, h64 = (None if o is None else np.empty(o.shape, np.float64)
+                          for o in (lo, g, h))
+        total = kernel.run_float64(op, y64, p64, w64, row_len, lo64, g64, h64, scale, n_threads)
         with np.errstate(over="ignore"):     # inf is float32's rounding of what overflows it
-            for o, t in zip((lo, g, h), tmp):
-                if o is not None:
-                    o[...] = t
+            for out, t in zip((lo, g, h), (lo64, g64, h64)):
+                if out is not None:
+                    out[...] = t
         return total
     return run
 
@@ -495,37 +614,64 @@ def _in_float64(kernel):
 class Loss:
     """A loss function with fused, single-pass loss, gradient and hessian kernels.
 
-    Make one with :func:`get_loss`, or as ``Loss(name, **params)`` (what its repr shows; for
-    ``cross_entropy``, :class:`CrossEntropyLoss`).  A loss is immutable, like a frozen
-    dataclass: ``params`` is a read-only dict, attributes cannot be set, and losses of the
-    same name and parameters are equal and hash alike; copies and pickles compute the same.
+    Make one with `get_loss`, or as ``Loss(name, **params)`` (what its repr shows; for
+    ``cross_entropy``, `CrossEntropyLoss`).  A loss is immutable, like a frozen dataclass:
+    ``params`` is a read-only dict, attributes cannot be set, and losses of the same name and
+    parameters are equal and hash alike; copies and pickles compute the same.
 
+    Parameters
+    ----------
+    name : str
+        A canonical name (`available_losses`) or an alias, in any case; not
+        ``cross_entropy``.
+    **params : float
+        The loss's parameters (see `get_loss`); those not given take their defaults.
+
+    Attributes
+    ----------
+    name : str
+        The canonical name.
+    params : Mapping[str, Any]
+        Every parameter's value, defaults included (a read-only dict).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or an invalid parameter value.
+    TypeError
+        For ``cross_entropy``, an unknown parameter or a parameter that is not a real number.
+
+    See Also
+    --------
+    get_loss : The same, for every loss.
+
+    Notes
+    -----
     Every method takes ``(y_true, y_pred)`` in the order of ``sklearn.metrics``, array-likes
     of the same shape (NumPy arrays, lists, pandas objects -- ``pd.NA`` of nullable dtypes
     becomes NaN --, xarray objects, CPU tensors that do not require grad, memoryviews;
     not sparse matrices).  ``y_pred`` is float32 or float64 (other real dtypes are converted:
     float16 to float32, integers and bools to float64) and outputs take its dtype; ``y_true``
     and the weights may be any real dtype, converted to that of ``y_pred`` (a value beyond
-    its range is a ValueError, but for the weights of a mean: see below).  Keyword-only:
+    its range is a ValueError, but for the weights of a mean: see below).  The other
+    arguments are keyword-only:
 
-    sample_weight : array of shape (n,), optional
-        Weights of the rows (first axis).  A weighted mean depends only on their ratios, and
-        is right even where their sums would overflow or underflow (weights of 1e308, or of
-        1e-320): such weights are scaled by a power of two, which changes no bit of the
-        result.
-    reduction : {"mean", "sum", "none"}
-        ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the sum
-        divided by ``sum(w)`` times the elements per row (the plain mean when unweighted).
-        Gradients and hessians are those of what is returned.
-    *_out : ndarray, optional
-        Preallocated outputs (shape and dtype of ``y_pred``); filled and returned.  Two
-        outputs of one call must not share memory (a ValueError names both).
-    n_threads : int, optional
-        Threads to use, the calling thread included.  Default: `lossfuse.get_num_threads`
-        (``with lossfuse.threads(n):``, `lossfuse.set_num_threads`, ``LOSSFUSE_NUM_THREADS``,
-        ``OMP_NUM_THREADS``, else the CPUs this process may use).  Inputs below 65,536
-        elements run on the calling thread alone.  Results are bitwise identical for every
-        ``n_threads``.
+    - ``sample_weight``, one weight per row (first axis).  A weighted mean depends only on
+      their ratios, and is right even where their sums would overflow or underflow (weights
+      of 1e308, or of 1e-320): such weights are scaled by a power of two, which changes no
+      bit of the result.
+    - ``reduction``: ``"none"`` gives per-element ``w * loss``, ``"sum"`` their sum (a
+      float), ``"mean"`` (the default) the sum divided by ``sum(w)`` times the elements per
+      row (the plain mean when unweighted).  Gradients and hessians are those of what is
+      returned.
+    - ``loss_out``, ``gradient_out``, ``hessian_out``: preallocated outputs (shape and dtype
+      of ``y_pred``), filled and returned.  Two outputs of one call must not share memory (a
+      ValueError names both).
+    - ``n_threads``: threads to use, the calling thread included.  Default:
+      `lossfuse.get_num_threads` (``with lossfuse.threads(n):``,
+      `lossfuse.set_num_threads`, ``LOSSFUSE_NUM_THREADS``, ``OMP_NUM_THREADS``, else the
+      CPUs this process may use).  Inputs below 65,536 elements run on the calling thread
+      alone.  Results are bitwise identical for every ``n_threads``.
 
     Losses with a domain for ``y_true`` check it in the same pass that computes the loss
     (``binary_cross_entropy``: in [0, 1]; ``hinge``, ``squared_hinge``, ``exponential``: all
@@ -538,11 +684,32 @@ class Loss:
     their loss is the unit deviance of ``y`` at ``mu = exp(y_pred)``, 0 at ``y == mu``, so
     that the mean equals scikit-learn's ``mean_poisson_deviance(y, mu)`` (likewise gamma and
     tweedie).
+
+    To a type checker, ``reduction="none"`` gives an array and ``"sum"`` or ``"mean"`` a
+    float; outputs are ``NDArray[np.float64]`` (or ``np.float32``) where ``y_pred`` is
+    known to be an array of that dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, lossfuse as lf
+    >>> loss = lf.Loss("huber", delta=1.0)
+    >>> y, p = np.array([0.0, 1.0]), np.array([0.5, 3.0])
+    >>> loss(y, p)
+    0.8125
+    >>> loss.loss(y, p, reduction="none")
+    array([0.125, 1.5  ])
     """
 
     __slots__ = ("name", "params", "_labels", "_kernel", "_run64", "_run32")
 
-    def __init__(self, name: str, **params: float):
+    name: str
+    params: Mapping[str, Any]
+    _labels: Optional[str]              # the domain of y_true (`_losses.LossSpec.labels`)
+    _kernel: _kernels.LossKernel
+    _run64: _Run
+    _run32: _Run
+
+    def __init__(self, name: str, **params: Real) -> None:
         spec = _spec(name)
         if spec.name == "cross_entropy":
             raise TypeError("cross_entropy is a CrossEntropyLoss: make it with "
@@ -589,41 +756,341 @@ class Loss:
     def __hash__(self) -> int:
         return hash((self.name, tuple(self.params.items())))
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Callable[[str, Dict[str, Any]], Loss],
+                                  Tuple[str, Dict[str, Any]]]:
         return (_make, (self.name, dict(self.params)))
 
     # ---------------------------------------------------------------------- public methods
-    def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
-                 n_threads=None):
-        """Same as :meth:`loss`."""
-        return self._execute(_OP_LOSS, y_true, y_pred, sample_weight, reduction, None, None,
-                             None, n_threads)[0]
+    # Each method's overloads tell a type checker what it returns: an array for
+    # reduction="none", a float for "sum" and "mean"; arrays of y_pred's dtype where y_pred
+    # is known to be a float32 or float64 array.
+    @overload
+    def __call__(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                 sample_weight: RealArrayLike | None = None,
+                 reduction: Literal["sum", "mean"] = "mean",
+                 n_threads: SupportsIndex | None = None) -> float: ...
+    @overload
+    def __call__(self, y_true: RealArrayLike, y_pred: NDArray[Float], *,
+                 sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
+                 n_threads: SupportsIndex | None = None) -> NDArray[Float]: ...
+    @overload
+    def __call__(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                 sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
+                 n_threads: SupportsIndex | None = None) -> FloatArray: ...
 
-    def loss(self, y_true, y_pred, *, sample_weight=None, reduction="mean", loss_out=None,
-             n_threads=None):
-        """The loss: a float for ``"sum"``/``"mean"``, per-element ``w * loss`` for ``"none"``."""
-        return self._execute(_OP_LOSS, y_true, y_pred, sample_weight, reduction, loss_out,
-                             None, None, n_threads)[0]
+    def __call__(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                 sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+                 n_threads: SupportsIndex | None = None) -> float | FloatArray:
+        """The loss: the same as `loss` (without ``loss_out``).
 
-    def gradient(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
-                 gradient_out=None, n_threads=None):
-        """The gradient of the reduced loss with respect to ``y_pred``."""
-        return self._execute(_OP_GRADIENT, y_true, y_pred, sample_weight, reduction, None,
-                             gradient_out, None, n_threads)[1]
+        Parameters
+        ----------
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
 
-    def loss_gradient(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
-                      loss_out=None, gradient_out=None, n_threads=None):
-        """``(loss, gradient)`` in one pass over the data."""
+        Returns
+        -------
+        float or ndarray
+            A float for ``"sum"`` and ``"mean"``; for ``"none"`` an array of the shape and
+            dtype of `y_pred`.
+
+        Raises
+        ------
+        ValueError, TypeError
+            As `loss` raises them.
+
+        Examples
+        --------
+        >>> import lossfuse as lf
+        >>> lf.get_loss("mse")([0.0, 1.0], [0.5, 3.0])
+        2.125
+        """
+        value: float | FloatArray = self._execute(_OP_LOSS, y_true, y_pred, sample_weight,
+                                                  reduction, None, None, None, n_threads)[0]
+        return value
+
+    @overload
+    def loss(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+             sample_weight: RealArrayLike | None = None,
+             reduction: Literal["sum", "mean"] = "mean", loss_out: None = None,
+             n_threads: SupportsIndex | None = None) -> float: ...
+    @overload
+    def loss(self, y_true: RealArrayLike, y_pred: NDArray[Float], *,
+             sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
+             loss_out: NDArray[Float] | None = None,
+             n_threads: SupportsIndex | None = None) -> NDArray[Float]: ...
+    @overload
+    def loss(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+             sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
+             loss_out: FloatArray | None = None,
+             n_threads: SupportsIndex | None = None) -> FloatArray: ...
+
+    def loss(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+             sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+             loss_out: FloatArray | None = None,
+             n_threads: SupportsIndex | None = None) -> float | FloatArray:
+        """The loss of `y_pred` against `y_true`, reduced as `reduction` says.
+
+        Parameters
+        ----------
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        loss_out : ndarray, optional
+            With ``reduction="none"`` only: the array to write the losses to (the shape
+            and dtype of `y_pred`), which is returned.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
+
+        Returns
+        -------
+        float or ndarray
+            A float for ``"sum"`` and ``"mean"``; for ``"none"`` an array of the shape and
+            dtype of `y_pred` (`loss_out` when given).
+
+        Raises
+        ------
+        ValueError
+            For shapes that differ, `y_true` outside the loss's domain (naming the first
+            offending element), an unknown `reduction` (the message lists the valid ones),
+            ``"mean"`` over no elements or zero total weight, a `loss_out` of the wrong
+            shape, not writeable or given with a reduced loss, a negative `n_threads`.
+        TypeError
+            For inputs that are not real numbers (strings, complex, objects), a `loss_out`
+            that is not an ndarray of `y_pred`'s dtype, an `n_threads` that is not an int.
+
+        Examples
+        --------
+        >>> import numpy as np, lossfuse as lf
+        >>> mse = lf.get_loss("squared_error")
+        >>> mse.loss([0.0, 1.0], [0.5, 3.0], sample_weight=[3.0, 1.0])
+        1.1875
+        >>> mse.loss(np.array([0.0, 1.0]), np.array([0.5, 3.0], np.float32), reduction="none")
+        array([0.25, 4.  ], dtype=float32)
+        """
+        value: float | FloatArray = self._execute(_OP_LOSS, y_true, y_pred, sample_weight,
+                                                  reduction, loss_out, None, None,
+                                                  n_threads)[0]
+        return value
+
+    @overload
+    def gradient(self, y_true: RealArrayLike, y_pred: NDArray[Float], *,
+                 sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+                 gradient_out: NDArray[Float] | None = None,
+                 n_threads: SupportsIndex | None = None) -> NDArray[Float]: ...
+    @overload
+    def gradient(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                 sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+                 gradient_out: FloatArray | None = None,
+                 n_threads: SupportsIndex | None = None) -> FloatArray: ...
+
+    def gradient(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                 sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+                 gradient_out: FloatArray | None = None,
+                 n_threads: SupportsIndex | None = None) -> FloatArray:
+        """The gradient, with respect to `y_pred`, of the loss reduced as `reduction` says.
+
+        Parameters
+        ----------
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        gradient_out : ndarray, optional
+            The array to write the gradient to (the shape and dtype of `y_pred`), which is
+            returned.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
+
+        Returns
+        -------
+        ndarray
+            The shape and dtype of `y_pred`: elementwise ``w * dloss/dy_pred`` for
+            ``"none"`` and ``"sum"``, that over the mean's denominator for ``"mean"``.
+
+        Raises
+        ------
+        ValueError, TypeError
+            As `loss` raises them (`gradient_out` in place of `loss_out`).
+
+        Examples
+        --------
+        >>> import lossfuse as lf
+        >>> lf.get_loss("squared_error").gradient([0.0, 1.0], [0.5, 3.0])
+        array([0.5, 2. ])
+        """
+        g: FloatArray = self._execute(_OP_GRADIENT, y_true, y_pred, sample_weight, reduction,
+                                      None, gradient_out, None, n_threads)[1]
+        return g
+
+    @overload
+    def loss_gradient(self, y_true: RealArrayLike, y_pred: NDArray[Float], *,
+                      sample_weight: RealArrayLike | None = None,
+                      reduction: Literal["sum", "mean"] = "mean", loss_out: None = None,
+                      gradient_out: NDArray[Float] | None = None,
+                      n_threads: SupportsIndex | None = None) -> Tuple[float, NDArray[Float]]:
+        ...
+    @overload
+    def loss_gradient(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                      sample_weight: RealArrayLike | None = None,
+                      reduction: Literal["sum", "mean"] = "mean", loss_out: None = None,
+                      gradient_out: FloatArray | None = None,
+                      n_threads: SupportsIndex | None = None) -> Tuple[float, FloatArray]: ...
+    @overload
+    def loss_gradient(self, y_true: RealArrayLike, y_pred: NDArray[Float], *,
+                      sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
+                      loss_out: NDArray[Float] | None = None,
+                      gradient_out: NDArray[Float] | None = None,
+                      n_threads: SupportsIndex | None = None
+                      ) -> Tuple[NDArray[Float], NDArray[Float]]: ...
+    @overload
+    def loss_gradient(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                      sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
+                      loss_out: FloatArray | None = None, gradient_out: FloatArray | None = None,
+                      n_threads: SupportsIndex | None = None
+                      ) -> Tuple[FloatArray, FloatArray]: ...
+
+    def loss_gradient(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                      sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+                      loss_out: FloatArray | None = None, gradient_out: FloatArray | None = None,
+                      n_threads: SupportsIndex | None = None
+                      ) -> Tuple[float | FloatArray, FloatArray]:
+        """``(loss, gradient)`` in one pass over the data.
+
+        Parameters
+        ----------
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        loss_out : ndarray, optional
+            As for `loss`.
+        gradient_out : ndarray, optional
+            As for `gradient`.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
+
+        Returns
+        -------
+        loss : float or ndarray
+            As `loss` returns it.
+        gradient : ndarray
+            As `gradient` returns it: the gradient of the returned loss.
+
+        Raises
+        ------
+        ValueError, TypeError
+            As `loss` and `gradient` raise them; also when `loss_out` and `gradient_out`
+            share memory.
+
+        Examples
+        --------
+        >>> import lossfuse as lf
+        >>> lf.get_loss("squared_error").loss_gradient([0.0, 1.0], [0.5, 3.0], reduction="sum")
+        (4.25, array([1., 4.]))
+        """
         return self._execute(_OP_LOSS_GRADIENT, y_true, y_pred, sample_weight, reduction,
                              loss_out, gradient_out, None, n_threads)[:2]
 
-    def gradient_hessian(self, y_true, y_pred, *, sample_weight=None, reduction="mean",
-                         gradient_out=None, hessian_out=None, n_threads=None):
-        """``(gradient, diagonal hessian)`` of the reduced loss, in one pass."""
+    @overload
+    def gradient_hessian(self, y_true: RealArrayLike, y_pred: NDArray[Float], *,
+                         sample_weight: RealArrayLike | None = None,
+                         reduction: Reduction = "mean",
+                         gradient_out: NDArray[Float] | None = None,
+                         hessian_out: NDArray[Float] | None = None,
+                         n_threads: SupportsIndex | None = None
+                         ) -> Tuple[NDArray[Float], NDArray[Float]]: ...
+    @overload
+    def gradient_hessian(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                         sample_weight: RealArrayLike | None = None,
+                         reduction: Reduction = "mean", gradient_out: FloatArray | None = None,
+                         hessian_out: FloatArray | None = None,
+                         n_threads: SupportsIndex | None = None
+                         ) -> Tuple[FloatArray, FloatArray]: ...
+
+    def gradient_hessian(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+                         sample_weight: RealArrayLike | None = None,
+                         reduction: Reduction = "mean", gradient_out: FloatArray | None = None,
+                         hessian_out: FloatArray | None = None,
+                         n_threads: SupportsIndex | None = None
+                         ) -> Tuple[FloatArray, FloatArray]:
+        """``(gradient, diagonal hessian)`` of the reduced loss, in one pass.
+
+        Parameters
+        ----------
+        y_true : array-like
+            True values, labels or class targets, of the shape of `y_pred` (any real
+            dtype; see `Loss`).
+        y_pred : array-like
+            Raw predictions: float32 or float64 (other real dtypes are converted).
+        sample_weight : array-like of shape (n,), optional
+            One weight per row of `y_pred` (its first axis).
+        reduction : {"mean", "sum", "none"}, default "mean"
+            ``"none"``: per-element ``w * loss``; ``"sum"``: their sum; ``"mean"``: the
+            sum over ``sum(w)`` times the elements per row.
+        gradient_out : ndarray, optional
+            As for `gradient`.
+        hessian_out : ndarray, optional
+            The array to write the hessian to (the shape and dtype of `y_pred`), which is
+            returned.
+        n_threads : int, optional
+            Threads to use; default: `lossfuse.get_num_threads`.
+
+        Returns
+        -------
+        gradient : ndarray
+            As `gradient` returns it.
+        hessian : ndarray
+            The diagonal of the second derivative of the returned loss with respect to
+            `y_pred` (0 on a loss's linear pieces), of its shape and dtype.
+
+        Raises
+        ------
+        ValueError, TypeError
+            As `gradient` raises them; also when `gradient_out` and `hessian_out` share
+            memory.
+
+        Examples
+        --------
+        >>> import lossfuse as lf
+        >>> lf.get_loss("huber").gradient_hessian([0.0, 1.0], [0.5, 3.0], reduction="sum")
+        (array([0.5, 1. ]), array([1., 0.]))
+        """
         return self._execute(_OP_GRADIENT_HESSIAN, y_true, y_pred, sample_weight, reduction,
                              None, gradient_out, hessian_out, n_threads)[1:]
 
-    def _sum_and_denominator(self, op, y_true, y_pred, sample_weight=None, n_threads=None):
+    def _sum_and_denominator(self, op: int, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                             n_threads: Any = None
+                             ) -> Tuple[Tuple[float, float], Optional[_Array]]:
         """``((loss sum, denominator), gradient)`` for `op` (``_kernels.OPERATIONS``: loss or
         loss_gradient): the gradient (None for loss) is that of the sum, and the denominator
         is what ``reduction="mean"`` divides by (the weight of the elements; for
@@ -634,8 +1101,11 @@ class Loss:
         return parts, g
 
     # ------------------------------------------------------------------------------ engine
-    def _execute(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
-                 hessian_out, n_threads):
+    def _execute(self, op: int, y_true: Any, y_pred: Any, sample_weight: Any, reduction: Any,
+                 loss_out: Any, gradient_out: Any, hessian_out: Any, n_threads: Any) -> _Result:
+        """``(loss, gradient, hessian)`` of operation `op` (None where it gives none), the loss
+        reduced as `reduction` says: every public method's one engine.  The arguments are the
+        caller's, unchecked."""
         # Short path: 1-d float arrays of one dtype, no weights, a reduced loss.  Outputs the
         # caller gave go straight to the kernel, which checks them in O(1) (dtype, length,
         # writeability, alignment, overlap with an input); anything it refuses takes the
@@ -672,8 +1142,8 @@ class Loss:
         return self._general(op, y_true, y_pred, sample_weight, reduction, loss_out,
                              gradient_out, hessian_out, n_threads)
 
-    def _general(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
-                 hessian_out, n_threads):
+    def _general(self, op: int, y_true: Any, y_pred: Any, sample_weight: Any, reduction: Any,
+                 loss_out: Any, gradient_out: Any, hessian_out: Any, n_threads: Any) -> _Result:
         red = _reduction(reduction)
         nt = _n_threads(n_threads)
         p = _as_y_pred(y_pred)
@@ -703,10 +1173,10 @@ class Loss:
         y_k, p_k, w_k = _aligned(_flat(y)), _aligned(_flat(p)), _aligned(w)
         run = self._run64 if dt == _F64 else self._run32
 
-        def weight_sum(w_k):
+        def weight_sum(w_k: Optional[_Array]) -> float:
             return run(_OP_WEIGHT_SUM, None, None, w_k, 1, None, None, None, 1.0, nt) * row_len
 
-        def total_of(w_k, denominator):
+        def total_of(w_k: Optional[_Array], denominator: float) -> float:
             try:
                 return run(op, y_k, p_k, w_k, row_len, lo_k, g_k, h_k,
                            1.0 / denominator if red == _MEAN else 1.0, nt)
@@ -748,19 +1218,36 @@ def _logits_shape(shape: Tuple[int, ...], n_class_weights: Optional[int]) -> Tup
 
 
 class CrossEntropyLoss(Loss):
-    """Softmax cross-entropy over logits ``y_pred`` of shape ``(n, K)``, with the semantics of
-    ``torch.nn.functional.cross_entropy``.
+    """Softmax cross-entropy over logits of shape ``(n, K)``, as in PyTorch.
 
-    Parameters (keyword-only: ``CrossEntropyLoss(**params)``, or through :func:`get_loss`):
+    The semantics of ``torch.nn.functional.cross_entropy``.  Its methods are those of
+    `Loss`; ``get_loss("cross_entropy", **params)`` makes one too.
 
-    class_weight : sequence of K non-negative numbers, optional
-        Weight of each class (torch's ``weight``).
+    Parameters
+    ----------
+    class_weight : array-like of shape (K,), optional
+        Weight of each class (torch's ``weight``): finite numbers >= 0.
     ignore_index : int, optional
         Rows whose class index is this contribute nothing, and do not count in the mean.
         Applies to class-index targets only (as in torch).
-    label_smoothing : float in [0, 1]
-        The target becomes ``(1 - label_smoothing) * target + label_smoothing / K``.
+    label_smoothing : float, default 0.0
+        In [0, 1]: the target becomes ``(1 - label_smoothing) * target + label_smoothing / K``.
 
+    Raises
+    ------
+    ValueError
+        For class weights that are negative or not finite, an `ignore_index` beyond 64 bits, a
+        `label_smoothing` outside [0, 1].
+    TypeError
+        For class weights that are not a 1-d sequence of real numbers, an `ignore_index` that
+        is not an int, a `label_smoothing` that is not a real number, any other parameter.
+
+    See Also
+    --------
+    Loss : The methods, and what they take.
+
+    Notes
+    -----
     ``y_true`` is either class indices of shape ``(n,)`` (any integer dtype, or floats that are
     integral) or class probabilities of shape ``(n, K)`` (values in [0, 1]).  With class
     weights ``w``, a row's loss is ``-sum_c a_c log softmax(y_pred)_c`` with ``a_c`` the
@@ -772,16 +1259,29 @@ class CrossEntropyLoss(Loss):
     outside ``[0, K)`` (other than ``ignore_index``), a non-integral one, or a probability
     outside [0, 1] is a ``ValueError`` naming the first offending element.  Logits of -inf are
     fine for classes whose target is 0.
+
+    Examples
+    --------
+    >>> import numpy as np, lossfuse as lf
+    >>> loss = lf.CrossEntropyLoss(ignore_index=-100)
+    >>> logits = np.array([[2.0, 0.0], [0.0, 0.0], [5.0, -5.0]])
+    >>> round(loss(np.array([0, 1, -100]), logits), 6)
+    0.410038
+    >>> loss.loss(np.array([0, 1, -100]), logits, reduction="none").round(6)
+    array([0.126928, 0.693147, 0.      ])
     """
 
     __slots__ = ("_class_weight", "_ce")
 
-    def __init__(self, **params: Any):
+    _class_weight: Optional[NDArray[np.float64]]     # read-only
+    _ce: _kernels.CrossEntropyKernel
+
+    def __init__(self, *, class_weight: RealArrayLike | None = None,
+                 ignore_index: SupportsIndex | None = None, label_smoothing: Real = 0.0) -> None:
         spec = _losses.BY_NAME["cross_entropy"]
-        _check_param_names(spec, params)
-        cw = params.get("class_weight")
-        if cw is not None:
-            arr = _as_array(cw, "class_weight")
+        cw = None
+        if class_weight is not None:
+            arr = _as_array(class_weight, "class_weight")
             if arr.dtype.kind not in "biuf" or arr.ndim != 1 or arr.size == 0:
                 raise TypeError("class_weight must be a 1-d sequence of real numbers, one per "
                                 "class")
@@ -789,30 +1289,29 @@ class CrossEntropyLoss(Loss):
             if not np.all(np.isfinite(arr)) or np.any(arr < 0):
                 raise ValueError("class_weight must hold finite numbers >= 0")
             cw = tuple(float(v) + 0.0 for v in arr)       # -0.0 is 0.0, as in `_real`
-        ignore = params.get("ignore_index")
-        if ignore is not None:
-            ignore = _integer("ignore_index", ignore, "an int or None")
+        ignore = None
+        if ignore_index is not None:
+            ignore = _integer("ignore_index", ignore_index, "an int or None")
             if not -2**63 <= ignore < 2**63:
                 raise ValueError("ignore_index must fit in a 64-bit integer")
-        smoothing = _real("label_smoothing", params.get("label_smoothing", 0.0))
+        smoothing = _real("label_smoothing", label_smoothing)
         if not 0.0 <= smoothing <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {smoothing!r}")
-        class_weight = None
+        weights = None
         if cw is not None:
-            class_weight = np.array(cw)
-            class_weight.flags.writeable = False
-        kernel = _kernels.CrossEntropyKernel(ignore, smoothing)
+            weights = np.array(cw)
+            weights.flags.writeable = False
         self._freeze(name=spec.name, params=_Params(class_weight=cw, ignore_index=ignore,
                                                      label_smoothing=smoothing),
-                     _labels=spec.labels, _class_weight=class_weight, _ce=kernel,
-                     _kernel=kernel, _run64=None, _run32=None)
+                     _labels=spec.labels, _class_weight=weights,
+                     _ce=_kernels.CrossEntropyKernel(ignore, smoothing))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"CrossEntropyLoss({args})"
 
-    def _execute(self, op, y_true, y_pred, sample_weight, reduction, loss_out, gradient_out,
-                 hessian_out, n_threads):
+    def _execute(self, op: int, y_true: Any, y_pred: Any, sample_weight: Any, reduction: Any,
+                 loss_out: Any, gradient_out: Any, hessian_out: Any, n_threads: Any) -> _Result:
         red = _reduction(reduction)
         nt = _n_threads(n_threads)
         p = _as_y_pred(y_pred)
@@ -838,7 +1337,8 @@ class CrossEntropyLoss(Loss):
                 # First try: the caller's outputs as they are (the kernel checks overlap with
                 # the inputs in O(1)); if it refuses, the general output handling (copies)
                 # decides.
-                outs, copy_back = [], []
+                outs: List[Tuple[Optional[_Array], Optional[_Array]]] = []
+                copy_back: List[Tuple[_Array, _Array]] = []
                 for needed, out, name, shape in wanted:
                     if not needed:
                         outs.append((None, None))
@@ -878,7 +1378,8 @@ class CrossEntropyLoss(Loss):
             w_k = w_k if scaled_w is None else scaled_w
             cw = cw if scaled_cw is None else scaled_cw
 
-    def _targets(self, y_true, n, K, dt):
+    def _targets(self, y_true: Any, n: int, K: int, dt: _DType
+                 ) -> Tuple[Optional[_Array], Optional[_Array], _Array]:
         """(class indices as int64 or None, probabilities or None, y_true as an array)."""
         y = y_true if type(y_true) is np.ndarray else _as_array(y_true, "y_true")
         if y.dtype.kind not in "biuf":
@@ -905,7 +1406,7 @@ class CrossEntropyLoss(Loss):
         labels = y.astype(np.int64) if y.dtype != np.int64 or not y.dtype.isnative else y
         return _aligned(labels), None, y
 
-    def _target_error(self, y, probabilities, K, index):
+    def _target_error(self, y: _Array, probabilities: bool, K: int, index: int) -> ValueError:
         if probabilities:
             i, c = divmod(index, K)
             return ValueError(f"y_true holds class probabilities, which must be in [0, 1]; "
@@ -919,6 +1420,8 @@ class CrossEntropyLoss(Loss):
 _TWO_TO_63 = np.float64(2.0**63)
 
 
-def _make(name: str, params: dict) -> Loss:
-    """The loss `name` with `params` (what pickled losses are made again with)."""
+def _make(name: str, params: Mapping[str, Any]) -> Loss:
+    """The loss `name` with `params`: what pickled losses are made again with, and the
+    adapters' `get_loss` for parameters they take through (checked as `get_loss` checks
+    them)."""
     return get_loss(name, **params)

@@ -6,12 +6,19 @@ as the peers clamp it).  `lossfuse.lightgbm.init_score` documents it loss by los
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, SupportsIndex, Tuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 import lossfuse as lf
 from . import _api
+from ._api import LossParameter, _Array
+
+#: per-sample gradients and hessians, as a boosting library takes them
+GradHess = Tuple[NDArray[np.float64], NDArray[np.float64]]
+#: a rule for the best constant of a loss (not cross_entropy): (loss, y, w) -> raw score
+_Rule = Callable[[lf.Loss, _Array, Optional[_Array]], float]
 
 # losses whose hessian is 0 (or 0 outside a band): the libraries' built-in objectives for
 # them (L1, quantile, Huber) use a hessian of 1 there, so a Newton step stays finite
@@ -28,8 +35,8 @@ class Objective:
 
     library = ""
 
-    def __init__(self, name: str, **params: float):
-        self.loss = lf.get_loss(name, **params)
+    def __init__(self, name: str, **params: LossParameter) -> None:
+        self.loss = _api._make(name, params)
         self.name = self.loss.name
 
     def __repr__(self) -> str:
@@ -37,25 +44,52 @@ class Objective:
         return f"{type(self).__module__}.objective({self.name!r}{args})"
 
     def multiclass_factor(self, k: int) -> float:
+        """The factor of ``cross_entropy``'s diagonal hessian for `k` classes, in the
+        library's convention."""
         raise NotImplementedError
 
-    def grad_hess(self, y, raw, w: Optional[np.ndarray] = None):
-        raw = np.asarray(raw, dtype=np.float64)
-        if self.name == "cross_entropy" and raw.ndim != 2:
+    def grad_hess(self, y: Any, raw: Any, w: Any = None) -> GradHess:
+        """Per-sample gradients and hessians at raw scores `raw`, weighted.
+
+        Parameters
+        ----------
+        y : array-like
+            The labels, as the libraries give them (arrays, lists, pandas objects), checked
+            as the loss checks ``y_true``.
+        raw : array-like
+            The raw scores: of shape (n,), or (n, K) for ``cross_entropy``.
+        w : array-like of shape (n,), optional
+            The sample weights.
+
+        Returns
+        -------
+        gradient : ndarray of float64
+            Of the raw scores' shape: the loss's gradient, times the weights.
+        hessian : ndarray of float64
+            Of the raw scores' shape: the loss's diagonal hessian in the library's
+            conventions, times the weights.
+
+        Raises
+        ------
+        ValueError
+            For labels the loss refuses, or ``cross_entropy`` without one score per class.
+        """
+        p = np.asarray(raw, dtype=np.float64)
+        if self.name == "cross_entropy" and p.ndim != 2:
             raise ValueError("cross_entropy needs one raw score per class: set num_class "
-                             f"(got raw scores of shape {raw.shape})")
-        g, h = self.loss.gradient_hessian(y, raw, reduction="none")    # it checks the labels
+                             f"(got raw scores of shape {p.shape})")
+        g, h = self.loss.gradient_hessian(y, p, reduction="none")    # it checks the labels
         if self.name == "squared_error":          # the libraries' L2: grad p - y, hess 1
             g *= 0.5
             h *= 0.5
         elif self.name == "cross_entropy":
-            h *= self.multiclass_factor(raw.shape[1])
+            h *= self.multiclass_factor(p.shape[1])
         if self.name in _ZERO_HESSIAN:
             h[h <= 0] = 1.0
         np.maximum(h, _HESSIAN_FLOOR, out=h)
         if w is not None and np.size(w):
-            w = np.asarray(w, dtype=np.float64)
-            ww = w[:, None] if g.ndim == 2 else w
+            weights = np.asarray(w, dtype=np.float64)
+            ww = weights[:, None] if g.ndim == 2 else weights
             g *= ww
             h *= ww
         return g, h
@@ -71,12 +105,13 @@ _SKLEARN_EPSILON = 10 * float(np.finfo(np.float64).eps)
 _MAX_CLASSES = 2**31 - 1
 
 
-def lightgbm_class_scores(probabilities: np.ndarray) -> np.ndarray:
+def lightgbm_class_scores(probabilities: _Array) -> NDArray[np.float64]:
     """LightGBM's multiclass start: log of each class probability, floored at kEpsilon."""
     return np.log(np.maximum(probabilities, LIGHTGBM_EPSILON))
 
 
-def _num_classes(loss: lf.CrossEntropyLoss, y: np.ndarray, num_class) -> int:
+def _num_classes(loss: lf.CrossEntropyLoss, y: _Array, num_class: Optional[SupportsIndex]
+                 ) -> int:
     """K: `num_class`, else class_weight's length, else that of probability rows, else the
     largest class index in y (ignore_index aside) plus one."""
     class_weight = loss.params["class_weight"]
@@ -91,7 +126,7 @@ def _num_classes(loss: lf.CrossEntropyLoss, y: np.ndarray, num_class) -> int:
     if class_weight is not None:
         return len(class_weight)
     if y.ndim == 2:
-        return y.shape[1]
+        return int(y.shape[1])
     if y.dtype.kind not in "biuf":
         return 1                                   # the loss refuses y: any K will do
     labels = y[np.isfinite(y)] if y.dtype.kind == "f" else y.reshape(-1)
@@ -102,7 +137,8 @@ def _num_classes(loss: lf.CrossEntropyLoss, y: np.ndarray, num_class) -> int:
     return int(min(top, _MAX_CLASSES - 1)) + 1
 
 
-def _validated(loss: lf.Loss, y, sample_weight, num_class):
+def _validated(loss: lf.Loss, y: Any, sample_weight: Any, num_class: Any
+               ) -> Tuple[_Array, Optional[_Array], Optional[int]]:
     """``(y, w, K)``: the labels as an array, the weights as float64 (None if not given) and
     cross_entropy's number of classes (None for the others), after the loss's own checks of
     y_true and sample_weight (its errors, on a prediction of 0) and those of a best constant:
@@ -136,11 +172,11 @@ def _validated(loss: lf.Loss, y, sample_weight, num_class):
     return y, w, K
 
 
-def _mean(y: np.ndarray, w: Optional[np.ndarray]) -> float:
+def _mean(y: _Array, w: Optional[_Array]) -> float:
     return float(np.mean(y) if w is None else np.dot(w, y) / np.sum(w))
 
 
-def _lightgbm_percentile(y: np.ndarray, w: Optional[np.ndarray], alpha: float) -> float:
+def _lightgbm_percentile(y: _Array, w: Optional[_Array], alpha: float) -> float:
     """LightGBM's percentile of the labels at `alpha`, as LightGBM 4.7 computes it for its
     L1 and quantile objectives (`PercentileFun` and `WeightedPercentileFun`; its Python
     package drops weights that are all 1): unweighted, linear interpolation between order
@@ -167,7 +203,7 @@ def _lightgbm_percentile(y: np.ndarray, w: Optional[np.ndarray], alpha: float) -
     return float(ys[k - 1])
 
 
-def _log_of_mean(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray]) -> float:
+def _log_of_mean(loss: lf.Loss, y: _Array, w: Optional[_Array]) -> float:
     mean = _mean(y, w)
     if not mean > 0:
         raise ValueError(f"the weighted mean of y is {mean}: {loss.name}'s best raw score, "
@@ -180,7 +216,7 @@ def _logit(p: float, eps: float) -> float:
     return float(np.log(p / (1.0 - p)))
 
 
-def _binary_cross_entropy(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray]) -> float:
+def _binary_cross_entropy(loss: lf.Loss, y: _Array, w: Optional[_Array]) -> float:
     # the minimiser is sigmoid^-1 of pos_weight * S1 / (pos_weight * S1 + S0), S1 and S0 the
     # weight of y and of 1 - y; written over W = S1 + S0 it is LightGBM's pavg = S1 / W when
     # pos_weight is 1
@@ -191,33 +227,33 @@ def _binary_cross_entropy(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray])
                   LIGHTGBM_EPSILON)
 
 
-def _sign_weights(y: np.ndarray, w: Optional[np.ndarray]):
+def _sign_weights(y: _Array, w: Optional[_Array]) -> Tuple[float, float]:
     """(weight of the labels +1, weight of the others) for labels {0, 1} or {-1, 1}."""
     positive = y == 1
     w = np.ones_like(y) if w is None else w
     return float(np.sum(w[positive])), float(np.sum(w[~positive]))
 
 
-def _hinge(loss, y, w) -> float:
+def _hinge(loss: lf.Loss, y: _Array, w: Optional[_Array]) -> float:
     # W+ max(0, 1 - c) + W- max(0, 1 + c) is linear on [-1, 1] with slope W- - W+, and grows
     # outside: the minimiser is +1 or -1, whichever side weighs more (0 on a tie)
     positive, negative = _sign_weights(y, w)
     return float(np.sign(positive - negative))
 
 
-def _squared_hinge(loss, y, w) -> float:
+def _squared_hinge(loss: lf.Loss, y: _Array, w: Optional[_Array]) -> float:
     positive, negative = _sign_weights(y, w)
     return (positive - negative) / (positive + negative)
 
 
-def _exponential(loss, y, w) -> float:
+def _exponential(loss: lf.Loss, y: _Array, w: Optional[_Array]) -> float:
     # W+ exp(-c) + W- exp(c) is least at c = log(W+ / W-) / 2: scikit-learn's start for its
     # exponential loss, which clips the share of positives so that one class alone stays finite
     positive, negative = _sign_weights(y, w)
     return 0.5 * _logit(positive / (positive + negative), _SKLEARN_EPSILON)
 
 
-def _minimiser(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray]) -> float:
+def _minimiser(loss: lf.Loss, y: _Array, w: Optional[_Array]) -> float:
     """The constant c minimising sum w * loss(y, c), for a convex loss of c - y whose gradient
     is 0 at c = y: the zero of the gradient sum G, which lies in [min y, max y].  Newton steps
     from the mean, kept inside a bracket of the zero that every step shrinks (a step that
@@ -242,11 +278,11 @@ def _minimiser(loss: lf.Loss, y: np.ndarray, w: Optional[np.ndarray]) -> float:
     return c
 
 
-def _percentile(alpha: Callable[[lf.Loss], float]):
+def _percentile(alpha: Callable[[lf.Loss], float]) -> _Rule:
     return lambda loss, y, w: _lightgbm_percentile(y, w, alpha(loss))
 
 
-_RULES = {
+_RULES: Dict[str, _Rule] = {
     "squared_error": lambda loss, y, w: _mean(y, w),
     "huber": lambda loss, y, w: _mean(y, w),
     "absolute_error": _percentile(lambda loss: 0.5),
@@ -267,8 +303,8 @@ _RULES = {
 }
 
 
-def _class_probabilities(loss: lf.CrossEntropyLoss, y: np.ndarray, w: Optional[np.ndarray],
-                         K: int) -> np.ndarray:
+def _class_probabilities(loss: lf.CrossEntropyLoss, y: _Array, w: Optional[_Array],
+                         K: int) -> _Array:
     """The class probabilities p minimising the weighted cross_entropy of constant logits
     log p: p_c proportional to A_c = class_weight_c * ((1 - s) M_c + s R / K), M_c the weight
     of class c in the targets, R that of the rows counted (not ignored), s the label
@@ -290,18 +326,21 @@ def _class_probabilities(loss: lf.CrossEntropyLoss, y: np.ndarray, w: Optional[n
     if total == 0:
         raise ValueError("no label carries weight (every row ignored, or of weight 0 for its "
                          "class): no constant is best")
-    return a / total
+    probabilities: _Array = a / total
+    return probabilities
 
 
-def constant_score(name: str, y, sample_weight, num_class, params: dict,
-                   class_scores: Callable[[np.ndarray], np.ndarray]):
+def constant_score(name: str, y: Any, sample_weight: Any, num_class: Any,
+                   params: Mapping[str, LossParameter],
+                   class_scores: Callable[[_Array], NDArray[np.float64]]
+                   ) -> float | NDArray[np.float64]:
     """The constant raw score to boost from, as the module docstring says, for the loss `name`
     with `params`: a float, or for cross_entropy ``class_scores(class probabilities)``.  The
     labels and weights are checked as the loss checks them (its errors); NaN in either gives
     NaN."""
-    loss = lf.get_loss(name, **params)
+    loss = _api._make(name, params)
     y, w, K = _validated(loss, y, sample_weight, num_class)
-    if K is not None:
+    if isinstance(loss, lf.CrossEntropyLoss) and K is not None:
         if w is not None and np.isnan(w).any() or y.ndim == 2 and np.isnan(y).any():
             return np.full(K, np.nan)
         return class_scores(_class_probabilities(loss, y, w, K))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Mapping, Tuple
+from typing import Callable, Dict, Literal, Mapping, Optional, Tuple
 
 
 def _positive(name: str) -> Callable[[float], None]:
@@ -39,7 +39,8 @@ class LossSpec:
     name: str
     formula: str
     aliases: Tuple[str, ...] = ()
-    params: Mapping[str, float] = field(default_factory=dict)   # name -> default
+    # name -> default (None: cross_entropy's class_weight and ignore_index, not numbers)
+    params: Mapping[str, Optional[float]] = field(default_factory=dict)
     checks: Mapping[str, Callable[[float], None]] = field(default_factory=dict)
     # kernel name and kernel parameters for validated public parameters
     kernel: Callable[[Dict[str, float]], Tuple[str, Tuple[float, ...]]] | None = None
@@ -124,6 +125,16 @@ SPECS: Tuple[LossSpec, ...] = (
              params={"class_weight": None, "ignore_index": None, "label_smoothing": 0.0},
              labels="classes"),
 )
+
+# The names as a type checker sees them, for signatures whose result depends on the loss: those
+# of cross_entropy (a CrossEntropyLoss, class scores), and those of every other loss, in the
+# order of SPECS (tests/test_typing.py checks both against SPECS).
+CrossEntropyName = Literal["cross_entropy", "softmax", "multinomial"]
+ElementwiseName = Literal[
+    "squared_error", "mse", "l2", "absolute_error", "mae", "l1", "huber", "smooth_l1",
+    "pseudo_huber", "log_cosh", "pinball", "quantile", "poisson", "gamma", "tweedie",
+    "binary_cross_entropy", "log_loss", "logistic", "bce", "hinge", "squared_hinge",
+    "exponential"]
 
 BY_NAME: Dict[str, LossSpec] = {}
 for _spec in SPECS:

@@ -23,7 +23,7 @@ import math
 import operator
 import os
 import warnings
-from typing import Iterator, Mapping, Optional
+from typing import Callable, Iterator, Mapping, Optional, SupportsIndex
 
 __all__ = ["get_num_threads", "set_num_threads", "threads"]
 
@@ -83,26 +83,42 @@ def get_num_threads() -> int:
     return resolve(None)
 
 
-def set_num_threads(n: Optional[int]) -> None:
+def set_num_threads(n: Optional[SupportsIndex]) -> None:
     """Set the process-wide default thread count of kernel calls.
 
     Parameters
     ----------
     n : int or None
-        At least 1.  ``None`` goes back to the automatic default (environment variables, then
-        the CPUs this process may use).
+        At least 1 (larger counts than a call can use are clipped to 256).  ``None`` goes
+        back to the automatic default (environment variables, then the CPUs this process may
+        use).
+
+    Raises
+    ------
+    TypeError
+        For an `n` that is not an int (a bool, a float, a str).
+    ValueError
+        For an `n` below 1.
 
     Notes
     -----
     An explicit ``n_threads`` argument and ``with lossfuse.threads(n):`` take precedence.
     Results are bitwise identical for every thread count, so this changes speed only.
+
+    Examples
+    --------
+    >>> import lossfuse as lf
+    >>> lf.set_num_threads(2)
+    >>> lf.get_num_threads()
+    2
+    >>> lf.set_num_threads(None)
     """
     global _process
     _process = 0 if n is None else _check(n, "n")
 
 
 @contextlib.contextmanager
-def threads(n: int) -> Iterator[int]:
+def threads(n: SupportsIndex) -> Iterator[int]:
     """Within the ``with`` block, calls without ``n_threads`` use at most `n` threads.
 
     The setting belongs to the current thread (and asyncio task), like `decimal.localcontext`:
@@ -111,7 +127,19 @@ def threads(n: int) -> Iterator[int]:
     Parameters
     ----------
     n : int
-        At least 1.
+        At least 1 (larger counts than a call can use are clipped to 256).
+
+    Yields
+    ------
+    int
+        The thread count in effect within the block.
+
+    Raises
+    ------
+    TypeError
+        For an `n` that is not an int.
+    ValueError
+        For an `n` below 1.
 
     Examples
     --------
@@ -218,7 +246,8 @@ def cgroup_cpu_quota(root: str = "/") -> Optional[float]:
     return min(found) if found else None
 
 
-def _walk(root: str, mount_root: str, mount_point: str, path: str, limit) -> Optional[float]:
+def _walk(root: str, mount_root: str, mount_point: str, path: str,
+          limit: Callable[[str], Optional[float]]) -> Optional[float]:
     """The lowest limit of the cgroup `path` and its ancestors within one mount.  Inside a
     container the mount's root is the container's own cgroup and `path` may name the host's
     view of it: then only the mount point itself is read."""

@@ -36,15 +36,20 @@ for ``y_true``); until then, the chunks computed are held in memory (or spilled 
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-import dask
-import dask.array as da
 import numpy as np
 
-import lossfuse as lf
-from . import _api
-from ._api import _MEAN, _NONE, _OP_LOSS, _OP_LOSS_GRADIENT
+from ._optional import import_optional
+
+import_optional("dask.array", "lossfuse.dask")   # without dask: an error naming the extra
+import dask.array as da  # noqa: E402
+from dask.delayed import delayed  # noqa: E402
+
+import lossfuse as lf  # noqa: E402
+from . import _api  # noqa: E402
+from ._api import (_MEAN, _NONE, _OP_LOSS, _OP_LOSS_GRADIENT, LossParameter,  # noqa: E402
+                   RealArrayLike, Reduction, _Array)
 
 __all__ = ["loss", "loss_gradient"]
 
@@ -78,7 +83,9 @@ def _cross_entropy_rows(fn: lf.CrossEntropyLoss, y: da.Array, p: da.Array) -> in
     return n
 
 
-def _inputs(fn: lf.Loss, y_true, y_pred, sample_weight, red: int, reduction: Any):
+def _inputs(fn: lf.Loss, y_true: Any, y_pred: Any, sample_weight: Any, red: int,
+            reduction: Any) -> Tuple[da.Array, da.Array, Optional[da.Array], np.dtype[Any],
+                                     Tuple[int, ...]]:
     """``(y, p, w, dtype, shape)``: the inputs as Dask arrays chunked alike by rows (whole
     along their other axes), the dtype computed in and y_pred's shape, after the in-memory
     call's checks of dtypes and shapes, in its order.  A 0-d input becomes one row."""
@@ -112,22 +119,27 @@ def _inputs(fn: lf.Loss, y_true, y_pred, sample_weight, red: int, reduction: Any
 
 
 # ------------------------------------------------------------------------- per chunk
+# A chunk's outputs: losses for "none" (else None), gradient (None for the loss alone), for
+# the gradient of the mean the rows it leaves at 0 (else None)
+_Outputs = Tuple[Optional[_Array], Optional[_Array], Optional[_Array]]
+
+
 class _Checked(NamedTuple):
     """What a chunk tells the whole-array checks: its (loss sum, mean denominator) or None,
     the rows of y_true that decide its errors and label sets ({row in the whole array: row}),
     and its own error (indices counted in the whole array) or None."""
 
-    parts: Optional[tuple]
-    evidence: dict
+    parts: Optional[Tuple[float, float]]
+    evidence: Dict[int, _Array]
     error: Optional[ValueError]
 
 
-def _renumber(message: str, row) -> str:
+def _renumber(message: str, row: Callable[[int], int]) -> str:
     """`message` with each element of y_true it names moved to row ``row(its row)``."""
     return _ROW.sub(lambda m: m.group(1) + str(row(int(m.group(2)))), message)
 
 
-def _sign_rows(y: np.ndarray, row0: int) -> dict:
+def _sign_rows(y: _Array, row0: int) -> Dict[int, _Array]:
     """The rows holding the chunk's first label 0 and first label -1 (the hinge family's two
     label sets), which the whole array must not mix."""
     flat = y.reshape(-1)
@@ -141,7 +153,7 @@ def _sign_rows(y: np.ndarray, row0: int) -> dict:
     return found
 
 
-def _idle_rows(fn: lf.Loss, y, w) -> Optional[np.ndarray]:
+def _idle_rows(fn: lf.Loss, y: _Array, w: Optional[_Array]) -> Optional[_Array]:
     """cross_entropy's rows that count nothing (weight 0, or ignore_index), whose gradient
     the kernel writes as 0 whatever the mean divides by (NaN included); None otherwise."""
     if not isinstance(fn, lf.CrossEntropyLoss):
@@ -153,17 +165,21 @@ def _idle_rows(fn: lf.Loss, y, w) -> Optional[np.ndarray]:
     return idle | (y == ignore) if ignore is not None else idle
 
 
-def _block(fn: lf.Loss, op: int, red: int, y, p, w, row0: int):
+def _block(fn: lf.Loss, op: int, red: int, y: _Array, p: _Array, w: Optional[_Array],
+           row0: int) -> Tuple[_Checked, Optional[_Outputs]]:
     """One chunk of rows (starting at row `row0`) through the in-memory method, as one kernel
     call: ``(_Checked, outputs or None on error)``, the outputs ``(losses for "none" or None,
     gradient or None, for the gradient of the mean the rows it leaves at 0 or None)``."""
+    outputs: _Outputs
+    parts: Optional[Tuple[float, float]]
+    g: Optional[_Array]
     try:
         if red == _NONE:
             if op == _OP_LOSS_GRADIENT:
-                outputs = fn.loss_gradient(y, p, sample_weight=w, reduction="none")
+                losses, g = fn.loss_gradient(y, p, sample_weight=w, reduction="none")
             else:
-                outputs = (fn.loss(y, p, sample_weight=w, reduction="none"), None)
-            outputs += (None,)
+                losses, g = fn.loss(y, p, sample_weight=w, reduction="none"), None
+            outputs = (losses, g, None)
             parts = None
         else:
             parts, g = fn._sum_and_denominator(op, y, p, w)
@@ -182,11 +198,13 @@ def _block(fn: lf.Loss, op: int, red: int, y, p, w, row0: int):
 
 
 # ----------------------------------------------------------------- whole-array checks
-def _replay(fn: lf.Loss, like: tuple, rows: Optional[list] = None) -> Optional[ValueError]:
+def _replay(fn: lf.Loss, like: Tuple[_Array, _Array],
+            rows: Optional[List[_Array]] = None) -> Optional[ValueError]:
     """The error the in-memory call raises for a few rows of y_true (`rows`, in order) with
     predictions of 0, or, with no rows, for the mean of one row of weight 0; None if there is
     none.  `like`: empty arrays of y_true's and y_pred's dtypes and trailing shapes."""
     y_like, p_like = like
+    reduction: Reduction
     if rows is None:
         y, w, reduction = np.zeros((1,) + y_like.shape[1:], y_like.dtype), np.zeros(1), "mean"
     else:
@@ -199,7 +217,8 @@ def _replay(fn: lf.Loss, like: tuple, rows: Optional[list] = None) -> Optional[V
     return None
 
 
-def _verdict(fn: lf.Loss, red: int, like: tuple, checked: list):
+def _verdict(fn: lf.Loss, red: int, like: Tuple[_Array, _Array],
+             checked: List[_Checked]) -> Tuple[float, float]:
     """``(loss sum, mean denominator)`` of the whole array, or the in-memory call's error for
     it.  That error is the in-memory call's own, on the rows the chunks name: each chunk
     names the rows deciding its error and label sets, and among them are those deciding the
@@ -209,8 +228,8 @@ def _verdict(fn: lf.Loss, red: int, like: tuple, checked: list):
     total, denominator = np.sum(sums, axis=0) if sums else (0.0, 0.0)
     no_weight = red == _MEAN and denominator == 0
     if no_weight and not isinstance(fn, lf.CrossEntropyLoss):   # checked before the labels
-        raise _replay(fn, like)
-    evidence = {}
+        raise _zero_weight(fn, like)
+    evidence: Dict[int, _Array] = {}
     for c in checked:
         evidence.update(c.evidence)
     rows = sorted(evidence)
@@ -221,23 +240,33 @@ def _verdict(fn: lf.Loss, red: int, like: tuple, checked: list):
         if c.error is not None:
             raise c.error
     if no_weight:                                               # cross_entropy: after them
-        raise _replay(fn, like)
+        raise _zero_weight(fn, like)
     return float(total), float(denominator)
 
 
-def _value(verdict: tuple, red: int) -> np.float64:
+def _zero_weight(fn: lf.Loss, like: Tuple[_Array, _Array]) -> ValueError:
+    """The in-memory call's error for a mean over a total weight of 0 (it always has one)."""
+    error = _replay(fn, like)
+    assert error is not None
+    return error
+
+
+def _value(verdict: Tuple[float, float], red: int) -> np.float64:
     total, denominator = verdict
     return np.float64(total / denominator if red == _MEAN else total)
 
 
-def _take(checked: _Checked, outputs: Optional[tuple], verdict: Optional[tuple], k: int,
-          red: int) -> np.ndarray:
+def _take(checked: _Checked, outputs: Optional[_Outputs],
+          verdict: Optional[Tuple[float, float]], k: int, red: int) -> _Array:
     """Output `k` of a chunk (0: losses, 1: gradient), once `verdict` (when given) has passed;
     the gradient of the mean is that of the sum over the whole array's denominator."""
     if outputs is None:
+        assert checked.error is not None          # a chunk without outputs has its error
         raise checked.error
     out = outputs[k]
+    assert out is not None                        # the graph asks for outputs it computed
     if k == 1 and red == _MEAN:          # a new array: a task's inputs are not its to change
+        assert verdict is not None                # the mean's chunks wait for the verdict
         with np.errstate(invalid="ignore", over="ignore"):    # inf * 0: NaN, as in the kernel
             out = out * out.dtype.type(1.0 / verdict[1])
         if outputs[2] is not None:
@@ -246,50 +275,55 @@ def _take(checked: _Checked, outputs: Optional[tuple], verdict: Optional[tuple],
 
 
 # ------------------------------------------------------------------------------ graph
-def _lazy(name: str, y_true, y_pred, sample_weight, reduction: Any, op: int, params: dict):
-    fn = lf.get_loss(name, **params)
+def _lazy(name: str, y_true: Any, y_pred: Any, sample_weight: Any, reduction: Any, op: int,
+          params: Dict[str, LossParameter]) -> Tuple[da.Array, Optional[da.Array]]:
+    """``(loss, gradient or None)`` of operation `op` (loss or loss_gradient): the graph."""
+    fn = _api._make(name, params)
     red = _api._reduction(reduction)
     y, p, w, dt, shape = _inputs(fn, y_true, y_pred, sample_weight, red, reduction)
     like = (np.empty((0,) + y.shape[1:], y.dtype), np.empty((0,) + p.shape[1:], dt))
     starts = np.cumsum((0,) + p.chunks[0][:-1])
     wblocks = w.to_delayed().ravel() if w is not None else [None] * p.numblocks[0]
-    blocks = [dask.delayed(_block, nout=2)(fn, op, red, yb, pb, wb, int(r0))
+    blocks = [delayed(_block, nout=2)(fn, op, red, yb, pb, wb, int(r0))
               for yb, pb, wb, r0 in zip(y.to_delayed().ravel(), p.to_delayed().ravel(),
                                         wblocks, starts)]
-    verdict = dask.delayed(_verdict)(fn, red, like, [b[0] for b in blocks])
+    verdict = delayed(_verdict)(fn, red, like, [b[0] for b in blocks])
     # the chunks of array results wait for the whole-array checks only where they can fail
     labels_checked = isinstance(fn, lf.CrossEntropyLoss) or fn._labels is not None
     gate = verdict if red == _MEAN or labels_checked else None
 
-    def stitch(k, trailing):
-        parts = [da.from_delayed(dask.delayed(_take)(checked, outputs, gate, k, red),
+    def stitch(k: int, trailing: Tuple[int, ...]) -> da.Array:
+        parts = [da.from_delayed(delayed(_take)(checked, outputs, gate, k, red),
                                  shape=(n,) + trailing, dtype=dt)
                  for (checked, outputs), n in zip(blocks, p.chunks[0])]
-        out = da.concatenate(parts, axis=0)
+        out: da.Array = da.concatenate(parts, axis=0)
         return out.reshape(()) if shape == () else out      # a 0-d input's one row
 
     if red == _NONE:
         value = stitch(0, () if isinstance(fn, lf.CrossEntropyLoss) else p.shape[1:])
     else:
-        value = da.from_delayed(dask.delayed(_value)(verdict, red), shape=(), dtype=np.float64)
-    return (value, stitch(1, p.shape[1:])) if op == _OP_LOSS_GRADIENT else value
+        value = da.from_delayed(delayed(_value)(verdict, red), shape=(), dtype=np.float64)
+    return value, (stitch(1, p.shape[1:]) if op == _OP_LOSS_GRADIENT else None)
 
 
-def loss(name: str, y_true, y_pred, sample_weight=None, reduction: str = "mean",
-         **params: Any) -> da.Array:
+def loss(name: str, y_true: RealArrayLike, y_pred: RealArrayLike,
+         sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+         **params: LossParameter) -> da.Array:
     """The loss `name` of Dask (or NumPy) arrays, lazily.
 
     Parameters
     ----------
     name : str
         A loss name or alias, as for `lossfuse.get_loss`.
-    y_true, y_pred : array-like
+    y_true : dask.array.Array or array-like
         As for `lossfuse.Loss.loss`; Dask arrays chunked in any way.
-    sample_weight : array-like of shape (n,), optional
+    y_pred : dask.array.Array or array-like
+        As for `lossfuse.Loss.loss`; Dask arrays chunked in any way.
+    sample_weight : dask.array.Array or array-like of shape (n,), optional
         Weights of the rows.
-    reduction : {"mean", "sum", "none"}
+    reduction : {"mean", "sum", "none"}, default "mean"
         As for `lossfuse.Loss.loss`.
-    **params
+    **params : float, array-like or None
         The loss's parameters.
 
     Returns
@@ -297,23 +331,68 @@ def loss(name: str, y_true, y_pred, sample_weight=None, reduction: str = "mean",
     dask.array.Array
         0-d (float64) for ``"mean"`` and ``"sum"``; for ``"none"`` per-element ``w * loss``
         (per row for cross_entropy) in ``y_pred``'s dtype, chunked by its rows.
+
+    Raises
+    ------
+    ValueError, TypeError
+        At the call, what the in-memory call raises for the shapes, dtypes and parameters;
+        at compute time, what it raises for the values (see the module docstring).
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np
+    >>> from lossfuse import dask as lfd
+    >>> y = da.from_array(np.array([0.0, 1.0, 0.0, 1.0]), chunks=2)
+    >>> float(lfd.loss("bce", y, da.zeros(4, chunks=2), reduction="sum").compute())
+    2.772588722239781
     """
-    return _lazy(name, y_true, y_pred, sample_weight, reduction, _OP_LOSS, params)
+    return _lazy(name, y_true, y_pred, sample_weight, reduction, _OP_LOSS, params)[0]
 
 
-def loss_gradient(name: str, y_true, y_pred, sample_weight=None, reduction: str = "mean",
-                  **params: Any):
-    """``(loss, gradient)`` of Dask (or NumPy) arrays, lazily; one kernel call per chunk
-    computes both.
+def loss_gradient(name: str, y_true: RealArrayLike, y_pred: RealArrayLike,
+                  sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
+                  **params: LossParameter) -> Tuple[da.Array, da.Array]:
+    """``(loss, gradient)`` of Dask (or NumPy) arrays, lazily.
 
-    Parameters are those of :func:`loss`.
+    One kernel call per chunk computes both.
+
+    Parameters
+    ----------
+    name : str
+        A loss name or alias, as for `lossfuse.get_loss`.
+    y_true : dask.array.Array or array-like
+        As for `loss`.
+    y_pred : dask.array.Array or array-like
+        As for `loss`.
+    sample_weight : dask.array.Array or array-like of shape (n,), optional
+        As for `loss`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        As for `loss`.
+    **params : float, array-like or None
+        The loss's parameters.
 
     Returns
     -------
     loss : dask.array.Array
-        As :func:`loss` returns it.
+        As `loss` returns it.
     gradient : dask.array.Array
         The gradient of the returned loss with respect to ``y_pred``: its shape and dtype,
         chunked by its rows.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As `loss` raises them.
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np
+    >>> from lossfuse import dask as lfd
+    >>> value, grad = lfd.loss_gradient("mse", np.zeros(4), da.ones(4, chunks=2))
+    >>> float(value.compute()), grad.compute()
+    (1.0, array([0.5, 0.5, 0.5, 0.5]))
     """
-    return _lazy(name, y_true, y_pred, sample_weight, reduction, _OP_LOSS_GRADIENT, params)
+    value, gradient = _lazy(name, y_true, y_pred, sample_weight, reduction, _OP_LOSS_GRADIENT,
+                            params)
+    assert gradient is not None               # loss_gradient's graph has one
+    return value, gradient

@@ -26,13 +26,13 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any, Callable, Dict, Literal, Optional, Tuple, Union, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-import lossfuse as lf
-
-from ._api import _aligned, _as_array, _is_sparse, _mean_sums, _sums_sound
+from ._api import (FloatArray, RealArrayLike, _aligned, _Array, _as_array, _DType,
+                   _is_sparse, _mean_sums, _sums_sound, _Total)
 from ._threads import resolve as _n_threads
 from ._kernels import kernels as _kernels
 
@@ -48,14 +48,18 @@ _MULTIOUTPUT = ("raw_values", "uniform_average")
 
 
 class InvalidParameterError(ValueError, TypeError):
-    """A parameter of the wrong type or value (scikit-learn's exception of that name: both a
-    ValueError and a TypeError)."""
+    """A parameter of the wrong type or value.
+
+    scikit-learn's exception of that name: both a ValueError and a TypeError.
+    """
 
 
-_KERNELS: dict = {}
+_KERNELS: Dict[Tuple[str, Tuple[float, ...]], _kernels.LossKernel] = {}
+#: What ``multioutput`` may be besides "raw_values": "uniform_average", or a weight per output.
+Averaged = Union[Literal["uniform_average"], RealArrayLike]
 
 
-def _kernel(name: str, *params: float):
+def _kernel(name: str, *params: float) -> _kernels.LossKernel:
     """The LossKernel of kernel `name` with `params` (cached)."""
     key = (name, params)
     k = _KERNELS.get(key)
@@ -82,7 +86,7 @@ def _array_like(fname: str, name: str, x: Any, none_ok: bool = False) -> None:
                                     f"{extra}. Got {x!r} instead.")
 
 
-def _array(x: Any, name: str) -> np.ndarray:
+def _array(x: Any, name: str) -> _Array:
     """`x` as an array, by lossfuse's conversion of every input; np.matrix is refused, as
     scikit-learn refuses it."""
     if isinstance(x, np.matrix):
@@ -116,7 +120,7 @@ def _n_samples(x: Any) -> int:
     return len(x)
 
 
-def _floating_dtype(*inputs: Any) -> np.dtype:
+def _floating_dtype(*inputs: Any) -> _DType:
     """scikit-learn's dtype for the computation: the widest floating dtype among the inputs
     (pairs: as given, as an array) that have a dtype, else float64; float16 computes in
     float32."""
@@ -126,7 +130,7 @@ def _floating_dtype(*inputs: Any) -> np.dtype:
     return _F32 if dt.itemsize <= 4 else _F64
 
 
-def _as_float(a: np.ndarray, dt: np.dtype) -> np.ndarray:
+def _as_float(a: _Array, dt: _DType) -> _Array:
     """Array `a` as `dt` (scikit-learn's `check_array` conversion: strings of numbers too)."""
     if a.dtype.kind == "c":
         raise ValueError("Complex data not supported\n{}\n".format(a))
@@ -138,7 +142,7 @@ def _as_float(a: np.ndarray, dt: np.dtype) -> np.ndarray:
         raise
 
 
-def _check_shape(a: np.ndarray) -> None:
+def _check_shape(a: _Array) -> None:
     """scikit-learn's `check_array` shape errors for arrays that must be 1-d or 2-d, with at
     least one sample and one feature."""
     if a.ndim > 2:
@@ -156,7 +160,7 @@ def _check_shape(a: np.ndarray) -> None:
 _SUM = _kernel("squared_error")         # its weight_sum: a float64 sum of any float array
 
 
-def _sum(a: np.ndarray) -> float:
+def _sum(a: _Array) -> float:
     """The sum of float32/float64 array `a`, accumulated in float64 by the kernels (one pass,
     no temporaries, no overflow warnings)."""
     flat = _aligned(np.ascontiguousarray(a).reshape(-1) if a.ndim != 1 else a)
@@ -164,7 +168,7 @@ def _sum(a: np.ndarray) -> float:
     return run(_OP_WEIGHT_SUM, None, None, flat, 1, None, None, None, 1.0, _n_threads(None))
 
 
-def _check_finite(a: np.ndarray, name: Optional[str] = None) -> None:
+def _check_finite(a: _Array, name: Optional[str] = None) -> None:
     """scikit-learn's errors for NaN or infinity in float array `a` (`name`, if given, is
     named).  A finite sum proves every element finite, so the common case costs one pass."""
     if math.isfinite(_sum(a)):
@@ -176,7 +180,7 @@ def _check_finite(a: np.ndarray, name: Optional[str] = None) -> None:
         raise ValueError(f"{what} contains infinity or a value too large for {a.dtype!r}.")
 
 
-def _check_lengths(*arrays) -> None:
+def _check_lengths(*arrays: Any) -> None:
     """scikit-learn's `check_consistent_length` (None skipped)."""
     lengths = [_n_samples(a) for a in arrays if a is not None]
     if len(set(lengths)) > 1:
@@ -184,8 +188,8 @@ def _check_lengths(*arrays) -> None:
                          f"{lengths}")
 
 
-def _sample_weight(w: Optional[np.ndarray], dt: np.dtype, n: int,
-                   numbers_only: bool = False) -> Optional[np.ndarray]:
+def _sample_weight(w: Optional[_Array], dt: _DType, n: int,
+                   numbers_only: bool = False) -> Optional[_Array]:
     """scikit-learn's `_check_sample_weight` of `w` (as an array): a 1-d array of `dt` (its
     length is checked by `_check_lengths`; finiteness and zeros by `_weight_sum`).
     `numbers_only`: strings and objects other than numbers are refused (log_loss, where
@@ -203,7 +207,7 @@ def _sample_weight(w: Optional[np.ndarray], dt: np.dtype, n: int,
     return w
 
 
-def _output_weights(multioutput: Any, n_outputs: int, finite: bool) -> np.ndarray:
+def _output_weights(multioutput: Any, n_outputs: int, finite: bool) -> _Array:
     """The weights of the outputs, `multioutput` given as numbers, with scikit-learn's errors;
     `finite`: NaN and infinity are refused (mean_squared_error checks, root_mean_squared_error
     averages with them as they are)."""
@@ -228,8 +232,9 @@ def _output_weights(multioutput: Any, n_outputs: int, finite: bool) -> np.ndarra
     return m
 
 
-def _check_reg_targets(fname: str, y_true, y_pred, sample_weight, multioutput,
-                       root: bool = False, finite: bool = True):
+def _check_reg_targets(fname: str, y_true: Any, y_pred: Any, sample_weight: Any,
+                       multioutput: Any, root: bool = False, finite: bool = True
+                       ) -> Tuple[_Array, _Array, Optional[_Array], Union[str, _Array]]:
     """scikit-learn's `_check_reg_targets`: (y_true, y_pred) as 2-d arrays of one floating
     dtype, finite (unless not `finite`: the caller proves it), the weights, the output
     weights (`root`: root_mean_squared_error's)."""
@@ -252,7 +257,7 @@ def _check_reg_targets(fname: str, y_true, y_pred, sample_weight, multioutput,
     return y, p, w, multioutput
 
 
-def _target_values(a: np.ndarray, dt: np.dtype, finite: bool) -> np.ndarray:
+def _target_values(a: _Array, dt: _DType, finite: bool) -> _Array:
     """Regression targets or predictions `a` as a 2-d array of `dt` (a column for 1-d), with
     scikit-learn's errors; NaN and infinity are checked for when `finite`."""
     a = _as_float(a, dt)
@@ -262,7 +267,8 @@ def _target_values(a: np.ndarray, dt: np.dtype, finite: bool) -> np.ndarray:
     return a.reshape(-1, 1) if a.ndim == 1 else a
 
 
-def _weighted_sums(w: Optional[np.ndarray], n: int, total_of):
+def _weighted_sums(w: Optional[_Array], n: int,
+                   total_of: Callable[[Optional[_Array], float], _Total]) -> Tuple[_Total, float]:
     """(total_of(w, denominator), denominator) of a mean over `n` rows weighted by `w` (see
     `lossfuse._api._mean_sums`), with scikit-learn's errors for weights that are not finite
     or sum to zero."""
@@ -271,7 +277,7 @@ def _weighted_sums(w: Optional[np.ndarray], n: int, total_of):
     return _mean_sums(w, _weight_sum, total_of, _zero_sum)
 
 
-def _weight_sum(w: np.ndarray) -> float:
+def _weight_sum(w: _Array) -> float:
     """The sum of the weights `w`, with scikit-learn's errors for NaN or infinity among them
     (a sum of finite weights that overflows is none: the weighted mean rescales them) and
     for weights that are all zero."""
@@ -283,13 +289,13 @@ def _weight_sum(w: np.ndarray) -> float:
     return total
 
 
-def _zero_sum(w: np.ndarray) -> ZeroDivisionError:
+def _zero_sum(w: _Array) -> ZeroDivisionError:
     return ZeroDivisionError("Weights sum to zero, can't be normalized")
 
 
 # -------------------------------------------------------------------------------- engine
-def _regression(fname: str, kernel, y_true, y_pred, sample_weight, multioutput,
-                root: bool = False):
+def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: Any,
+                sample_weight: Any, multioutput: Any, root: bool = False) -> float | FloatArray:
     """The metric of `kernel` (a LossKernel of a function of ``y_pred - y_true``), averaged
     as scikit-learn averages: over the rows (weighted by `sample_weight`), per output, then
     over the outputs (`multioutput`).  With `root`, the square root of each output's mean
@@ -312,20 +318,20 @@ def _regression(fname: str, kernel, y_true, y_pred, sample_weight, multioutput,
     if pooled:
         # the mean over all outputs of the per-output means: one weighted mean over all
         # elements, rows weighted by w
-        yf, pf = np.ascontiguousarray(y).reshape(-1), np.ascontiguousarray(p).reshape(-1)
-
-        def total_of(w, _):
-            return run(_OP_LOSS, yf, pf, w, m, None, None, None, 1.0, nt)
+        columns = [(np.ascontiguousarray(y).reshape(-1), np.ascontiguousarray(p).reshape(-1), m)]
     else:
-        def total_of(w, _):
-            return np.array([run(_OP_LOSS, y[:, j], p[:, j], w, 1, None, None, None, 1.0, nt)
-                             for j in range(m)])
-    totals, wsum = _weighted_sums(w, n, total_of)
+        columns = [(y[:, j], p[:, j], 1) for j in range(m)]
+
+    def totals_of(w: Optional[_Array], _: float) -> _Array:
+        return np.array([run(_OP_LOSS, yc, pc, w, row_len, None, None, None, 1.0, nt)
+                         for yc, pc, row_len in columns])
+
+    totals, wsum = _weighted_sums(w, n, totals_of)
     if not np.all(np.isfinite(totals)):
         _check_finite(y)
         _check_finite(p)
     if pooled:
-        return float(totals / (m * wsum))
+        return float(totals[0] / (m * wsum))
     errors = totals / wsum
     if root:
         errors = np.sqrt(errors)
@@ -337,7 +343,8 @@ def _regression(fname: str, kernel, y_true, y_pred, sample_weight, multioutput,
     return float(np.average(errors, weights=multioutput))
 
 
-def _fast(kernel, y_true, y_pred, sample_weight, multioutput):
+def _fast(kernel: _kernels.LossKernel, y_true: Any, y_pred: Any, sample_weight: Any,
+          multioutput: Any) -> Optional[float]:
     """The short path of the common call -- 1-d NumPy arrays of one float dtype, no weights,
     multioutput="uniform_average" -- or None (then the full path decides: a result that is
     not finite may come from NaN or infinity in an input; see `_regression`)."""
@@ -347,7 +354,7 @@ def _fast(kernel, y_true, y_pred, sample_weight, multioutput):
         dt = y_pred.dtype
         n = y_pred.shape[0]
         if y_true.dtype is dt and (dt is _F64 or dt is _F32) and y_true.shape[0] == n and n:
-            total = (kernel.run_float64 if dt is _F64 else kernel.run_float32)(
+            total: float = (kernel.run_float64 if dt is _F64 else kernel.run_float32)(
                 _OP_LOSS, y_true, y_pred, None, 1, None, None, None, 1.0,
                 _n_threads(None)) / n
             if math.isfinite(total):
@@ -360,20 +367,40 @@ _ABSOLUTE = _kernel("absolute_error")
 
 
 # ------------------------------------------------------------------------------- metrics
-def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+# Each regression metric's overloads tell a type checker what it returns: an array for
+# multioutput="raw_values", else a float.
+@overload
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                       sample_weight: ArrayLike | None = None,
+                       multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                       sample_weight: ArrayLike | None = None,
+                       multioutput: Literal["raw_values"]) -> FloatArray: ...
+
+
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                       sample_weight: ArrayLike | None = None,
+                       multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                       ) -> float | FloatArray:
     """Mean squared error regression loss (scikit-learn's ``mean_squared_error``).
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (numbers, or strings of numbers).
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
     sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
     multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
         "raw_values": one error per output; "uniform_average": their mean; weights: their
         weighted mean.
 
     Returns
     -------
-    float, or ndarray of shape (n_outputs,) for "raw_values".
+    float or ndarray of shape (n_outputs,)
+        An array, in the computation's dtype, for "raw_values"; else a float.
 
     Raises
     ------
@@ -384,18 +411,58 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     ZeroDivisionError
         For sample weights that sum to zero.
 
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_squared_error
     >>> mean_squared_error([[0.5, 1], [-1, 1], [7, -6]], [[0, 2], [-1, 2], [8, -5]])
     0.7083333333333334
     """
     return _regression("mean_squared_error", _SQUARED, y_true, y_pred, sample_weight, multioutput)
 
 
-def root_mean_squared_error(y_true, y_pred, *, sample_weight=None,
-                            multioutput="uniform_average"):
-    """Root mean squared error regression loss (scikit-learn's ``root_mean_squared_error``):
-    the square root of each output's mean squared error, then averaged over the outputs as
-    `multioutput` says (see :func:`mean_squared_error`).
+@overload
+def root_mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                            sample_weight: ArrayLike | None = None,
+                            multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def root_mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                            sample_weight: ArrayLike | None = None,
+                            multioutput: Literal["raw_values"]) -> FloatArray: ...
 
+
+def root_mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                            sample_weight: ArrayLike | None = None,
+                            multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                            ) -> float | FloatArray:
+    """Root mean squared error regression loss (scikit-learn's ``root_mean_squared_error``).
+
+    The square root of each output's mean squared error, then averaged over the outputs as
+    `multioutput` says.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `mean_squared_error`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values"; else a float.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_squared_error` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import root_mean_squared_error
     >>> root_mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.6123724356957945
     """
@@ -403,22 +470,98 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None,
                        multioutput, root=True)
 
 
-def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
-    """Mean absolute error regression loss (scikit-learn's ``mean_absolute_error``; the
-    parameters and returns of :func:`mean_squared_error`).
+@overload
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                        sample_weight: ArrayLike | None = None,
+                        multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                        sample_weight: ArrayLike | None = None,
+                        multioutput: Literal["raw_values"]) -> FloatArray: ...
 
+
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                        sample_weight: ArrayLike | None = None,
+                        multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                        ) -> float | FloatArray:
+    """Mean absolute error regression loss (scikit-learn's ``mean_absolute_error``).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `mean_squared_error`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values"; else a float.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_squared_error` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_absolute_error
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
     return _regression("mean_absolute_error", _ABSOLUTE, y_true, y_pred, sample_weight, multioutput)
 
 
-def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5,
-                      multioutput="uniform_average"):
-    """Pinball loss for quantile regression (scikit-learn's ``mean_pinball_loss``):
-    ``alpha * max(y_true - y_pred, 0) + (1 - alpha) * max(y_pred - y_true, 0)``, averaged as
-    in :func:`mean_squared_error`; `alpha` in [0, 1].
+@overload
+def mean_pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, *,
+                      sample_weight: ArrayLike | None = None, alpha: float = 0.5,
+                      multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def mean_pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, *,
+                      sample_weight: ArrayLike | None = None, alpha: float = 0.5,
+                      multioutput: Literal["raw_values"]) -> FloatArray: ...
 
+
+def mean_pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, *,
+                      sample_weight: ArrayLike | None = None, alpha: float = 0.5,
+                      multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                      ) -> float | FloatArray:
+    """Pinball loss for quantile regression (scikit-learn's ``mean_pinball_loss``).
+
+    ``alpha * max(y_true - y_pred, 0) + (1 - alpha) * max(y_pred - y_true, 0)``, averaged as
+    in `mean_squared_error`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    alpha : float, default 0.5
+        The quantile, in [0, 1].
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `mean_squared_error`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values"; else a float.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_squared_error` raises them; `InvalidParameterError` for an `alpha` outside
+        [0, 1] or not a real number.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_pinball_loss
     >>> mean_pinball_loss([1, 2, 3], [0, 2, 3], alpha=0.1)
     0.03333333333333333
     """
@@ -430,7 +573,7 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5,
 
 
 # ----------------------------------------------------------------------------- deviances
-def _deviance_kernel(power: float):
+def _deviance_kernel(power: float) -> _kernels.LossKernel:
     """The kernel of the unit Tweedie deviance of `power` at the mean y_pred itself: squared
     error for power 0 (any real y_pred, as scikit-learn allows), else the poisson, gamma or
     tweedie deviance kernel -- in the mean space, so that y_true == y_pred gives 0 exactly and
@@ -444,29 +587,41 @@ def _deviance_kernel(power: float):
     return _kernel("tweedie_deviance", float(power))
 
 
-def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
-    """Mean Tweedie deviance regression loss (scikit-learn's ``mean_tweedie_deviance``):
-    the unit deviance of `y_true` at the mean `y_pred`, to a few ulp for every power (0
+def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
+                          sample_weight: ArrayLike | None = None, power: float = 0) -> float:
+    """Mean Tweedie deviance regression loss (scikit-learn's ``mean_tweedie_deviance``).
+
+    The unit deviance of `y_true` at the mean `y_pred`, to a few ulp for every power (0
     exactly where y_true == y_pred, never negative).
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,) (or a single column)
+    y_true : array-like of shape (n_samples,) (or a single column)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) (or a single column)
+        The predicted means.
     sample_weight : array-like of shape (n_samples,), optional
-    power : float
+        Weights of the samples.
+    power : float, default 0
         <= 0 or >= 1: 0 squared error, 1 Poisson, 2 gamma.
 
     Returns
     -------
     float
+        The (weighted) mean deviance.
 
     Raises
     ------
     ValueError
         For `y_true` or `y_pred` outside the domain of `power` (y_pred > 0 unless power is
         0; y_true >= 0 for 1 <= power < 2, > 0 for power >= 2), more than one output, and
-        the errors of :func:`mean_squared_error`.
+        the errors of `mean_squared_error`.
+    InvalidParameterError
+        For a `power` in (0, 1), not finite or not a real number.
 
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_tweedie_deviance
     >>> mean_tweedie_deviance([2, 0, 1, 4], [0.5, 0.5, 2., 2.], power=1)
     1.4260151319598084
     """
@@ -489,25 +644,81 @@ def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
     kernel = _deviance_kernel(power)
     run = kernel.run_float64 if p.dtype == _F64 else kernel.run_float32
 
-    def total_of(w, _):
+    def total_of(w: Optional[_Array], _: float) -> float:
         try:
             return run(_OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
         except _kernels.LabelError:          # y outside the domain: the kernel checks it
-            raise ValueError(message + domain) from None
+            raise ValueError(f"{message}{domain}") from None
 
     total, wsum = _weighted_sums(w, y.shape[0], total_of)
     return float(total / wsum)
 
 
-def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
-    """Mean Poisson deviance regression loss (scikit-learn's ``mean_poisson_deviance``):
-    :func:`mean_tweedie_deviance` at power 1; y_true >= 0, y_pred > 0."""
+def mean_poisson_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
+                          sample_weight: ArrayLike | None = None) -> float:
+    """Mean Poisson deviance regression loss (scikit-learn's ``mean_poisson_deviance``).
+
+    `mean_tweedie_deviance` at power 1: `y_true` >= 0, `y_pred` > 0.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,)
+        The predicted means.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+
+    Returns
+    -------
+    float
+        The (weighted) mean deviance.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_tweedie_deviance` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_poisson_deviance
+    >>> mean_poisson_deviance([2, 0, 1, 4], [0.5, 0.5, 2., 2.])
+    1.4260151319598084
+    """
     return mean_tweedie_deviance(y_true, y_pred, sample_weight=sample_weight, power=1)
 
 
-def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
-    """Mean Gamma deviance regression loss (scikit-learn's ``mean_gamma_deviance``):
-    :func:`mean_tweedie_deviance` at power 2; y_true > 0, y_pred > 0."""
+def mean_gamma_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
+                        sample_weight: ArrayLike | None = None) -> float:
+    """Mean Gamma deviance regression loss (scikit-learn's ``mean_gamma_deviance``).
+
+    `mean_tweedie_deviance` at power 2: `y_true` > 0, `y_pred` > 0.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,)
+        The predicted means.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+
+    Returns
+    -------
+    float
+        The (weighted) mean deviance.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_tweedie_deviance` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_gamma_deviance
+    >>> mean_gamma_deviance([2, 0.5, 1, 4], [0.5, 0.5, 2., 2.])
+    1.0568528194400548
+    """
     return mean_tweedie_deviance(y_true, y_pred, sample_weight=sample_weight, power=2)
 
 
@@ -521,7 +732,7 @@ _EXACT_INT = {_F64: 2.0 ** 53, _F32: 2.0 ** 24}    # integers a float holds exac
 _TWO_TO_63 = np.float64(2.0 ** 63)
 
 
-def _given_dtype(x: Any) -> np.dtype:
+def _given_dtype(x: Any) -> _DType:
     """The float dtype of probabilities `x` as scikit-learn's check_array keeps it: float64,
     float32 or float16 when `x` is a NumPy array, or a pandas object of NumPy dtypes, of one
     of those; float64 for anything else."""
@@ -533,11 +744,12 @@ def _given_dtype(x: Any) -> np.dtype:
     return dt if isinstance(dt, np.dtype) and dt in _CLIP else _F64
 
 
-def _proba_kernel(clip_dt: np.dtype, positive: float, negative: float):
+def _proba_kernel(clip_dt: _DType, positive: float, negative: float) -> _kernels.LossKernel:
     return _kernel("proba_log_loss", positive, negative, *_CLIP[clip_dt])
 
 
-def _log_loss_fast(y_true, p, normalize, sample_weight, labels):
+def _log_loss_fast(y_true: Any, p: Any, normalize: Any, sample_weight: Any,
+                   labels: Any) -> Optional[float]:
     """The short path of binary log_loss -- 1-d NumPy arrays, numeric labels of which y_true
     holds exactly two, probabilities in [0, 1] (so finite) -- or None.  One kernel pass
     computes the loss and checks that every label is one of the two (min and max)."""
@@ -576,12 +788,12 @@ def _log_loss_fast(y_true, p, normalize, sample_weight, labels):
     return total / denominator if normalize else total
 
 
-def _integral(a: np.ndarray) -> bool:
+def _integral(a: _Array) -> bool:
     """Whether float array `a` holds integers of int64's range only (no NaN or infinity)."""
     return bool(np.all((a == np.floor(a)) & (np.abs(a) < _TWO_TO_63)))
 
 
-def _target_type(y: Any, a: np.ndarray):
+def _target_type(y: Any, a: _Array) -> Tuple[str, Optional[_Array]]:
     """scikit-learn's `type_of_target` of classification targets `y` (`a`: as an array) --
     "binary", "multiclass", "multilabel-indicator", "continuous", "unknown", or
     "multiclass-multioutput" / "continuous-multioutput" -- with its errors; and the sorted
@@ -613,7 +825,7 @@ def _target_type(y: Any, a: np.ndarray):
     return ("multiclass" if values.shape[0] > 2 else "binary"), values
 
 
-def _unique_labels(y: Any, a: np.ndarray, kind: str, values) -> np.ndarray:
+def _unique_labels(y: Any, a: _Array, kind: str, values: Optional[_Array]) -> _Array:
     """scikit-learn's `unique_labels` of targets `y` (`a`: as an array; `values`: its sorted
     unique values, or None) of type `kind`: the sorted classes, with its errors."""
     if kind == "multilabel-indicator":
@@ -621,7 +833,7 @@ def _unique_labels(y: Any, a: np.ndarray, kind: str, values) -> np.ndarray:
     if kind not in ("binary", "multiclass"):
         raise ValueError(f"Unknown label type: {(y,)!r}")
     if hasattr(y, "__array__"):
-        return values
+        return np.unique(a) if values is None else values
     labels = set(y)                      # a sequence: its own elements, not NumPy's strings
     if len({isinstance(v, str) for v in labels}) > 1:
         raise ValueError(f"Mix of label input types (string and number); Got {values}.")
@@ -633,7 +845,7 @@ def _check_binarizable(kind: str) -> None:
         raise ValueError("Multioutput target data is not supported with label binarization")
 
 
-def _log_loss_targets(y_true: Any, labels: Any):
+def _log_loss_targets(y_true: Any, labels: Any) -> Tuple[_Array, _Array]:
     """scikit-learn's LabelBinarizer as its log_loss uses it, with its errors: the sorted
     classes, and the targets as each sample's class index (shape (n,)) or as a multilabel
     indicator (n, classes)."""
@@ -689,8 +901,9 @@ def _log_loss_targets(y_true: Any, labels: Any):
     return classes, np.searchsorted(classes, y.reshape(-1))
 
 
-def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None,
-             y_pred="deprecated"):
+def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: bool = True,
+             sample_weight: ArrayLike | None = None, labels: ArrayLike | None = None,
+             y_pred: ArrayLike = "deprecated") -> float:
     """Log loss (cross-entropy) of predicted probabilities, scikit-learn's ``log_loss``.
 
     Parameters
@@ -702,18 +915,32 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
         Predicted probabilities: of the larger (positive) class when 1-d, else one column
         per class in sorted order.  Clipped to [eps, 1 - eps] of their dtype (float64,
         float32 or float16 as given; float64 for anything else).
-    normalize : bool
+    normalize : bool, default True
         True: the (weighted) mean over the samples; False: the sum.
     sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
     labels : array-like, optional
         The classes, when y_true does not hold them all.
-    y_pred : deprecated
-        Former name of `y_proba` (scikit-learn 1.9 renamed it).
+    y_pred : array-like, deprecated
+        Former name of `y_proba` (scikit-learn 1.9 renamed it); a FutureWarning.
 
     Returns
     -------
     float
+        The (weighted) mean log loss, or with ``normalize=False`` the sum.
 
+    Raises
+    ------
+    ValueError, TypeError
+        Where scikit-learn raises them, of its class: probabilities outside [0, 1], NaN or
+        infinity, inconsistent lengths, one label only (without `labels`), labels that do not
+        match the columns of `y_proba`, both `y_proba` and `y_pred`, sparse matrices.
+    ZeroDivisionError
+        For sample weights that sum to zero.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import log_loss
     >>> round(log_loss(["spam", "ham", "ham", "spam"],
     ...                [[.1, .9], [.9, .1], [.8, .2], [.35, .65]]), 12)
     0.216161874681
@@ -731,7 +958,8 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     return _log_loss(y_true, y_proba, normalize, sample_weight, labels)
 
 
-def _log_loss(y_true, y_proba, normalize, sample_weight, labels):
+def _log_loss(y_true: Any, y_proba: Any, normalize: Any, sample_weight: Any,
+              labels: Any) -> float:
     fname = "log_loss"
     _array_like(fname, "y_true", y_true)
     _array_like(fname, "y_proba", y_proba, none_ok=True)
@@ -797,7 +1025,8 @@ def _log_loss(y_true, y_proba, normalize, sample_weight, labels):
                     normalize)
 
 
-def _average(total_of, w: Optional[np.ndarray], n: int, normalize: bool) -> float:
+def _average(total_of: Callable[[Optional[_Array], float], float], w: Optional[_Array], n: int,
+             normalize: bool | np.bool_) -> float:
     """The sum of the losses, total_of(w, _), or their mean over `n` samples weighted by `w`
     (`normalize`)."""
     if not normalize:

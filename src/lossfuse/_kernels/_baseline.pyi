@@ -1,8 +1,12 @@
-# Stubs for the compiled kernel module (the same API for _baseline and _avx2).
-# Private to lossfuse: the facade (lossfuse.Loss) validates and prepares operands.
-from typing import Dict, Optional, Tuple
+# Stubs for the compiled kernel modules (_baseline, and _avx2 / _avx512, which re-export these:
+# the same API, built for wider instruction sets).  Private to lossfuse: the facade
+# (lossfuse.Loss) validates and prepares every operand; this layer checks only what memory
+# safety rests on.  Each operand's C type is kept as a comment, as pandas' _libs stubs do: the
+# facade picks run_float64 or run_float32 by a dtype known at run time only.
+from typing import Any, Dict, Optional, Tuple
 
-import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import Self, disjoint_base
 
 ISA: str                                   # instruction set compiled for: "sse2", "avx2", ...
 PARALLEL_MIN: int                          # elements from which a call has two chunks
@@ -12,78 +16,92 @@ LABEL_FLAGS: Dict[str, int]                # label-check bit names -> bits (Labe
 
 class MisalignedError(ValueError): ...
 class OverlapError(ValueError): ...
+
 class TargetError(ValueError):
     index: int                             # row (class indices) or row * K + class
     def __init__(self, index: int) -> None: ...
+
 class LabelError(ValueError):
-    flags: int
+    flags: int                             # OR of the LABEL_FLAGS bits of the elements
     def __init__(self, flags: int) -> None: ...
 
 def cpu_has_avx2_fma() -> bool: ...
 def cpu_has_avx512() -> bool: ...
 
+_Array = NDArray[Any]
+_F64 = Optional[_Array]                    # a float64 array, or None where absent
+_F32 = Optional[_Array]                    # a float32 array, or None where absent
+
+@disjoint_base
 class LossKernel:
-    loss: int
-    params: tuple
-    def __init__(self, loss: int, params: tuple = ...) -> None: ...
+    # __cinit__(int loss, tuple params=())
+    def __new__(cls, loss: int, params: Tuple[float, ...] = ()) -> Self: ...
+    @property
+    def loss(self) -> int: ...             # cdef readonly int
+    @property
+    def params(self) -> Tuple[float, ...]: ...   # cdef readonly tuple
     def run_float64(
         self,
         op: int,
-        y_true: Optional[np.ndarray],        # const float64[n]
-        y_pred: Optional[np.ndarray],        # const float64[n]
-        sample_weight: Optional[np.ndarray], # const float64[n // row_len]
-        row_len: int,
-        loss_out: Optional[np.ndarray],      # float64[n], written
-        gradient_out: Optional[np.ndarray],  # float64[n], written
-        hessian_out: Optional[np.ndarray],   # float64[n], written
-        scale: float,
+        y_true: _F64,                      # const float64[n]
+        y_pred: _F64,                      # const float64[n]
+        sample_weight: _F64,               # const float64[n // row_len]
+        row_len: int,                      # Py_ssize_t
+        loss_out: _F64,                    # float64[n], written
+        gradient_out: _F64,                # float64[n], written
+        hessian_out: _F64,                 # float64[n], written
+        scale: float,                      # double
         n_threads: int,
-    ) -> float: ...
+    ) -> float: ...                        # sum of w * loss (of w for weight_sum)
     def run_float32(
         self,
         op: int,
-        y_true: Optional[np.ndarray],        # const float32[n]
-        y_pred: Optional[np.ndarray],        # const float32[n]
-        sample_weight: Optional[np.ndarray], # const float32[n // row_len]
+        y_true: _F32,                      # const float32[n]
+        y_pred: _F32,                      # const float32[n]
+        sample_weight: _F32,               # const float32[n // row_len]
         row_len: int,
-        loss_out: Optional[np.ndarray],      # float32[n], written
-        gradient_out: Optional[np.ndarray],  # float32[n], written
-        hessian_out: Optional[np.ndarray],   # float32[n], written
+        loss_out: _F32,                    # float32[n], written
+        gradient_out: _F32,                # float32[n], written
+        hessian_out: _F32,                 # float32[n], written
         scale: float,
         n_threads: int,
-    ) -> float: ...
+    ) -> float: ...                        # accumulated in float64
 
-
+@disjoint_base
 class CrossEntropyKernel:
-    has_ignore: bool
-    ignore_index: int
-    label_smoothing: float
-    def __init__(self, ignore_index: Optional[int] = ..., label_smoothing: float = ...) -> None: ...
+    # __cinit__(ignore_index=None, double label_smoothing=0.0)
+    def __new__(cls, ignore_index: Optional[int] = None, label_smoothing: float = 0.0) -> Self: ...
+    @property
+    def has_ignore(self) -> bool: ...      # cdef readonly bint
+    @property
+    def ignore_index(self) -> int: ...     # cdef readonly int64_t
+    @property
+    def label_smoothing(self) -> float: ...   # cdef readonly double
     def run_float64(
         self,
-        op: int,                             # not weight_sum
-        labels: Optional[np.ndarray],        # const int64[n] -- or
-        probabilities: Optional[np.ndarray], # const float64[n, K]
-        y_pred: np.ndarray,                  # const float64[n, K], any strides
-        sample_weight: Optional[np.ndarray], # const float64[n]
-        class_weight: np.ndarray,            # const float64[K], contiguous
-        mean: bool,
-        loss_out: Optional[np.ndarray],      # float64[n], written
-        gradient_out: Optional[np.ndarray],  # float64[n, K], C-contiguous, written
-        hessian_out: Optional[np.ndarray],   # float64[n, K], C-contiguous, written
+        op: int,                           # not weight_sum
+        labels: Optional[_Array],          # const int64[n] -- or
+        probabilities: _F64,               # const float64[n, K]
+        y_pred: _Array,                    # const float64[n, K], any strides
+        sample_weight: _F64,               # const float64[n]
+        class_weight: _Array,              # const float64[K], contiguous
+        mean: bool,                        # bint
+        loss_out: _F64,                    # float64[n], written
+        gradient_out: _F64,                # float64[n, K], C-contiguous, written
+        hessian_out: _F64,                 # float64[n, K], C-contiguous, written
         n_threads: int,
-    ) -> Tuple[float, float]: ...            # (weighted sum of row losses, mean denominator)
+    ) -> Tuple[float, float]: ...          # (weighted sum of row losses, mean denominator)
     def run_float32(
         self,
         op: int,
-        labels: Optional[np.ndarray],        # const int64[n]
-        probabilities: Optional[np.ndarray], # const float32[n, K]
-        y_pred: np.ndarray,                  # const float32[n, K]
-        sample_weight: Optional[np.ndarray], # const float32[n]
-        class_weight: np.ndarray,            # const float32[K]
+        labels: Optional[_Array],          # const int64[n]
+        probabilities: _F32,               # const float32[n, K]
+        y_pred: _Array,                    # const float32[n, K]
+        sample_weight: _F32,               # const float32[n]
+        class_weight: _Array,              # const float32[K]
         mean: bool,
-        loss_out: Optional[np.ndarray],
-        gradient_out: Optional[np.ndarray],
-        hessian_out: Optional[np.ndarray],
+        loss_out: _F32,
+        gradient_out: _F32,
+        hessian_out: _F32,
         n_threads: int,
     ) -> Tuple[float, float]: ...

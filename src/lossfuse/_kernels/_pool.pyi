@@ -5,4 +5,5 @@ HAS_THREADS: bool                          # False where the platform has no poo
 MAX_THREADS: int                           # most threads one call can use, caller included
 
 def pool_info() -> Dict[str, int]: ...     # counters; "backing_off" is a bool
-def _run_tasks(n_tasks: int, n_threads: int, spin_ns: int = ...) -> Tuple[List[int], int]: ...
+# test hook: (task index + 1 of each task, threads that could join)
+def _run_tasks(n_tasks: int, n_threads: int, spin_ns: int = 0) -> Tuple[List[int], int]: ...
