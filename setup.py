@@ -26,13 +26,12 @@ import sys
 import tempfile
 import warnings
 
-import numpy
-from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 DEBUG = os.environ.get("LOSSFUSE_DEBUG", "0") not in ("", "0")
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+KERNELS = "src/lossfuse/_kernels"
 
 DIRECTIVES = {
     "language_level": 3,
@@ -46,7 +45,9 @@ DIRECTIVES = {
 # multiply-adds out (`_fma` in pointwise.pxi), so the AVX2 and AVX-512 modules round
 # identically; the SSE2 baseline rounds those twice (see pointwise.pxi).
 # -fno-math-errno: sqrt becomes an instruction (vectorizable); NaN and inf semantics are kept.
-FLAGS = (["-O1", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]) + [
+# A release build has no debug information (-g0 overrides the interpreter's -g) and is
+# stripped at link time; LOSSFUSE_DEBUG=1 keeps both.
+FLAGS = (["-O1", "-g", "-UNDEBUG"] if DEBUG else ["-O3", "-g0"]) + [
     "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"]
 AVX512_FLAGS = ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl",
                 "-mprefer-vector-width=512"]
@@ -84,13 +85,18 @@ def _compiles_with(compiler, flags, src):
 
 
 class BuildExt(build_ext):
+    """Cythonizes the kernels (once per build, into the build directory: the generated C is
+    no source of the package) and compiles the modules side by side."""
+
     def finalize_options(self):
         super().finalize_options()
-        if self.parallel is None:          # the two modules compile side by side
+        if self.parallel is None:          # the modules compile side by side
             self.parallel = os.cpu_count() or 1
         self.force = True                   # never reuse objects of the other (debug) mode
 
     def build_extensions(self):
+        from Cython.Build import cythonize   # a build requirement, not a run-time one
+        import numpy
         inline = []
         if self.compiler.compiler_type == "unix" and _compiles_with(
                 self.compiler, ["-Werror"] + INLINE_FLAGS, TRIVIAL):
@@ -100,20 +106,33 @@ class BuildExt(build_ext):
             warnings.warn("lossfuse: the C compiler cannot target AVX-512; that build is left "
                           "out (the AVX2 one serves those CPUs).")
             self.extensions = [e for e in self.extensions if e not in avx512]
+        generated = cythonize(
+            self.extensions, compiler_directives=DIRECTIVES, force=True, quiet=True,
+            nthreads=self.parallel, include_path=["src"],
+            build_dir=os.path.join(self.build_temp, "cython"))
+        c_sources = {e.name: e.sources for e in generated}
         for ext in self.extensions:
-            if not ext.name.endswith("_pool"):
-                ext.extra_compile_args += inline
+            ext.sources = c_sources[ext.name]
+        msvc = self.compiler.compiler_type == "msvc"
+        for ext in self.extensions:
+            name = ext.name.rpartition(".")[2]
+            ext.include_dirs += [numpy.get_include(), KERNELS]
+            if msvc:       # the baseline and the pool only (see `modules`); precise FP model
+                ext.extra_compile_args += (["/Od", "/Zi"] if DEBUG else ["/O2"]) + ["/fp:precise"]
+            else:
+                ext.extra_compile_args += FLAGS + ISA_FLAGS[name] + (
+                    inline if name != "_pool" else [])
             if sys.platform != "win32":
                 ext.extra_link_args += ["-pthread"]
+            if not DEBUG and sys.platform.startswith("linux"):
+                ext.extra_link_args += ["-s"]      # strip at link time
         super().build_extensions()
 
 
 def extension(name):
     return Extension(
         f"lossfuse._kernels.{name}",
-        [f"src/lossfuse/_kernels/{name}.pyx"],
-        extra_compile_args=FLAGS + ISA_FLAGS[name],
-        include_dirs=[numpy.get_include()],
+        [f"{KERNELS}/{name}.pyx"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
 
@@ -121,7 +140,6 @@ def extension(name):
 modules = ["_pool", "_baseline"] + (["_avx2", "_avx512"] if X86_64 and sys.platform != "win32"
                                        else [])
 setup(
-    ext_modules=cythonize([extension(m) for m in modules], compiler_directives=DIRECTIVES,
-                          force=True, nthreads=os.cpu_count() or 1, include_path=["src"]),
+    ext_modules=[extension(m) for m in modules],
     cmdclass={"build_ext": BuildExt},
 )

@@ -3,9 +3,10 @@
 The same kernels are built for the baseline instruction set (``_baseline``) and, on x86-64,
 for AVX2 + FMA (``_avx2``) and AVX-512 (``_avx512``: F, DQ, BW, VL).  ``kernels`` is the
 widest of them that the CPU supports.  ``LOSSFUSE_ISA=baseline`` (or ``avx2``, ``avx512``)
-forces a choice; forcing one the CPU lacks is an error rather than a crash.  Every build
-gives the same bits (no FMA contraction, sums in a fixed order), so the choice changes speed
-only.
+forces a choice; forcing one the CPU lacks is an error rather than a crash.  The builds with
+hardware FMA (AVX2, AVX-512) give the same bits (fused multiply-adds written out, no FMA
+contraction by the compiler, sums in a fixed order); the baseline rounds those fused
+multiply-adds twice and may differ from them by 1 ulp per element.
 """
 
 import importlib

@@ -213,6 +213,9 @@ cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object
         raise ValueError(f"unknown operation code {op}")
     if row_len < 1:
         raise ValueError("row_len must be >= 1")
+    if _loss_only(loss) and op != OP_LOSS and op != OP_WEIGHT_SUM:
+        raise ValueError("the metrics' kernels (proba_log_loss and the *_deviance ones) have "
+                         "the loss operation only")
     a.n = w.n0 * row_len if op == OP_WEIGHT_SUM else p.n0
     if a.n == 0:
         return 0.0
@@ -244,7 +247,6 @@ cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object
     a.sg = g.s0
     a.hessian_out = h.data if op == OP_GRADIENT_HESSIAN else NULL
     a.sh = h.s0
-    a.contiguous = (a.sy == 1 and a.sp == 1 and a.sw == 1 and a.sg == 1 and a.sh == 1)
     if a.n > GIL_FREE_ABOVE:
         with nogil:
             total = with_op(op, loss, prm, &a, <floating>scale, max(1, n_threads), &flags)

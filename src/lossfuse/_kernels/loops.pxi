@@ -4,8 +4,13 @@
 # `LossGradientOp`, `GradientHessianOp`, and `WeightSumOp` for the denominators of weighted
 # means) is a compile-time tag, and `segment` is the single loop that applies a loss to a run of
 # elements for an operation.  Cython's fused types instantiate it per (operation, loss, dtype,
-# access kind); the access kinds give the compiler a loop with unit strides (which it vectorizes)
-# besides the general strided one, so strided inputs never get copied.
+# access kind: one weight for the run, or a weight per element), and GCC compiles each of
+# these loops once, with unit strides (so it vectorizes every one): strided operands reach it
+# as copies in L1, a few hundred elements at a time.  What no call runs is not compiled:
+# weight_sum has one instance of the loop, and the metrics' kernels (y_pred a probability or a
+# mean) the loss operation alone: 260 loops per kernel module (65 pairs of operation and
+# loss, 2 dtypes, 2 access kinds), where inlining six call sites of three access kinds for
+# every pair had made 1,140.
 #
 # Every operation is one pass: each input element is read once, each output written once.  The
 # per-element loss values (times the sample weight) go to a small buffer in L1 (`BLOCK`
@@ -67,27 +72,28 @@ OPERATIONS = {"loss": OP_LOSS, "gradient": OP_GRADIENT, "loss_gradient": OP_LOSS
 
 
 # ---------------------------------------------------------------------------- access kinds
-# How `segment` reaches its elements: unit strides with one weight for the whole run (no
-# weights at all, or one row of a weighted N-d input), unit strides with a weight per element,
-# or any strides (a single weight is then an array of stride 0).
-cdef struct ContiguousScalarWeight:
+# How `segment` reaches its weights: one weight for the whole run (no weights at all), or a
+# weight per element.  Its operands always have unit strides (so the compiler vectorizes every
+# loop): `block` hands it strided operands as copies in L1, and the weights of rows (a
+# weighted N-d input) as a weight per element.
+cdef struct ScalarWeight:
     char _unused
-cdef struct ContiguousArrayWeight:
-    char _unused
-cdef struct StridedArrayWeight:
+cdef struct ArrayWeight:
     char _unused
 
 ctypedef fused Access:
-    ContiguousScalarWeight
-    ContiguousArrayWeight
-    StridedArrayWeight
+    ScalarWeight
+    ArrayWeight
+
+cdef enum:
+    SUB = 256             # elements per L1 copy of strided operands
 
 
 cdef struct Arrays:
     # The operands of one call, type-erased; strides in elements; NULL where absent.
     Py_ssize_t n           # elements
     Py_ssize_t row_len     # elements per sample weight
-    bint contiguous        # every present operand has unit stride
+    bint contiguous        # `block` may pass the operands to `segment` as they are (run_chunk)
     char* y
     Py_ssize_t sy
     char* p
@@ -106,54 +112,142 @@ cdef inline bint _writes_loss(const Op* op) noexcept nogil:
     return Op is LossOp or Op is LossGradientOp or Op is WeightSumOp
 
 
-cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const Arrays* a,
-                         Py_ssize_t i0, Py_ssize_t m, const floating* w, Py_ssize_t sw,
-                         floating scale, floating* lbuf, floating* g, int* flags) noexcept nogil:
-    """The loop.  Elements i0 .. i0+m-1; `lbuf[j]` gets w * loss of element i0 + j, `g[j * sg]`
-    (`g` is the gradient of element i0; its stride is 1 in the contiguous access kinds, else
-    `a.sg`) and the hessian output get scale * w * (dl/dp, d2l/dp2).  For
-    ContiguousScalarWeight, `w[0]` is the weight of the whole run.  For losses with a label
-    domain, `flags` gets the OR of the elements' `label_flags`.
+cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const floating* y,
+                         const floating* p, const floating* w, Py_ssize_t m, floating scale,
+                         floating* lbuf, floating* g, floating* h, int* flags) noexcept nogil:
+    """The loop.  Elements j < m, every operand with unit stride: `lbuf[j]` gets w * loss of
+    element j, `g[j]` and `h[j]` get scale * w * (dl/dp, d2l/dp2), where w is `w[0]` for
+    ScalarWeight and `w[j]` for ArrayWeight.  For losses with a label domain, `flags` gets the
+    OR of the elements' `label_flags`.
 
     Deliberately plain (one loop, unconditional stores to the outputs and to `lbuf`): GCC
     vectorizes this shape for every loss.  Summing in the loop itself, into vector registers,
     was faster for the cheapest losses but fragile: for bodies with exp/log1p GCC stopped
     vectorizing (conditional loss_out stores, unrolling limits), 7x slower."""
-    cdef const floating* y = (<const floating*>a.y) + i0 * a.sy
-    cdef const floating* p = (<const floating*>a.p) + i0 * a.sp
-    cdef floating* h = (<floating*>a.hessian_out) + i0 * a.sh
-    cdef Py_ssize_t sy = a.sy, sp = a.sp, sg = a.sg, sh = a.sh, j
+    cdef Py_ssize_t j
     cdef floating wj = w[0], cw = scale * w[0], lj, gj, hj
     cdef int32_t fl32 = 0          # label-check bits, as wide as floating (see label_flags)
     cdef int64_t fl64 = 0
-    if Access is ContiguousScalarWeight or Access is ContiguousArrayWeight:
-        sy = 1; sp = 1; sg = 1; sh = 1; sw = 1   # compile-time unit strides: vector loops
     for j in range(m):
-        if Access is ContiguousArrayWeight or Access is StridedArrayWeight:
-            wj = w[j * sw]
+        if Access is ArrayWeight:
+            wj = w[j]
             cw = scale * wj
         if has_label_domain(L) and not Op is WeightSumOp:
             if floating is float:
-                fl32 |= label_flags(L, y[j * sy], fl32)
+                fl32 |= label_flags(L, y[j], fl32)
             else:
-                fl64 |= label_flags(L, y[j * sy], fl64)
+                fl64 |= label_flags(L, y[j], fl64)
         if Op is LossOp:
-            pointwise(L, y[j * sy], p[j * sp], &lj, <floating*>NULL, <floating*>NULL)
+            pointwise(L, y[j], p[j], &lj, <floating*>NULL, <floating*>NULL)
             lbuf[j] = wj * lj
         elif Op is GradientOp:
-            pointwise(L, y[j * sy], p[j * sp], <floating*>NULL, &gj, <floating*>NULL)
-            g[j * sg] = cw * gj
+            pointwise(L, y[j], p[j], <floating*>NULL, &gj, <floating*>NULL)
+            g[j] = cw * gj
         elif Op is LossGradientOp:
-            pointwise(L, y[j * sy], p[j * sp], &lj, &gj, <floating*>NULL)
+            pointwise(L, y[j], p[j], &lj, &gj, <floating*>NULL)
             lbuf[j] = wj * lj
-            g[j * sg] = cw * gj
+            g[j] = cw * gj
         elif Op is GradientHessianOp:
-            pointwise(L, y[j * sy], p[j * sp], <floating*>NULL, &gj, &hj)
-            g[j * sg] = cw * gj
-            h[j * sh] = cw * hj
+            pointwise(L, y[j], p[j], <floating*>NULL, &gj, &hj)
+            g[j] = cw * gj
+            h[j] = cw * hj
         elif Op is WeightSumOp:
             lbuf[j] = wj
     flags[0] |= <int>(fl32 | fl64)
+
+
+cdef inline void gather(floating* dst, const char* src, Py_ssize_t i0, Py_ssize_t stride,
+                        Py_ssize_t m) noexcept nogil:
+    """dst[j] = src[(i0 + j) * stride] for j < m (`src`: a floating array, or NULL: absent)."""
+    cdef const floating* s = <const floating*>src
+    cdef Py_ssize_t j
+    if s != NULL:
+        for j in range(m):
+            dst[j] = s[(i0 + j) * stride]
+
+
+cdef inline void row_weights(floating* wbuf, const Arrays* a, Py_ssize_t s0,
+                             Py_ssize_t s1) noexcept nogil:
+    """wbuf[i - s0] = the weight of element i's row, for s0 <= i < s1."""
+    cdef const floating* w = <const floating*>a.w
+    cdef Py_ssize_t i = s0, e, k = a.row_len
+    cdef floating wr
+    while i < s1:
+        e = min(s1, (i // k + 1) * k)
+        wr = w[(i // k) * a.sw]
+        while i < e:
+            wbuf[i - s0] = wr
+            i += 1
+
+
+cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
+                       Py_ssize_t b1, floating scale, floating* lbuf, floating* g,
+                       int* flags) noexcept nogil:
+    """Elements b0 .. b1-1 (`g`: the gradient of element b0, stride `a.sg`).  Contiguous
+    operands go to `segment` as they are, in one piece; strided ones as unit-stride copies in
+    L1, SUB elements at a time, the outputs copied back after each piece.  Every access kind
+    has one call site, so each loop is compiled once."""
+    cdef floating one = 1
+    cdef floating wbuf[BLOCK]
+    cdef floating ybuf[SUB]
+    cdef floating pbuf[SUB]
+    cdef floating gbuf[SUB]
+    cdef floating hbuf[SUB]
+    cdef const floating* w = <const floating*>a.w
+    cdef const floating* y
+    cdef const floating* p
+    cdef const floating* wp
+    cdef floating* gp
+    cdef floating* hp
+    cdef floating* h = <floating*>a.hessian_out
+    cdef Py_ssize_t s0 = b0, s1
+    while s0 < b1:
+        if a.contiguous:
+            s1 = b1
+            y = (<const floating*>a.y) + s0 if a.y != NULL else NULL    # NULL: weight_sum
+            p = (<const floating*>a.p) + s0 if a.p != NULL else NULL
+            wp = w + s0 if w != NULL else w
+            gp = g
+            hp = h + s0 if h != NULL else h
+        else:
+            s1 = min(b1, s0 + SUB)
+            gather(ybuf, a.y, s0, a.sy, s1 - s0)
+            gather(pbuf, a.p, s0, a.sp, s1 - s0)
+            if a.row_len == 1:
+                gather(wbuf, a.w, s0, a.sw, s1 - s0)
+            y = ybuf
+            p = pbuf
+            wp = wbuf
+            gp = gbuf
+            hp = hbuf
+        if w != NULL and a.row_len > 1:
+            row_weights(wbuf, a, s0, s1)
+            wp = wbuf
+        if w == NULL:
+            segment(op, L, <ScalarWeight*>NULL, y, p, &one, s1 - s0, scale, lbuf + (s0 - b0),
+                    gp, hp, flags)
+        else:
+            segment(op, L, <ArrayWeight*>NULL, y, p, wp, s1 - s0, scale, lbuf + (s0 - b0),
+                    gp, hp, flags)
+        if not a.contiguous:
+            if g != NULL:
+                store_block(g + (s0 - b0) * a.sg, a.sg, gbuf, s1 - s0)
+            if h != NULL:
+                store_block(h + s0 * a.sh, a.sh, hbuf, s1 - s0)
+        s0 = s1
+
+
+cdef inline void store_block(floating* out, Py_ssize_t stride, const floating* buf,
+                             Py_ssize_t m) noexcept nogil:
+    """out[j * stride] = buf[j] for j < m: a block's values from L1 to the output (a unit-stride
+    loop of its own when the output is contiguous, which the compiler vectorizes)."""
+    cdef Py_ssize_t j
+    if stride == 1:
+        for j in range(m):
+            out[j] = buf[j]
+    else:
+        for j in range(m):
+            out[j * stride] = buf[j]
 
 
 cdef inline double lane_sum(const floating* x, Py_ssize_t m) noexcept nogil:
@@ -173,58 +267,8 @@ cdef inline double lane_sum(const floating* x, Py_ssize_t m) noexcept nogil:
     return (((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])))
 
 
-cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
-                       Py_ssize_t b1, floating scale, floating* lbuf, floating* g,
-                       int* flags) noexcept nogil:
-    """Elements b0 .. b1-1 (`g`: the gradient of element b0, stride `a.sg`): pick the access
-    kind, split at rows when a weight covers a row."""
-    cdef floating one = 1, wr
-    cdef const floating* w = <const floating*>a.w
-    cdef Py_ssize_t r, s0, s1, k = a.row_len
-    if w == NULL:
-        if a.contiguous:
-            segment(op, L, <ContiguousScalarWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, lbuf,
-                    g, flags)
-        else:
-            segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, &one, 0, scale, lbuf, g,
-                    flags)
-    elif k == 1:
-        if a.contiguous:
-            segment(op, L, <ContiguousArrayWeight*>NULL, a, b0, b1 - b0, w + b0, 1, scale, lbuf,
-                    g, flags)
-        else:
-            segment(op, L, <StridedArrayWeight*>NULL, a, b0, b1 - b0, w + b0 * a.sw, a.sw,
-                    scale, lbuf, g, flags)
-    else:
-        s0 = b0
-        while s0 < b1:
-            r = s0 // k
-            s1 = min(b1, (r + 1) * k)
-            wr = w[r * a.sw]
-            if a.contiguous:
-                segment(op, L, <ContiguousScalarWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
-                        lbuf + (s0 - b0), g + (s0 - b0) * a.sg, flags)
-            else:
-                segment(op, L, <StridedArrayWeight*>NULL, a, s0, s1 - s0, &wr, 0, scale,
-                        lbuf + (s0 - b0), g + (s0 - b0) * a.sg, flags)
-            s0 = s1
-
-
-cdef inline void store_block(floating* out, Py_ssize_t stride, const floating* buf,
-                             Py_ssize_t m) noexcept nogil:
-    """out[j * stride] = buf[j] for j < m: a block's values from L1 to the output (a unit-stride
-    loop of its own when the output is contiguous, which the compiler vectorizes)."""
-    cdef Py_ssize_t j
-    if stride == 1:
-        for j in range(m):
-            out[j] = buf[j]
-    else:
-        for j in range(m):
-            out[j * stride] = buf[j]
-
-
-cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t start,
-                      Py_ssize_t end, floating scale, int* flags) noexcept nogil:
+cdef inline double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t start,
+                             Py_ssize_t end, floating scale, int* flags) noexcept nogil:
     """Elements start .. end-1 in blocks of BLOCK, whose sums are added in order.
 
     `loss_gradient` in float32 computes a block's gradient into `gbuf` (in L1) and copies it
@@ -243,18 +287,18 @@ cdef double run_chunk(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t s
     cdef floating* go = <floating*>a.gradient_out
     cdef double total = 0
     cdef Py_ssize_t b0 = start, b1
-    # staged: segments write gbuf with unit stride, so only strided operands make the
-    # segment loop strided
-    cdef Arrays staged = a[0]
-    staged.sg = 1
-    staged.contiguous = a.sy == 1 and a.sp == 1 and a.sw == 1
+    cdef Arrays b = a[0]          # the operands as `block` sees them
+    if Op is LossGradientOp and floating is float:
+        b.sg = 1                  # staged: the gradient goes to gbuf
+    b.contiguous = (b.sy == 1 and b.sp == 1 and b.sg == 1 and b.sh == 1
+                    and (b.sw == 1 or b.row_len > 1))   # row weights are expanded in `block`
     while b0 < end:
         b1 = min(b0 + BLOCK, end)
         if Op is LossGradientOp and floating is float:
-            block(op, L, &staged, b0, b1, scale, lbuf, gbuf, flags)
+            block(op, L, &b, b0, b1, scale, lbuf, gbuf, flags)
             store_block(go + b0 * a.sg, a.sg, gbuf, b1 - b0)
         else:
-            block(op, L, a, b0, b1, scale, lbuf, go + b0 * a.sg if go != NULL else go, flags)
+            block(op, L, &b, b0, b1, scale, lbuf, go + b0 * a.sg if go != NULL else go, flags)
         if _writes_loss(op):
             if lo != NULL:
                 store_block(lo + b0 * a.sl, a.sl, lbuf, b1 - b0)
@@ -278,8 +322,8 @@ cdef struct Drive:
     int* flags
 
 
-cdef void chunk_task(void* ctx, Py_ssize_t c, const Op* op, const Loss* L,
-                     const floating* dtype) noexcept nogil:
+cdef inline void chunk_task(void* ctx, Py_ssize_t c, const Op* op, const Loss* L,
+                            const floating* dtype) noexcept nogil:
     """Task `c` of the pool: chunk c, its sum to `partial[c]`, its label bits to `flags[c]`.
     `op` and `dtype` are NULL: compile-time tags only."""
     cdef Drive* d = <Drive*>ctx
@@ -323,6 +367,13 @@ cdef struct Params:
     Deviance dev
 
 
+cdef inline bint _loss_only(int loss) noexcept nogil:
+    """Whether a kernel is one of the metrics' (y_pred: probabilities or the mean itself),
+    which run the loss operation only (`_run` refuses the others), so that their loops are
+    compiled for that operation alone."""
+    return LOSS_PROBA_LOG_LOSS <= loss <= LOSS_TWEEDIE_MEAN
+
+
 cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a,
                       floating scale, int n_threads, int* flags) noexcept nogil:
     """Build the loss's parameter struct from its id and run `op` with it."""
@@ -345,7 +396,27 @@ cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a
     cdef TweedieMean tweedie_mean_ = TweedieMean(&prm.dev)
     cdef TweedieNormal tweedie_normal_ = TweedieNormal(&prm.dev)
     cdef ProbaLogLoss proba_log_loss_
-    if loss == LOSS_SQUARED_ERROR:
+    # The first two branches cut what is compiled (the `Op is` tests are compile-time):
+    # weight_sum is one instance of the loop, whatever the loss; the metrics' kernels have the
+    # loss operation alone.
+    if Op is WeightSumOp:
+        return drive(op, &squared_error_, a, scale, n_threads, flags)
+    elif _loss_only(loss):
+        if not Op is LossOp:
+            return 0                 # not reached: refused by `_run`
+        elif loss == LOSS_POISSON_MEAN:
+            return drive(op, &poisson_mean_, a, scale, n_threads, flags)
+        elif loss == LOSS_GAMMA_MEAN:
+            return drive(op, &gamma_mean_, a, scale, n_threads, flags)
+        elif loss == LOSS_TWEEDIE_MEAN:
+            return drive(op, &tweedie_mean_, a, scale, n_threads, flags)
+        else:                        # LOSS_PROBA_LOG_LOSS
+            proba_log_loss_.positive = prm.v[0]
+            proba_log_loss_.negative = prm.v[1]
+            proba_log_loss_.lo = prm.v[2]
+            proba_log_loss_.hi = prm.v[3]
+            return drive(op, &proba_log_loss_, a, scale, n_threads, flags)
+    elif loss == LOSS_SQUARED_ERROR:
         return drive(op, &squared_error_, a, scale, n_threads, flags)
     elif loss == LOSS_ABSOLUTE_ERROR:
         return drive(op, &absolute_error_, a, scale, n_threads, flags)
@@ -380,18 +451,6 @@ cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a
         return drive(op, &tweedie_normal_, a, scale, n_threads, flags)
     elif loss == LOSS_TWEEDIE:       # power 0, 1, 2 have kernels of their own (LossKernel)
         return drive(op, &tweedie_, a, scale, n_threads, flags)
-    elif loss == LOSS_POISSON_MEAN:
-        return drive(op, &poisson_mean_, a, scale, n_threads, flags)
-    elif loss == LOSS_GAMMA_MEAN:
-        return drive(op, &gamma_mean_, a, scale, n_threads, flags)
-    elif loss == LOSS_TWEEDIE_MEAN:
-        return drive(op, &tweedie_mean_, a, scale, n_threads, flags)
-    elif loss == LOSS_PROBA_LOG_LOSS:
-        proba_log_loss_.positive = prm.v[0]
-        proba_log_loss_.negative = prm.v[1]
-        proba_log_loss_.lo = prm.v[2]
-        proba_log_loss_.hi = prm.v[3]
-        return drive(op, &proba_log_loss_, a, scale, n_threads, flags)
     else:  # LOSS_EXPONENTIAL; ids are checked when a LossKernel is made
         return drive(op, &exponential_, a, scale, n_threads, flags)
 

@@ -1009,8 +1009,8 @@ cdef inline void tweedie(const Tweedie* L, floating y, floating p,
             s = two_minus if mu_wins else -one_minus
             h[0] = _or_limit(v, y, p, <floating>INFINITY if s > 0 else -<floating>INFINITY)
 
-# The deviances of lossfuse.metrics: y_pred is mu itself.  Gradient and hessian with respect
-# to mu: 2 (mu - y) mu^-power and 2 mu^-power (1 - power (mu - y) / mu).
+# The deviances of lossfuse.metrics: y_pred is mu itself.  The metrics need the loss alone, and
+# their kernels run the loss operation only (see `_loss_only` in loops.pxi).
 cdef struct PoissonMean:
     const Deviance* dev
 
@@ -1021,14 +1021,8 @@ cdef struct TweedieMean:
     const Deviance* dev
 
 cdef inline void deviance_mean(const Deviance* D, int kind, floating y, floating mu,
-                               floating* l, floating* g, floating* h) noexcept nogil:
-    cdef double w, dm
+                               floating* l) noexcept nogil:
     if l != NULL: l[0] = <floating>deviance(D, y, mu, True, kind)
-    if g != NULL or h != NULL:
-        w = _exp(-D.power * _log(<double>mu))              # mu^-power
-        dm = <double>mu - <double>y
-        if g != NULL: g[0] = <floating>(2.0 * dm * w)
-        if h != NULL: h[0] = <floating>(2.0 * w * (1.0 - D.power * dm / <double>mu))
 
 
 cdef struct TweedieNormal:
@@ -1135,20 +1129,14 @@ cdef struct ProbaLogLoss:
     double lo, hi         # the clip: scikit-learn's eps and 1 - eps of the dtype
 
 cdef inline void proba_log_loss(const ProbaLogLoss* L, floating y, floating p,
-                                floating* l, floating* g, floating* h) noexcept nogil:
+                                floating* l) noexcept nogil:
     # scikit-learn's log_loss of one binary target from a probability p: -log(q), q = p for
     # the positive label, 1 - p (rounded in p's dtype, as there) for the other, clipped to
-    # [lo, hi]; the gradient is 0 where the clip binds.  NaN propagates (comparisons false).
-    cdef bint pos = y == <floating>L.positive
-    cdef floating q = p if pos else <floating>1 - p
-    cdef bint clipped = (q < <floating>L.lo) | (q > <floating>L.hi)
+    # [lo, hi].  NaN propagates (comparisons false).  The loss alone (`_loss_only`).
+    cdef floating q = p if y == <floating>L.positive else <floating>1 - p
     cdef floating c = <floating>L.lo if q < <floating>L.lo else q
     c = <floating>L.hi if c > <floating>L.hi else c
-    cdef floating r = <floating>1 / c
-    cdef floating s = -r if pos else r
     if l != NULL: l[0] = -_log(c)
-    if g != NULL: g[0] = <floating>0 if clipped else s
-    if h != NULL: h[0] = <floating>0 if clipped else r * r
 
 
 # ------------------------------------------------------------------- the set of all losses
@@ -1199,11 +1187,11 @@ cdef inline void pointwise(const Loss* L, floating y, floating p,
     elif Loss is TweedieNormal:
         tweedie_normal(L, y, p, l, g, h)
     elif Loss is PoissonMean:
-        deviance_mean(L.dev, DEV_POISSON, y, p, l, g, h)
+        deviance_mean(L.dev, DEV_POISSON, y, p, l)
     elif Loss is GammaMean:
-        deviance_mean(L.dev, DEV_GAMMA, y, p, l, g, h)
+        deviance_mean(L.dev, DEV_GAMMA, y, p, l)
     elif Loss is TweedieMean:
-        deviance_mean(L.dev, DEV_TWEEDIE, y, p, l, g, h)
+        deviance_mean(L.dev, DEV_TWEEDIE, y, p, l)
     elif Loss is BinaryCrossEntropy:
         binary_cross_entropy(L, y, p, l, g, h)
     elif Loss is Hinge:
@@ -1213,7 +1201,7 @@ cdef inline void pointwise(const Loss* L, floating y, floating p,
     elif Loss is Exponential:
         exponential(L, y, p, l, g, h)
     elif Loss is ProbaLogLoss:
-        proba_log_loss(L, y, p, l, g, h)
+        proba_log_loss(L, y, p, l)
 
 
 # -------------------------------------------------------------------- label domain checks

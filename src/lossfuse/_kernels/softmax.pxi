@@ -259,8 +259,9 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     #    masked store behind a data-dependent branch)
     for r in range(CE_R):
         m[r] = xt[r]
-        xy[r] = 0
         wy[r] = 0
+        if not (Target is SoftTarget):
+            xy[r] = 0
     for c in range(K):
         cf = <floating>c
         cwc = cw[c]
@@ -271,11 +272,11 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
                 wy[r] = wy[r] + (cwc if yv[r] == cf else <floating>0)
     # 2. exponentials and the row sums (float64), class by class
     for r in range(CE_R):
-        s1[r] = 0
-        dsum[r] = 0
-        asum[r] = 0
         hi[r] = 0
         lo[r] = 0
+        if Target is SoftTarget or Target is SmoothTarget:
+            dsum[r] = 0
+            asum[r] = 0
     for c in range(K):
         for r in range(CE_R):       # the exponentials alone: a loop like the elementwise ones
             el[r] = _exp_nonpos(xt[c * CE_R + r] - m[r])
@@ -300,14 +301,17 @@ cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
     for r in range(CE_R):
         if Target is SoftTarget or Target is SmoothTarget:   # a_y is in the sums
             coef[r] = <floating>asum[r]
-            dy[r] = <floating>dsum[r]
+            if CEOp is LossOp or CEOp is LossGradientOp:      # d_y: the loss's alone
+                dy[r] = <floating>dsum[r]
         else:
             coef[r] = wy[r]
-            d = m[r] - xy[r]
-            dy[r] = <floating>0 if wy[r] == 0 else wy[r] * d
-        inv[r] = <floating>1 / (<floating>1 + s1[r])
-        sps[r] = s1[r] / (<floating>1 + s1[r])
-        cs[r] = scale * sw[r]
+            if CEOp is LossOp or CEOp is LossGradientOp:
+                d = m[r] - xy[r]
+                dy[r] = <floating>0 if wy[r] == 0 else wy[r] * d
+        if not (CEOp is LossOp):
+            inv[r] = <floating>1 / (<floating>1 + s1[r])
+            sps[r] = s1[r] / (<floating>1 + s1[r])
+            cs[r] = scale * sw[r]
     if CEOp is LossOp or CEOp is LossGradientOp:
         for r in range(CE_R):
             loss[r] = <floating>0 if sw[r] == 0 else sw[r] * (
