@@ -11,7 +11,7 @@ from lossfuse._kernels import available
 from reference import PARAMS, sample
 
 # lengths around the copies' pieces (256 elements) and the L1 blocks (1024)
-SIZES = [1, 255, 256, 257, 1023, 1025, 2600]
+SIZES = [1, 255, 257, 513, 1023, 1025, 2600]
 OPS = ["loss", "gradient", "loss_gradient", "gradient_hessian"]
 
 

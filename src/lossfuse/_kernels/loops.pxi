@@ -168,16 +168,20 @@ cdef inline void gather(floating* dst, const char* src, Py_ssize_t i0, Py_ssize_
 
 cdef inline void row_weights(floating* wbuf, const Arrays* a, Py_ssize_t s0,
                              Py_ssize_t s1) noexcept nogil:
-    """wbuf[i - s0] = the weight of element i's row, for s0 <= i < s1."""
+    """wbuf[i - s0] = the weight of element i's row, for s0 <= i < s1 (one division, one
+    weight read per row)."""
     cdef const floating* w = <const floating*>a.w
-    cdef Py_ssize_t i = s0, e, k = a.row_len
+    cdef Py_ssize_t k = a.row_len, r = s0 // k, j = 0, e, m = s1 - s0
+    cdef Py_ssize_t left = (r + 1) * k - s0        # elements of row r from s0 on
     cdef floating wr
-    while i < s1:
-        e = min(s1, (i // k + 1) * k)
-        wr = w[(i // k) * a.sw]
-        while i < e:
-            wbuf[i - s0] = wr
-            i += 1
+    while j < m:
+        e = min(m, j + left)
+        wr = w[r * a.sw]
+        while j < e:
+            wbuf[j] = wr
+            j += 1
+        r += 1
+        left = k
 
 
 cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
