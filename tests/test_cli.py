@@ -60,7 +60,8 @@ def parsers():
 
 def option_blocks(text):
     """The help of each option in `text`, by its first option string."""
-    section = text.split("\noptions:\n", 1)[1].split("\n\n", 1)[0]
+    # "options:" since Python 3.10, "optional arguments:" before
+    section = re.split(r"\n(?:options|optional arguments):\n", text, 1)[1].split("\n\n", 1)[0]
     blocks = {}
     for line in section.splitlines():
         m = re.match(r"  (-[-\w]+)", line)
