@@ -92,3 +92,19 @@ def test_row_weights_are_the_weights_of_their_rows():
                                    1.0, 1)
             assert s == kernel.run_float64(ws, None, None, np.repeat(w, row_len), 1, None,
                                            None, None, 1.0, 1)
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_outputs_may_be_the_inputs_themselves_at_any_stride(step):
+    """An output that is an input (the same view) is read before it is written, element by
+    element, also when the view is strided and goes through the copies."""
+    rng = np.random.default_rng(13)
+    for module, kernel in kernels("huber"):
+        for n in (255, 1025, 2600):
+            y, p = rng.normal(size=n), rng.normal(size=n)
+            want = run(module, kernel, "gradient_hessian", np.float64, y, p, None, 1, [1] * 6)
+            py, pp = strided(y, step), strided(p, step)
+            code = module.OPERATIONS["gradient_hessian"]
+            kernel.run_float64(code, py, pp, None, 1, None, pp, py, 0.5, 1)  # g -> p, h -> y
+            np.testing.assert_array_equal(pp, want[1][1])
+            np.testing.assert_array_equal(py, want[1][2])

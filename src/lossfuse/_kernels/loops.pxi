@@ -156,14 +156,17 @@ cdef inline void segment(const Op* op, const Loss* L, const Access* kind, const 
     flags[0] |= <int>(fl32 | fl64)
 
 
-cdef inline void gather(floating* dst, const char* src, Py_ssize_t i0, Py_ssize_t stride,
-                        Py_ssize_t m) noexcept nogil:
-    """dst[j] = src[(i0 + j) * stride] for j < m (`src`: a floating array, or NULL: absent)."""
+cdef inline const floating* piece(floating* buf, const char* src, Py_ssize_t i0,
+                                  Py_ssize_t stride, Py_ssize_t m) noexcept nogil:
+    """Elements i0 .. i0+m-1 of the floating array `src` with unit stride: `src` itself when
+    its stride is 1, else a copy in `buf`; NULL for an absent operand."""
     cdef const floating* s = <const floating*>src
     cdef Py_ssize_t j
-    if s != NULL:
-        for j in range(m):
-            dst[j] = s[(i0 + j) * stride]
+    if s == NULL or stride == 1:
+        return s + i0 if s != NULL else s
+    for j in range(m):
+        buf[j] = s[(i0 + j) * stride]
+    return buf
 
 
 cdef inline void row_weights(floating* wbuf, const Arrays* a, Py_ssize_t s0,
@@ -187,10 +190,11 @@ cdef inline void row_weights(floating* wbuf, const Arrays* a, Py_ssize_t s0,
 cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t b0,
                        Py_ssize_t b1, floating scale, floating* lbuf, floating* g,
                        int* flags) noexcept nogil:
-    """Elements b0 .. b1-1 (`g`: the gradient of element b0, stride `a.sg`).  Contiguous
-    operands go to `segment` as they are, in one piece; strided ones as unit-stride copies in
-    L1, SUB elements at a time, the outputs copied back after each piece.  Every access kind
-    has one call site, so each loop is compiled once."""
+    """Elements b0 .. b1-1 (`g`: the gradient of element b0, stride `a.sg`).  When every
+    operand has unit stride, they go to `segment` as they are, in one piece; else SUB
+    elements at a time, the strided operands as unit-stride copies in L1 (strided outputs
+    copied out after each piece).  Every access kind has one call site, so each loop is
+    compiled once."""
     cdef floating one = 1
     cdef floating wbuf[BLOCK]
     cdef floating ybuf[SUB]
@@ -206,38 +210,26 @@ cdef inline void block(const Op* op, const Loss* L, const Arrays* a, Py_ssize_t 
     cdef floating* h = <floating*>a.hessian_out
     cdef Py_ssize_t s0 = b0, s1
     while s0 < b1:
-        if a.contiguous:
-            s1 = b1
-            y = (<const floating*>a.y) + s0 if a.y != NULL else NULL    # NULL: weight_sum
-            p = (<const floating*>a.p) + s0 if a.p != NULL else NULL
-            wp = w + s0 if w != NULL else w
-            gp = g
-            hp = h + s0 if h != NULL else h
-        else:
-            s1 = min(b1, s0 + SUB)
-            gather(ybuf, a.y, s0, a.sy, s1 - s0)
-            gather(pbuf, a.p, s0, a.sp, s1 - s0)
-            if a.row_len == 1:
-                gather(wbuf, a.w, s0, a.sw, s1 - s0)
-            y = ybuf
-            p = pbuf
-            wp = wbuf
-            gp = gbuf
-            hp = hbuf
+        s1 = b1 if a.contiguous else min(b1, s0 + SUB)
+        y = piece(ybuf, a.y, s0, a.sy, s1 - s0)          # NULL: absent (weight_sum)
+        p = piece(pbuf, a.p, s0, a.sp, s1 - s0)
         if w != NULL and a.row_len > 1:
             row_weights(wbuf, a, s0, s1)
             wp = wbuf
+        else:
+            wp = piece(wbuf, a.w, s0, a.sw, s1 - s0)
+        gp = g if g == NULL else (g + (s0 - b0) if a.sg == 1 else gbuf)
+        hp = h if h == NULL else (h + s0 if a.sh == 1 else hbuf)
         if w == NULL:
             segment(op, L, <ScalarWeight*>NULL, y, p, &one, s1 - s0, scale, lbuf + (s0 - b0),
                     gp, hp, flags)
         else:
             segment(op, L, <ArrayWeight*>NULL, y, p, wp, s1 - s0, scale, lbuf + (s0 - b0),
                     gp, hp, flags)
-        if not a.contiguous:
-            if g != NULL:
-                store_block(g + (s0 - b0) * a.sg, a.sg, gbuf, s1 - s0)
-            if h != NULL:
-                store_block(h + s0 * a.sh, a.sh, hbuf, s1 - s0)
+        if gp == gbuf:
+            store_block(g + (s0 - b0) * a.sg, a.sg, gbuf, s1 - s0)
+        if hp == hbuf:
+            store_block(h + s0 * a.sh, a.sh, hbuf, s1 - s0)
         s0 = s1
 
 
