@@ -46,6 +46,7 @@ from numpy.typing import DTypeLike, NDArray
 import lossfuse as lf
 from lossfuse._kernels import available, kernels
 from lossfuse._optional import import_optional
+from lossfuse._progress import ProgressBar
 
 _T = TypeVar("_T")
 _Floats = NDArray[np.floating[Any]]
@@ -535,22 +536,17 @@ def compare(base: Sequence[Result], new: Sequence[Result], max_slowdown: float =
 
 
 class _Progress:
-    """A one-line progress bar on stderr, redrawn in place."""
+    """A progress bar on stderr: the cases done, and the one running."""
 
     def __init__(self, total: int, stream: Optional[TextIO] = None) -> None:
-        self.total, self.stream, self.done = total, stream or sys.stderr, 0
+        self.total, self.done, self.bar = total, 0, ProgressBar(24, stream)
 
     def step(self, label: str) -> None:
-        width = 24
-        filled = width * self.done // max(self.total, 1)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
-                          f"{self.done + 1}/{self.total} {label:40s}")
-        self.stream.flush()
+        self.bar.draw(self.done / max(self.total, 1), f"{self.done + 1}/{self.total} {label:40s}")
         self.done += 1
 
     def close(self) -> None:
-        self.stream.write("\r" + " " * 80 + "\r")
-        self.stream.flush()
+        self.bar.close()
 
 
 def _cases(args: argparse.Namespace) -> List[Case]:
@@ -595,8 +591,8 @@ def run(cases: Sequence[Case], rounds: int | None = None, threads: int = 1,
                              gb_per_s=r["gb_per_s"] * r["thread_speedup"]))
         results += rows
         shown = f"{n}x{K}" if name == "cross_entropy" else str(n)
-        if bar:
-            bar.stream.write("\r" + " " * 80 + "\r")
+        if bar:                            # the rows are printed where the bar was
+            bar.close()
         for q in rows:
             gain = f"{q['dispatch_speedup']:8.2f}" if q["dispatch_speedup"] else f"{'':8s}"
             scaling = q["thread_speedup"] if q["threads"] == 1 else None

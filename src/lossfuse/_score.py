@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 import lossfuse as lf
 from ._api import _OP_LOSS
 from ._optional import import_optional
+from ._progress import ProgressBar
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
@@ -419,8 +420,7 @@ class _Bar:
     """A progress bar on stderr: the fraction done of the largest known total."""
 
     def __init__(self, sources: Sequence[Source], stream: Optional[TextIO] = None) -> None:
-        self.sources, self.stream = sources, stream or sys.stderr
-        self.shown = False
+        self.sources, self.bar = sources, ProgressBar(30, stream)
 
     def update(self, rows_done: int) -> None:
         s = self.sources[0]
@@ -428,17 +428,10 @@ class _Bar:
             frac = rows_done / s.rows
         else:
             frac = s.done / s.size if s.size else 0.0
-        width = 30
-        fill = int(width * min(frac, 1.0))
-        self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {frac:6.1%} "
-                          f"{rows_done:,} rows")
-        self.stream.flush()
-        self.shown = True
+        self.bar.draw(frac, f"{frac:6.1%} {rows_done:,} rows")
 
     def close(self) -> None:
-        if self.shown:
-            self.stream.write("\r" + " " * 60 + "\r")
-            self.stream.flush()
+        self.bar.close()
 
 
 def _different_lengths(sources: Mapping[str, Source],
