@@ -823,22 +823,32 @@ class Loss:
     def loss(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
              sample_weight: RealArrayLike | None = None,
              reduction: Literal["sum", "mean"] = "mean", loss_out: None = None,
-             n_threads: SupportsIndex | None = None) -> float: ...
+             n_threads: SupportsIndex | None = None, groups: None = None,
+             n_groups: None = None) -> float: ...
+    @overload
+    def loss(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
+             sample_weight: RealArrayLike | None = None,
+             reduction: Literal["sum", "mean"] = "mean", loss_out: None = None,
+             n_threads: SupportsIndex | None = None, groups: RealArrayLike,
+             n_groups: SupportsIndex | None = None) -> NDArray[np.float64]: ...
     @overload
     def loss(self, y_true: RealArrayLike, y_pred: NDArray[Float], *,
              sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
              loss_out: NDArray[Float] | None = None,
-             n_threads: SupportsIndex | None = None) -> NDArray[Float]: ...
+             n_threads: SupportsIndex | None = None, groups: None = None,
+             n_groups: None = None) -> NDArray[Float]: ...
     @overload
     def loss(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
              sample_weight: RealArrayLike | None = None, reduction: Literal["none"],
              loss_out: FloatArray | None = None,
-             n_threads: SupportsIndex | None = None) -> FloatArray: ...
+             n_threads: SupportsIndex | None = None, groups: None = None,
+             n_groups: None = None) -> FloatArray: ...
 
     def loss(self, y_true: RealArrayLike, y_pred: RealArrayLike, *,
              sample_weight: RealArrayLike | None = None, reduction: Reduction = "mean",
              loss_out: FloatArray | None = None,
-             n_threads: SupportsIndex | None = None) -> float | FloatArray:
+             n_threads: SupportsIndex | None = None, groups: RealArrayLike | None = None,
+             n_groups: SupportsIndex | None = None) -> float | FloatArray:
         """The loss of `y_pred` against `y_true`, reduced as `reduction` says.
 
         Parameters
@@ -857,13 +867,25 @@ class Loss:
             With ``reduction="none"`` only: the array to write the losses to (the shape
             and dtype of `y_pred`), which is returned.
         n_threads : int, optional
-            Threads to use; default: `lossfuse.get_num_threads`.
+            Threads to use; default: `lossfuse.get_num_threads`.  A grouped loss runs on
+            the calling thread.
+        groups : array-like of int, shape (n,), optional
+            A group id per row of `y_pred` (its first axis), each in ``[0, n_groups)``: the
+            loss is then reduced per group, into a float64 array of `n_groups` values.  Each
+            group's sums are kept in twice float64's precision as the rows arrive, in row
+            order, and rounded once at the end: in practice the correctly rounded sum of the
+            group's ``w * loss`` values (and of its weights), the same bits for every thread
+            count.  A group without rows (or of weight zero) has ``"sum"`` 0 and ``"mean"``
+            NaN.
+        n_groups : int, optional
+            With `groups`: the length of the result (default: the largest id plus one).
 
         Returns
         -------
         float or ndarray
             A float for ``"sum"`` and ``"mean"``; for ``"none"`` an array of the shape and
-            dtype of `y_pred` (`loss_out` when given).
+            dtype of `y_pred` (`loss_out` when given); with `groups`, a float64 array of one
+            ``"sum"`` or ``"mean"`` per group.
 
         Raises
         ------
@@ -885,6 +907,17 @@ class Loss:
         >>> mse.loss(np.array([0.0, 1.0]), np.array([0.5, 3.0], np.float32), reduction="none")
         array([0.25, 4.  ], dtype=float32)
         """
+        if groups is not None or n_groups is not None:
+            if loss_out is not None:
+                raise ValueError("loss_out is for reduction='none', which groups do not take")
+            _n_threads(n_threads)        # checked, as without groups
+            sums, weights, _ = self._group_sums(y_true, y_pred, sample_weight, groups,
+                                                n_groups, reduction)
+            if _reduction(reduction) == _SUM:
+                return sums
+            with np.errstate(divide="ignore", invalid="ignore"):
+                means: NDArray[np.float64] = sums / weights
+            return means
         value: float | FloatArray = self._execute(_OP_LOSS, y_true, y_pred, sample_weight,
                                                   reduction, loss_out, None, None,
                                                   n_threads)[0]
@@ -1100,6 +1133,34 @@ class Loss:
                                     None, None, None, n_threads)
         return parts, g
 
+    def _group_sums(self, y_true: Any, y_pred: Any, sample_weight: Any, groups: Any,
+                    n_groups: Any, reduction: Any = "sum"
+                    ) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """Per group (`groups`: an id per row, `_group_ids`): the sum of ``w * loss``, the
+        sum of the weights of its elements (a row's weight once per element; the element
+        count without weights) and the number of rows, as float64, float64 and int64 arrays
+        of `n_groups` values."""
+        acc = GroupAccumulator(self)
+        if _reduction(reduction) == _NONE:
+            raise ValueError("groups take reduction 'sum' or 'mean', not 'none'")
+        p = _as_y_pred(y_pred)
+        dt = p.dtype
+        y = _as_operand(y_true, "y_true", dt)
+        if y.shape != p.shape:
+            raise ValueError(f"y_true and y_pred must have the same shape; got {y.shape} "
+                             f"and {p.shape}")
+        rows = p.shape[0] if p.ndim else 1
+        row_len = max(1, p.size // rows) if rows else 1
+        w = _weights(sample_weight, p.shape, dt, False)
+        ids, n = _group_ids(groups, rows, n_groups)
+        acc.grow(n)
+        if row_len > 1:                  # the kernel takes an id (and a weight) per element
+            ids = np.repeat(ids, row_len)
+            w = None if w is None else np.repeat(w, row_len)
+        acc.add(y.reshape(-1), p.reshape(-1), w, ids)
+        sums, weights, elements = acc.results()
+        return sums, weights, elements // row_len
+
     # ------------------------------------------------------------------------------ engine
     def _execute(self, op: int, y_true: Any, y_pred: Any, sample_weight: Any, reduction: Any,
                  loss_out: Any, gradient_out: Any, hessian_out: Any, n_threads: Any) -> _Result:
@@ -1189,6 +1250,92 @@ class Loss:
             denominator = weight_sum(w_k) if red == _PARTS and w_k is not None else float(size)
             total = total_of(w_k, denominator)
         return _finish(red, copy_back, lo, g, h, total, denominator)
+
+
+def _group_ids(groups: Any, rows: int, n_groups: Any) -> Tuple[NDArray[np.int64], int]:
+    """`groups` (one integer id per row, each in [0, n_groups)) as a contiguous int64 array,
+    and `n_groups` (default: the largest id plus one; 0 without rows)."""
+    if groups is None:
+        raise TypeError("n_groups is given without groups")
+    g = _as_array(groups, "groups")
+    if g.dtype.kind not in "iu":
+        raise TypeError(f"groups must hold integers (group ids), not {g.dtype}")
+    if g.shape != (rows,):
+        raise ValueError(f"groups must have shape ({rows},) (one id per row of y_pred), got "
+                         f"{g.shape}")
+    n = None if n_groups is None else _integer("n_groups", n_groups)
+    if n is not None and n < 0:
+        raise ValueError(f"n_groups must be >= 0, got {n}")
+    if rows:
+        lo, hi = int(g.min()), int(g.max())
+        bad = lo if lo < 0 else hi if n is not None and hi >= n else None
+        if bad is not None:
+            i = int(np.argmax(g == bad))
+            raise ValueError(f"groups[{i}] = {bad} is " + (
+                "negative: group ids are >= 0" if bad < 0 else f"outside [0, {n}) (n_groups)"))
+        n = hi + 1 if n is None else n
+    return np.ascontiguousarray(g, dtype=np.int64), 0 if n is None else n
+
+
+class GroupAccumulator:
+    """Per-group sums of a loss, added to batch after batch (`add`): the same bits however
+    the rows are split into batches.  For callers that stream: `Loss.loss` with groups,
+    ``lossfuse score --by``.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss.
+    n_groups : int
+        Groups to begin with; `grow` makes room for more.
+    """
+
+    def __init__(self, loss: Loss, n_groups: int = 0) -> None:
+        if isinstance(loss, CrossEntropyLoss):
+            raise ValueError("cross_entropy does not take groups")
+        self.loss = loss
+        self.acc = np.zeros((4, n_groups))      # loss sum hi, lo; weight sum hi, lo
+        self.count = np.zeros(n_groups, np.int64)
+        self.weighted = False
+
+    def grow(self, n_groups: int) -> None:
+        """Room for `n_groups` groups (the new ones empty)."""
+        old = self.count.size
+        if n_groups > old:
+            acc = np.zeros((4, n_groups))
+            acc[:, :old] = self.acc
+            count = np.zeros(n_groups, np.int64)
+            count[:old] = self.count
+            self.acc, self.count = acc, count
+
+    def add(self, y: _Array, p: _Array, w: Optional[_Array], ids: NDArray[np.int64]) -> None:
+        """Add the rows of 1-d float arrays `y`, `p` (and weights `w`, or None) of one dtype
+        to the groups `ids` (contiguous int64, each in [0, n_groups)).  A LabelError of the
+        kernel becomes the loss's ValueError naming the element."""
+        loss = self.loss
+        if p.dtype == _F32 and getattr(loss._run32, "__self__", None) is not loss._kernel:
+            y, p = y.astype(_F64), p.astype(_F64)        # a parameter float32 cannot hold
+            w = None if w is None else w.astype(_F64)
+        run = loss._kernel.group_float64 if p.dtype == _F64 else loss._kernel.group_float32
+        y, p, w = _aligned(y), _aligned(p), _aligned(w)
+        self.weighted = self.weighted or w is not None
+        try:
+            run(y, p, w, ids, self.acc, self.count)
+        except _kernels.LabelError as e:
+            chunk = loss._run64 if p.dtype == _F64 else loss._run32
+            raise _label_error(loss.name, loss._labels, chunk, y, y.shape, e.flags) from None
+
+    def results(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """Per group: the sum of w * loss, the sum of the weights (the count without
+        weights) and the count of elements added."""
+        def total(hi: _Array, lo: _Array) -> NDArray[np.float64]:
+            with np.errstate(invalid="ignore"):
+                exact = hi + lo
+            return np.where(np.isfinite(hi), exact, hi)   # lo is NaN once hi overflowed
+        sums = total(self.acc[0], self.acc[1])
+        weights = total(self.acc[2], self.acc[3]) if self.weighted \
+            else self.count.astype(np.float64)
+        return sums, weights, self.count.copy()
 
 
 def _integer(name: str, value: Any, what: str = "an int") -> int:

@@ -66,6 +66,24 @@ class LossKernel:
         scale: float,
         n_threads: int,
     ) -> float: ...                        # accumulated in float64
+    def group_float64(
+        self,
+        y_true: _Array,                    # const float64[n]
+        y_pred: _Array,                    # const float64[n]
+        sample_weight: _F64,               # const float64[n]
+        groups: _Array,                    # const int64[n], contiguous, in [0, G)
+        acc: _Array,                       # float64[4, G], C-contiguous, added to
+        counts: _Array,                    # int64[G], contiguous, added to
+    ) -> None: ...
+    def group_float32(
+        self,
+        y_true: _Array,                    # const float32[n]
+        y_pred: _Array,                    # const float32[n]
+        sample_weight: _F32,               # const float32[n]
+        groups: _Array,                    # const int64[n]
+        acc: _Array,                       # float64[4, G]
+        counts: _Array,                    # int64[G]
+    ) -> None: ...
 
 @disjoint_base
 class CrossEntropyKernel:

@@ -257,6 +257,73 @@ cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object
     return total
 
 
+cdef object _group(int loss, const Params* prm, floating dtype_tag, object y_true,
+                   object y_pred, object sample_weight, object groups, object acc,
+                   object counts):
+    """Check lengths, strides and overlaps in O(1), then add each element's w * loss to its
+    group's accumulators (`grouped`) without the GIL."""
+    cdef Arrays a
+    cdef Groups gr
+    cdef int t = cnp.NPY_DOUBLE if floating is double else cnp.NPY_FLOAT
+    cdef View2 y = _view2(y_true, t, 1, b"y_true", False)
+    cdef View2 p = _view2(y_pred, t, 1, b"y_pred", False)
+    cdef View2 w = _view2(sample_weight, t, 1, b"sample_weight", False)
+    cdef View2 ids = _view2(groups, cnp.NPY_INT64, 1, b"groups", False)
+    cdef View2 sums = _view2(acc, cnp.NPY_DOUBLE, 2, b"acc", True)
+    cdef View2 c = _view2(counts, cnp.NPY_INT64, 1, b"counts", True)
+    cdef Py_ssize_t n = p.n0, n_groups = c.n0
+    cdef int flags = 0
+    cdef const View2* ins[4]
+    cdef int k
+    if y.n0 != n or ids.n0 != n or (w.data != NULL and w.n0 != n):
+        raise ValueError("y_true, y_pred, sample_weight and groups must have one element each "
+                         "per element")
+    if n > 1 and ids.s0 != 1:
+        raise ValueError("groups must be contiguous")
+    if not _c_contiguous_like(&sums, 4, n_groups) or (n_groups > 1 and c.s0 != 1):
+        raise ValueError("acc must be a C-contiguous (4, n_groups) array and counts a "
+                         "contiguous (n_groups,) array")
+    ins[0] = &y; ins[1] = &p; ins[2] = &w; ins[3] = &ids
+    for k in range(4):
+        if not (_disjoint(&sums, ins[k], 8, sizeof(floating) if k < 3 else 8)
+                and _disjoint(&c, ins[k], 8, sizeof(floating) if k < 3 else 8)):
+            raise OverlapError("an accumulator shares memory with an input")
+    if not _disjoint(&sums, &c, 8, 8):
+        raise OverlapError("acc and counts share memory")
+    if n == 0:
+        return None
+    a.n = n
+    a.row_len = 1
+    a.y = y.data
+    a.sy = y.s0
+    a.p = p.data
+    a.sp = p.s0
+    a.w = w.data
+    a.sw = w.s0
+    a.loss_out = a.gradient_out = a.hessian_out = NULL
+    a.sl = a.sg = a.sh = 1
+    gr.ids = <const int64_t*>ids.data
+    gr.n = n_groups
+    gr.loss_hi = <double*>sums.data
+    gr.loss_lo = gr.loss_hi + n_groups
+    gr.weight_hi = gr.loss_lo + n_groups
+    gr.weight_lo = gr.weight_hi + n_groups
+    gr.count = <int64_t*>c.data
+    gr.bad = -1
+    a.groups = &gr
+    if n > GIL_FREE_ABOVE:
+        with nogil:
+            with_op(OP_GROUPED_LOSS, loss, prm, &a, <floating>1, 1, &flags)
+    else:
+        with_op(OP_GROUPED_LOSS, loss, prm, &a, <floating>1, 1, &flags)
+    if gr.bad >= 0:
+        raise ValueError(f"groups[{gr.bad}] = {int(groups[gr.bad])} is outside "
+                         f"[0, {n_groups})")
+    if flags & LABEL_INVALID or (flags & LABEL_ZERO and flags & LABEL_MINUS_ONE):
+        raise LabelError(flags)
+    return None
+
+
 cdef class LossKernel:
     """A loss (kernel id) with its parameters, run on 1-d float64 or float32 arrays.
 
@@ -306,6 +373,21 @@ cdef class LossKernel:
         """As `run_float64`, on float32 arrays (sums still accumulate in float64)."""
         return _run(self.loss, &self.prm, op, <float>0, y_true, y_pred, sample_weight, row_len,
                     loss_out, gradient_out, hessian_out, scale, n_threads)
+
+    def group_float64(self, y_true, y_pred, sample_weight, groups, acc, counts):
+        """Add each element's w * loss (1-d float64 arrays; sample_weight None for none) to
+        the accumulators of its group, ``groups[i]`` (int64, contiguous, in [0, n_groups)):
+        ``acc`` (float64, C-contiguous, shape (4, n_groups): the loss sums as hi and lo rows,
+        then the weight sums likewise; these untouched without weights) and ``counts``
+        (int64, (n_groups,)).  One thread, in element order: call after call, the same
+        elements give the same bits however they are split."""
+        return _group(self.loss, &self.prm, <double>0, y_true, y_pred, sample_weight, groups,
+                      acc, counts)
+
+    def group_float32(self, y_true, y_pred, sample_weight, groups, acc, counts):
+        """As `group_float64`, on float32 arrays (the sums still in float64)."""
+        return _group(self.loss, &self.prm, <float>0, y_true, y_pred, sample_weight, groups,
+                      acc, counts)
 
 
 # ------------------------------------------------------------------------ cross_entropy

@@ -47,6 +47,8 @@ cdef struct GradientHessianOp:
     char _unused
 cdef struct WeightSumOp:
     char _unused
+cdef struct GroupedLossOp:
+    char _unused
 
 ctypedef fused Op:
     LossOp
@@ -54,6 +56,7 @@ ctypedef fused Op:
     LossGradientOp
     GradientHessianOp
     WeightSumOp
+    GroupedLossOp
 
 # Operation codes used by the facade (`OPERATIONS` maps names to them).
 cdef enum:
@@ -62,6 +65,7 @@ cdef enum:
     OP_LOSS_GRADIENT = 2
     OP_GRADIENT_HESSIAN = 3
     OP_WEIGHT_SUM = 4
+    OP_GROUPED_LOSS = 5   # `group_float64` / `group_float32` only
 
 # Elements from which a call has two chunks: below, it runs on the calling thread whatever
 # its thread count (the facade's short path then does not look the default count up).
@@ -89,6 +93,21 @@ cdef enum:
     SUB = 256             # elements per L1 copy of strided operands
 
 
+cdef struct Groups:
+    # The per-group accumulators of a grouped loss (`grouped`): for group k, its sum of
+    # w * loss and its sum of w, each an unevaluated float64 pair (hi + lo), and its element
+    # count.  `ids[i]` is element i's group (unit stride), `n` the number of groups; `bad`
+    # gets the first element whose id is outside [0, n) (else stays -1).
+    const int64_t* ids
+    Py_ssize_t n
+    double* loss_hi
+    double* loss_lo
+    double* weight_hi
+    double* weight_lo
+    int64_t* count
+    Py_ssize_t bad
+
+
 cdef struct Arrays:
     # The operands of one call, type-erased; strides in elements; NULL where absent.
     Py_ssize_t n           # elements
@@ -106,6 +125,7 @@ cdef struct Arrays:
     Py_ssize_t sg
     char* hessian_out
     Py_ssize_t sh
+    Groups* groups         # GroupedLossOp only
 
 
 cdef inline bint _writes_loss(const Op* op) noexcept nogil:
@@ -331,7 +351,7 @@ cdef inline void chunk_task(void* ctx, Py_ssize_t c, const Op* op, const Loss* L
 cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
                   int n_threads, int* flags) noexcept nogil:
     """Run `op` over all elements; return the sum of w * loss and OR the label-check bits of
-    every element into `flags`."""
+    every element into `flags`.  GroupedLossOp adds into `a.groups` instead (`grouped`)."""
     cdef Py_ssize_t n_chunks = n_chunks_for(a.n)
     cdef double partial[MAX_CHUNKS]
     cdef int chunk_flags[MAX_CHUNKS]
@@ -339,21 +359,67 @@ cdef double drive(const Op* op, const Loss* L, const Arrays* a, floating scale,
     cdef Py_ssize_t c
     cdef Drive d
     cdef void (*task)(void*, Py_ssize_t, const Op*, const Loss*, const floating*) noexcept nogil
-    task = chunk_task
-    d.L = L
-    d.a = a
-    d.scale = scale
-    # chunk length: a multiple of BLOCK, so that block boundaries depend on n only
-    d.chunk_len = ((a.n + n_chunks - 1) // n_chunks + BLOCK - 1) // BLOCK * BLOCK
-    d.partial = partial
-    d.flags = chunk_flags
-    for c in range(n_chunks):
-        chunk_flags[c] = 0
-    parallel_run(<task_fn>task, &d, n_chunks, n_threads)
-    for c in range(n_chunks):
-        total += partial[c]
-        flags[0] |= chunk_flags[c]
+    if Op is GroupedLossOp:
+        grouped(L, a, scale, flags)
+    else:
+        task = chunk_task
+        d.L = L
+        d.a = a
+        d.scale = scale
+        # chunk length: a multiple of BLOCK, so that block boundaries depend on n only
+        d.chunk_len = ((a.n + n_chunks - 1) // n_chunks + BLOCK - 1) // BLOCK * BLOCK
+        d.partial = partial
+        d.flags = chunk_flags
+        for c in range(n_chunks):
+            chunk_flags[c] = 0
+        parallel_run(<task_fn>task, &d, n_chunks, n_threads)
+        for c in range(n_chunks):
+            total += partial[c]
+            flags[0] |= chunk_flags[c]
     return total
+
+
+cdef inline void two_sum_add(floating* hi, floating* lo, floating v) noexcept nogil:
+    """hi + lo += v, with the rounding error of hi + v kept exactly in lo (Knuth's TwoSum,
+    branch-free; the cross-entropy rows' sums use it too).  A sum of n terms so kept in
+    float64 is within about n * 2**-106 of their total, relative to the sum of their
+    magnitudes, before its final rounding."""
+    cdef floating t = hi[0] + v
+    cdef floating z = t - hi[0]
+    lo[0] = lo[0] + ((hi[0] - (t - z)) + (v - z))
+    hi[0] = t
+
+
+cdef void grouped(const Loss* L, const Arrays* a, floating scale, int* flags) noexcept nogil:
+    """The grouped loss: elements 0 .. a.n-1 (row_len 1) in blocks of BLOCK, each block's
+    w * loss computed by the loss loop (`block`, as the loss operation: the same loop) into L1,
+    then added to its element's group, element by element in order, on the calling thread:
+    every group's sums are the same bits whatever the thread count, and whatever the blocks
+    or calls the elements arrive in (the accumulators carry from call to call).  Stops at the
+    first id outside [0, groups.n) (`groups.bad`), before adding that element."""
+    cdef floating lbuf[BLOCK]
+    cdef Groups* gr = a.groups
+    cdef const int64_t* ids = gr.ids
+    cdef const floating* w = <const floating*>a.w
+    cdef Py_ssize_t b0 = 0, b1, j, i
+    cdef int64_t k
+    cdef Arrays b = a[0]
+    b.contiguous = b.sy == 1 and b.sp == 1 and b.sw == 1
+    while b0 < a.n:
+        b1 = min(b0 + BLOCK, a.n)
+        block(<LossOp*>NULL, L, &b, b0, b1, scale, lbuf, <floating*>NULL, flags)
+        for j in range(b1 - b0):
+            i = b0 + j
+            k = ids[i]
+            if <uint64_t>k >= <uint64_t>gr.n:
+                gr.bad = i
+                return
+            # [double]: in float64 whatever `floating` is (a fused call would bind it)
+            two_sum_add[double](&gr.loss_hi[k], &gr.loss_lo[k], lbuf[j])
+            if w != NULL:
+                two_sum_add[double](&gr.weight_hi[k], &gr.weight_lo[k], w[i * a.sw])
+            gr.count[k] += 1
+        b0 = b1
 
 
 # A kernel's parameters: up to four numbers, and the deviance constants of the poisson, gamma
@@ -398,7 +464,7 @@ cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a
     if Op is WeightSumOp:
         return drive(op, &squared_error_, a, scale, n_threads, flags)
     elif _loss_only(loss):
-        if not Op is LossOp:
+        if not (Op is LossOp or Op is GroupedLossOp):
             return 0                 # not reached: refused by `_run`
         elif loss == LOSS_POISSON_MEAN:
             return drive(op, &poisson_mean_, a, scale, n_threads, flags)
@@ -461,5 +527,7 @@ cdef double with_op(int op, int loss, const Params* prm, const Arrays* a, floati
         return with_loss(<LossGradientOp*>NULL, loss, prm, a, scale, n_threads, flags)
     elif op == OP_GRADIENT_HESSIAN:
         return with_loss(<GradientHessianOp*>NULL, loss, prm, a, scale, n_threads, flags)
+    elif op == OP_GROUPED_LOSS:
+        return with_loss(<GroupedLossOp*>NULL, loss, prm, a, scale, n_threads, flags)
     else:
         return with_loss(<WeightSumOp*>NULL, LOSS_SQUARED_ERROR, prm, a, scale, n_threads, flags)

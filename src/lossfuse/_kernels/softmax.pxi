@@ -164,14 +164,6 @@ cdef inline floating ce_gradient(floating e, floating inv, floating sps, floatin
     return ((A - ac) * inv - ac * sps) if e == 1 else A * (e * inv) - ac
 
 
-cdef inline void two_sum_add(floating* hi, floating* lo, floating v) noexcept nogil:
-    """hi + lo += v, with the rounding error of hi + v kept exactly in lo (TwoSum)."""
-    cdef floating t = hi[0] + v
-    cdef floating z = t - hi[0]
-    lo[0] = lo[0] + ((hi[0] - (t - z)) + (v - z))
-    hi[0] = t
-
-
 cdef void ce_block(const CEOp* op, const Target* target, const CrossEntropy* a,
                    Py_ssize_t i0, Py_ssize_t nr, Py_ssize_t i_end, floating scale,
                    floating* xt, floating* et, floating* qt, floating* loss) noexcept nogil:
