@@ -1143,15 +1143,8 @@ class Loss:
         acc = GroupAccumulator(self)
         if _reduction(reduction) == _NONE:
             raise ValueError("groups take reduction 'sum' or 'mean', not 'none'")
-        p = _as_y_pred(y_pred)
-        dt = p.dtype
-        y = _as_operand(y_true, "y_true", dt)
-        if y.shape != p.shape:
-            raise ValueError(f"y_true and y_pred must have the same shape; got {y.shape} "
-                             f"and {p.shape}")
-        rows = p.shape[0] if p.ndim else 1
-        row_len = max(1, p.size // rows) if rows else 1
-        w = _weights(sample_weight, p.shape, dt, False)
+        y, p, rows, row_len = _operands(y_true, y_pred)
+        w = _weights(sample_weight, p.shape, p.dtype, False)
         ids, n = _group_ids(groups, rows, n_groups)
         acc.grow(n)
         if row_len > 1:                  # the kernel takes an id (and a weight) per element
@@ -1207,16 +1200,10 @@ class Loss:
                  loss_out: Any, gradient_out: Any, hessian_out: Any, n_threads: Any) -> _Result:
         red = _reduction(reduction)
         nt = _n_threads(n_threads)
-        p = _as_y_pred(y_pred)
+        y, p, rows, row_len = _operands(y_true, y_pred)
         dt = p.dtype
-        y = _as_operand(y_true, "y_true", dt)
-        if y.shape != p.shape:
-            raise ValueError(f"y_true and y_pred must have the same shape; got {y.shape} "
-                             f"and {p.shape}")
         shape = p.shape
         size = p.size
-        rows = shape[0] if p.ndim else 1
-        row_len = max(1, size // rows) if rows else 1    # (5, 0): no elements, any row length
         w = _weights(sample_weight, shape, dt, red == _MEAN)
         _check_reduction_args(red, reduction, loss_out, size)
         wanted = _outputs(op, red, loss_out, gradient_out, hessian_out)
@@ -1250,6 +1237,18 @@ class Loss:
             denominator = weight_sum(w_k) if red == _PARTS and w_k is not None else float(size)
             total = total_of(w_k, denominator)
         return _finish(red, copy_back, lo, g, h, total, denominator)
+
+
+def _operands(y_true: Any, y_pred: Any) -> Tuple[_Array, _Array, int, int]:
+    """y_true and y_pred as arrays of y_pred's float dtype and of one shape, with the rows
+    (first axis) and the elements per row."""
+    p = _as_y_pred(y_pred)
+    y = _as_operand(y_true, "y_true", p.dtype)
+    if y.shape != p.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape; got {y.shape} "
+                         f"and {p.shape}")
+    rows = p.shape[0] if p.ndim else 1
+    return y, p, rows, max(1, p.size // rows) if rows else 1   # (5, 0): any row length
 
 
 def _group_ids(groups: Any, rows: int, n_groups: Any) -> Tuple[NDArray[np.int64], int]:
