@@ -13,10 +13,11 @@ from typing import Any, Dict
 
 from ._api import CrossEntropyLoss, Loss, available_losses, get_loss
 from ._threads import get_num_threads, set_num_threads, threads
+from ._score import score
 
 __version__ = "0.1.0"
 __all__ = ["CrossEntropyLoss", "Loss", "available_losses", "get_loss", "get_num_threads",
-           "kernel_info", "set_num_threads", "threads"]
+           "kernel_info", "score", "set_num_threads", "threads"]
 
 
 def kernel_info() -> Dict[str, Any]:

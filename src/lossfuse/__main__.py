@@ -289,15 +289,18 @@ def _load_epilog() -> str:
 
 
 # ------------------------------------------------------------------------- lossfuse score
-SCORE_SUMMARY = "a loss over .npy, CSV or Parquet files, streamed in chunks"
+SCORE_SUMMARY = "losses over CSV, Parquet, Arrow or .npy files, per group, streamed"
 SCORE_DESCRIPTION = """\
-Compute a loss over inputs too large for memory and print it. The inputs are
-read --chunk-size rows at a time, each chunk is one kernel call, and the
-chunks' sums are added exactly: the result equals lossfuse's in-memory loss on
-the whole arrays to within a few ulp, in memory proportional to the chunk.
-Wrong input -- a missing or malformed file, an unknown column, a field that is
-not a number, inputs of different lengths, a value outside the loss's domain
--- gets one line on stderr and exit status 1."""
+Compute one or more losses over data too large for memory, per group or over
+all rows, and print them. DATA -- a file, a directory of files or a glob --
+is read through pyarrow, only the columns needed, --chunk-size rows at a time,
+in memory that stays flat; each batch is one kernel call per loss. Over all
+rows, the batches' sums are added exactly: the result equals lossfuse's
+in-memory loss on the whole arrays to within a few ulp. Per group (--by), each
+group's sums are kept in twice float64's precision. Wrong input -- a missing
+or malformed file, an unknown column, a null or a field that is not a number,
+inputs of different lengths, a value outside the loss's domain -- gets one
+line on stderr and exit status 1."""
 
 
 def _loss_rows() -> List[Tuple[str, str]]:
@@ -312,55 +315,91 @@ def _loss_rows() -> List[Tuple[str, str]]:
 
 
 def _score_epilog() -> str:
+    data = _listing("data (DATA) and columns (COL):", [
+        ("FILE", "a .csv, .parquet (.pq) or .arrow (.feather, .ipc) file; CSV: UTF-8, a "
+                 "header row naming the columns, commas between fields, an empty field a "
+                 "null"),
+        ("DIRECTORY", "its files of those suffixes, at any depth (names beginning with . "
+                      "or _ skipped), all of one format; subdirectories KEY=VALUE (hive "
+                      "partitions) give a column KEY"),
+        ("GLOB", "the files a pattern matches (*, ?, [...], ** for any depth)"),
+        ("COL", "a column's name: scored columns hold numbers and no nulls; --by columns "
+                "any values (null is a key of its own)"),
+    ]) + "\n" + textwrap.fill(
+        "Needs pyarrow: pip install 'lossfuse[score]'. Without DATA, --y-true, --y-pred and "
+        "--sample-weight name a source (SRC) each, for inputs split over files:",
+        HELP_WIDTH - 2, initial_indent="  ", subsequent_indent="  ")
     sources = _listing("sources (SRC):", [
         ("FILE.npy", "a .npy file (numpy.save) of booleans, integers or floats; its rows "
-                     "are its first axis (cross_entropy's logits: an (n, K) array)"),
-        ("FILE.csv:COLUMN", "the column named COLUMN of a CSV file: UTF-8, a header row "
-                            "naming the columns, commas between fields, each field of the "
-                            "column a number (3, -2.5, 1e-3, nan, inf)"),
-        ("FILE.parquet:COLUMN", "a column of a Parquet file, without nulls (also "
-                                "FILE.pq:COLUMN); needs pyarrow: pip install "
-                                "'lossfuse[parquet]'"),
+                     "are its first axis (cross_entropy's logits: an (n, K) array); needs "
+                     "no pyarrow"),
+        ("FILE.csv:COLUMN", "a column of a CSV file (also FILE.parquet:COLUMN, "
+                            "FILE.arrow:COLUMN, ...); the columns taken from one file are "
+                            "read in one pass"),
     ]) + "\n" + textwrap.fill(
-        "The suffix is matched in any case, and COLUMN is what follows the last colon. A "
+        "Suffixes are matched in any case, and COLUMN is what follows the last colon. A .npy "
         "source is a regular file, read more than once: not standard input, a pipe or a "
         "device.", HELP_WIDTH - 2, initial_indent="  ", subsequent_indent="  ")
-    losses = _listing("losses, their parameters (--param NAME=VALUE) and aliases:",
-                      _loss_rows())
+    outputs = _listing("output:", [
+        ("one loss", "the loss (--reduction's), or with --json an object: loss, n (rows), "
+                     "seconds, name, params, reduction"),
+        ("more", "with several losses or --by: a table, a row per group and loss: the "
+                 "--by columns, loss, rows, weight, sum, mean; --json prints its rows as a "
+                 "JSON array of records, --output FILE writes them to FILE (.parquet, .csv "
+                 "or .json). In JSON a value that is not finite is null, and "
+                 "FIELD_nonfinite says which: nan, inf or -inf"),
+    ])
+    losses = _listing("losses, their parameters (LOSS:NAME=VALUE, or --param NAME=VALUE "
+                      "for LOSS) and aliases:", _loss_rows())
     examples = _examples(
-        "lossfuse score huber --y-true y.npy --y-pred p.npy --param delta=2",
-        "lossfuse score poisson --y-true d.csv:counts --y-pred d.csv:log_mu --json",
+        "lossfuse score huber data.parquet --y-true y --y-pred p",
+        "lossfuse score squared_error,absolute_error,huber:delta=2 'runs/*.csv' \\",
+        "    --y-true y --y-pred p --by region --by day --output scores.parquet",
+        "lossfuse score poisson --y-true counts.npy --y-pred log_mu.npy --json",
         "lossfuse score bce --y-true t.parquet:label --y-pred t.parquet:logit \\",
-        "    --sample-weight t.parquet:w --reduction sum --chunk-size 5e5")
-    return "\n\n".join([sources, losses, examples, _exit_status(
+        "    --sample-weight w.npy --reduction sum --chunk-size 5e5")
+    return "\n\n".join([data, sources, outputs, losses, examples, _exit_status(
         "wrong input: a file that cannot be read, a malformed one, a value outside the "
         "loss's domain, ... (one line on stderr)")])
 
 
 def _score_arguments(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("loss", metavar="LOSS",
-                    help="the loss: a name or an alias from the list below, in any case")
-    ap.add_argument("--y-true", required=True, metavar="SRC",
+    ap.add_argument("loss", metavar="LOSS", nargs="?",
+                    help="the loss: a name or an alias from the list below, in any case, "
+                         "with its parameters as NAME:PARAM=VALUE; a comma list for several "
+                         "(may be left out when --loss is given)")
+    ap.add_argument("data", metavar="DATA", nargs="?",
+                    help="the data: a file, a directory or a glob (see below); without it, "
+                         "the columns are sources (SRC)")
+    ap.add_argument("--y-true", required=True, metavar="COL|SRC",
                     help="the true values: targets, labels or class indices")
-    ap.add_argument("--y-pred", required=True, metavar="SRC",
+    ap.add_argument("--y-pred", required=True, metavar="COL|SRC",
                     help="the predictions, raw as the loss takes them: values for "
                          "regression, log-means for poisson, gamma and tweedie, logits for "
                          "classification")
-    ap.add_argument("--sample-weight", metavar="SRC",
+    ap.add_argument("--sample-weight", metavar="COL|SRC",
                     help="a weight for each row (default: every row weighs 1)")
+    ap.add_argument("--loss", dest="losses", action="append", default=[], metavar="LOSS",
+                    help="one more loss (or a comma list), computed in the same pass; "
+                         "repeat it for more (default: LOSS alone)")
+    ap.add_argument("--by", action="append", default=[], metavar="COL",
+                    help="a column of DATA to group by: each loss per group; repeat it for "
+                         "groups of several columns (default: over all rows)")
     ap.add_argument("--param", action="append", type=_score._param, default=[],
                     metavar="NAME=VALUE",
-                    help="a parameter of the loss, e.g. --param delta=2; repeat it for more "
+                    help="a parameter of LOSS, e.g. --param delta=2; repeat it for more "
                          "(default: the loss's own, listed below)")
     ap.add_argument("--reduction", choices=["mean", "sum"], default="mean",
-                    help="mean: the weighted mean over the values; sum: their weighted sum")
+                    help="what a single loss prints: the weighted mean over the values, or "
+                         "their weighted sum (tables show both)")
     ap.add_argument("--chunk-size", type=count(_score._CHUNK_LIMIT), default=1 << 20,
                     metavar="N", help="rows read and computed at a time: the memory used "
                                       "grows with it")
     ap.add_argument("--json", action="store_true",
-                    help="print a JSON object -- loss, n (rows), seconds, name, params, "
-                         "reduction -- instead of the bare loss; a loss that is not finite "
-                         "is null there, and loss_nonfinite says which: nan, inf or -inf")
+                    help="print JSON instead of text (see output below)")
+    ap.add_argument("--output", metavar="FILE",
+                    help="write the table to FILE (.parquet, .csv or .json) instead of "
+                         "printing it (default: print)")
     _progress_option(ap, " when the inputs span more than four chunks")
 
 
@@ -396,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "against\nNumPy (bench), or compute a loss over files too large for "
                     "memory (score).",
         epilog="Run 'lossfuse COMMAND --help' for the options of a command.\n\n" + _examples(
-            "lossfuse score huber --y-true y.npy --y-pred p.npy --param delta=2",
+            "lossfuse score huber data.parquet --y-true y --y-pred p --by region",
             "lossfuse bench --quick") + "\n\n" + _exit_status(
                 "failure: wrong input, a file that cannot be read or written, a "
                 "regression"))

@@ -1143,16 +1143,12 @@ class Loss:
         acc = GroupAccumulator(self)
         if _reduction(reduction) == _NONE:
             raise ValueError("groups take reduction 'sum' or 'mean', not 'none'")
-        y, p, rows, row_len = _operands(y_true, y_pred)
+        y, p, rows, _ = _operands(y_true, y_pred)
         w = _weights(sample_weight, p.shape, p.dtype, False)
         ids, n = _group_ids(groups, rows, n_groups)
         acc.grow(n)
-        if row_len > 1:                  # the kernel takes an id (and a weight) per element
-            ids = np.repeat(ids, row_len)
-            w = None if w is None else np.repeat(w, row_len)
-        acc.add(y.reshape(-1), p.reshape(-1), w, ids)
-        sums, weights, elements = acc.results()
-        return sums, weights, elements // row_len
+        acc.add(y, p, w, ids)
+        return acc.results()
 
     # ------------------------------------------------------------------------------ engine
     def _execute(self, op: int, y_true: Any, y_pred: Any, sample_weight: Any, reduction: Any,
@@ -1294,8 +1290,9 @@ class GroupAccumulator:
             raise ValueError("cross_entropy does not take groups")
         self.loss = loss
         self.acc = np.zeros((4, n_groups))      # loss sum hi, lo; weight sum hi, lo
-        self.count = np.zeros(n_groups, np.int64)
+        self.count = np.zeros(n_groups, np.int64)      # elements
         self.weighted = False
+        self.row_len = 1
 
     def grow(self, n_groups: int) -> None:
         """Room for `n_groups` groups (the new ones empty)."""
@@ -1307,11 +1304,21 @@ class GroupAccumulator:
             count[:old] = self.count
             self.acc, self.count = acc, count
 
-    def add(self, y: _Array, p: _Array, w: Optional[_Array], ids: NDArray[np.int64]) -> None:
-        """Add the rows of 1-d float arrays `y`, `p` (and weights `w`, or None) of one dtype
-        to the groups `ids` (contiguous int64, each in [0, n_groups)).  A LabelError of the
-        kernel becomes the loss's ValueError naming the element."""
+    def add(self, y_true: Any, y_pred: Any, sample_weight: Any,
+            ids: NDArray[np.int64]) -> None:
+        """Add rows (`y_true`, `y_pred`, `sample_weight` or None, as `Loss.loss` takes them)
+        to the groups `ids` (contiguous int64, one per row, each in [0, n_groups)).  A
+        LabelError of the kernel becomes the loss's ValueError naming the element."""
         loss = self.loss
+        y, p, rows, row_len = _operands(y_true, y_pred)
+        w = _weights(sample_weight, p.shape, p.dtype, False)
+        if ids.shape != (rows,):
+            raise ValueError(f"groups must have shape ({rows},), got {ids.shape}")
+        if row_len > 1:                  # the kernel takes an id (and a weight) per element
+            ids = np.repeat(ids, row_len)
+            w = None if w is None else np.repeat(w, row_len)
+        self.row_len = row_len
+        y, p = _flat(y), _flat(p)
         if p.dtype == _F32 and getattr(loss._run32, "__self__", None) is not loss._kernel:
             y, p = y.astype(_F64), p.astype(_F64)        # a parameter float32 cannot hold
             w = None if w is None else w.astype(_F64)
@@ -1325,8 +1332,8 @@ class GroupAccumulator:
             raise _label_error(loss.name, loss._labels, chunk, y, y.shape, e.flags) from None
 
     def results(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-        """Per group: the sum of w * loss, the sum of the weights (the count without
-        weights) and the count of elements added."""
+        """Per group: the sum of w * loss, the sum of the weights of its elements (a row's
+        weight once per element; the element count without weights) and the rows added."""
         def total(hi: _Array, lo: _Array) -> NDArray[np.float64]:
             with np.errstate(invalid="ignore"):
                 exact = hi + lo
@@ -1334,7 +1341,7 @@ class GroupAccumulator:
         sums = total(self.acc[0], self.acc[1])
         weights = total(self.acc[2], self.acc[3]) if self.weighted \
             else self.count.astype(np.float64)
-        return sums, weights, self.count.copy()
+        return sums, weights, self.count // self.row_len
 
 
 def _integer(name: str, value: Any, what: str = "an int") -> int:

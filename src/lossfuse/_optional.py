@@ -10,7 +10,7 @@ EXTRAS = {
     "dask": "dask",
     "lightgbm": "lightgbm",
     "matplotlib": "plot",
-    "pyarrow": "parquet",
+    "pyarrow": "score",
     "torch": "torch",
     "xgboost": "xgboost",
 }

@@ -1,19 +1,26 @@
-"""``lossfuse score``: a loss over files too large for memory, streamed in chunks.
+"""``lossfuse score``: losses over files too large for memory, streamed in batches.
 
+    lossfuse score LOSS DATA --y-true COL --y-pred COL [--sample-weight COL] [--by COL ...]
     lossfuse score LOSS --y-true SRC --y-pred SRC [--sample-weight SRC]
-                   [--param NAME=VALUE ...] [--reduction mean|sum] [--chunk-size N] [--json]
+                   [--loss LOSS ...] [--param NAME=VALUE ...] [--reduction mean|sum]
+                   [--chunk-size N] [--json] [--output FILE]
 
 The options, their help and their checks are defined in `lossfuse.__main__`; this module reads
-the sources and scores them.  SRC is a ``.npy`` file, ``FILE.csv:COLUMN`` (a header row names
-the columns) or ``FILE.parquet:COLUMN`` (needs pyarrow).  The inputs are read ``--chunk-size``
-rows at a time (``.npy`` through plain reads, not a memory map, so that the pages read do not
-stay in the process), each chunk is one kernel call, and the chunks' sums (and weights) are
+the inputs and scores them.  DATA is a CSV, Parquet or Arrow IPC file, a directory of them
+(hive partitions ``KEY=VALUE`` are columns) or a glob, read through ``pyarrow.dataset``: only
+the columns needed, ``--chunk-size`` rows at a time, a batch or so ahead, in memory that stays
+flat.  SRC is a ``.npy`` file (read through plain reads, not a memory map, so that the pages
+read do not stay in the process) or ``FILE.csv:COLUMN`` (likewise Parquet and Arrow IPC), for
+inputs split over files; the columns of one file are read in one pass.
+
+Every batch is one kernel call per loss.  Without groups, the batches' sums (and weights) are
 added exactly (``math.fsum``): the result equals ``get_loss(LOSS).loss(...)`` on the whole
-arrays to within a few ulp, whatever the file size, in memory proportional to the chunk.  A
-progress bar goes to stderr, when it is a terminal, if the input spans more than a few chunks.
-Wrong input -- a missing or malformed file, an unknown column, a field that is not a number,
-inputs of different lengths, values outside the loss's domain -- gets one line on stderr and
-exit code 1.
+arrays to within a few ulp.  With ``--by``, each batch's keys are mapped to dense group ids
+once, and a kernel adds every row's loss to its group's sums, kept in twice float64's
+precision (`lossfuse.Loss.loss`'s ``groups``).  A progress bar goes to stderr, when it is a
+terminal, if the input spans more than a few batches.  Wrong input -- a missing or malformed
+file, an unknown column, a null or a field that is not a number, inputs of different lengths,
+values outside the loss's domain -- gets one line on stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -22,9 +29,8 @@ import argparse
 import contextlib
 import csv
 import functools
-import inspect
+import glob
 import io
-import itertools
 import json
 import math
 import os
@@ -34,19 +40,16 @@ import sys
 import time
 import tokenize
 import warnings
-from typing import (TYPE_CHECKING, Any, Iterable, Iterator, List, Mapping, Optional, Sequence,
-                    TextIO, Tuple, Type, TypedDict, Union)
+from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, TextIO,
+                    Tuple, Type, TypedDict, Union)
 
 import numpy as np
 from numpy.typing import NDArray
 
 import lossfuse as lf
-from ._api import _OP_LOSS
+from ._api import _OP_LOSS, GroupAccumulator
 from ._optional import import_optional
 from ._progress import ProgressBar
-
-if TYPE_CHECKING:
-    from _csv import Reader as CsvReader
 
 
 class ScoreError(Exception):
@@ -55,8 +58,6 @@ class ScoreError(Exception):
 
 # A CSV line this long (in characters) is refused rather than held in memory whole.
 _LINE_LIMIT = 1 << 24
-# CSV fields are converted to numbers this many rows at a time.
-_CSV_BLOCK = 1 << 16
 # The largest --chunk-size (pyarrow's batch size is a C long).
 _CHUNK_LIMIT = 1 << 40
 # What numpy's .npy header reader raises on a malformed header: it evaluates the header's text
@@ -69,11 +70,6 @@ def _reason(error: BaseException, limit: int = 200) -> str:
     """A library's error message, on one line and at most `limit` characters."""
     text = " ".join(str(error).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _shown(cell: str, limit: int = 40) -> str:
-    """`cell` as it is quoted in a message: its repr, shortened."""
-    return repr(cell) if len(cell) <= limit else repr(cell[:limit]) + "..."
 
 
 def _numeric(what: str, dtype: np.dtype[Any]) -> None:
@@ -111,17 +107,6 @@ def _parse_numbers(cells: Sequence[str]) -> Optional[NDArray[np.float64]]:
         except ValueError:
             return None
     return values if values.shape == (len(cells),) else None
-
-
-def _first_not_a_number(cells: Sequence[str]) -> int:
-    """The index of the first of `cells` that `_parse_numbers` refuses (an error path: blocks
-    of cells first, then the cells of the block that fails one by one)."""
-    block = 4096
-    for start in range(0, len(cells), block):
-        part = cells[start:start + block]
-        if _parse_numbers(part) is None:
-            return start + next(i for i, c in enumerate(part) if _parse_numbers([c]) is None)
-    raise AssertionError("every cell is a number")
 
 
 # ---------------------------------------------------------------------------- the sources
@@ -229,222 +214,481 @@ class NpySource(Source):
                 raise ScoreError(f"{self.path} changed while being read: it grew")
 
 
-class CsvSource(Source):
-    """A column of a CSV file: UTF-8 (a byte order mark is skipped), a header row naming
-    the columns, a comma between fields, double quotes around fields that need them, every
-    row as many fields as the header, blank lines skipped, each field of the column a number
-    (`_parse_numbers`)."""
-
-    def __init__(self, path: str, column: str) -> None:
-        self.path, self.column = path, column
-        with self._reader() as (f, reader):
-            self.size = os.fstat(f.fileno()).st_size
-            self.header = self._header(reader)
-        self.index = _column_index(path, self.header, column)
-
-    @contextlib.contextmanager
-    def _reader(self) -> Iterator[Tuple[io.TextIOWrapper[io.BufferedReader], CsvReader]]:
-        """The file, open, and a CSV reader of it; every read and format error of the file
-        in the block becomes a ScoreError naming the line."""
-        try:
-            with io.TextIOWrapper(_open(self.path), encoding="utf-8-sig", newline="") as f:
-                reader = csv.reader(self._lines(f), strict=True)
-                try:
-                    yield f, reader
-                except csv.Error as e:
-                    why = ("the file ends inside a quoted field"
-                           if str(e) == "unexpected end of data" else str(e))
-                    raise ScoreError(f"{self.path}, line {reader.line_num}: {why}") from None
-        except OSError as e:
-            raise _cannot_read(self.path, e) from None
-        except UnicodeDecodeError:
-            raise ScoreError(self._not_utf8()) from None
-
-    def _lines(self, f: TextIO) -> Iterator[str]:
-        """The lines of `f`, each read with a limit: a NUL byte or a line of _LINE_LIMIT
-        characters is an error (not a text table)."""
-        lines = iter(functools.partial(f.readline, _LINE_LIMIT), "")
-        for number, line in enumerate(lines, 1):
-            if len(line) == _LINE_LIMIT and line[-1] not in "\r\n":
-                raise ScoreError(f"{self.path}, line {number}: longer than "
-                                 f"{_LINE_LIMIT:,} characters")
-            if "\0" in line:
-                raise ScoreError(f"{self.path}, line {number}: a NUL byte (not a text file?)")
-            yield line
-
-    def _header(self, reader: Iterable[List[str]]) -> List[str]:
-        """The column names: the first row that is not blank, each name stripped."""
-        header = next(filter(None, reader), None)
-        if header is None:
-            raise ScoreError(f"{self.path} is empty: a header row naming the columns is "
-                             "needed")
-        return [h.strip() for h in header]
-
-    def _not_utf8(self) -> str:
-        """What to say of a file that is not UTF-8: the line and the byte (read again)."""
-        try:
-            with open(self.path, "rb") as f:
-                lines = iter(functools.partial(f.readline, 4 * _LINE_LIMIT), b"")
-                for number, line in enumerate(lines, 1):
-                    try:
-                        line.decode("utf-8")
-                    except UnicodeDecodeError as e:
-                        return (f"{self.path}, line {number}: byte {line[e.start]:#04x} is not "
-                                "UTF-8 text; save the file as UTF-8")
-        except OSError:
-            pass
-        return f"{self.path} is not UTF-8 text; save the file as UTF-8"
-
-    def _line_of(self, record: int) -> int:
-        """The line on which data row `record` (from 0) ends: the file read again (an error
-        path)."""
-        with self._reader() as (f, reader):
-            self._header(reader)
-            next(itertools.islice(filter(None, reader), record, None), None)
-            return reader.line_num
-
-    def _numbers(self, rows: Iterator[List[str]], reader: CsvReader, k: int,
-                 record: int) -> NDArray[np.float64]:
-        """The column's numbers in the next `k` of `rows` (fewer at the end), data rows
-        `record` on."""
-        width = len(self.header)
-        cells: List[str] = []
-        for row in itertools.islice(rows, k):
-            if len(row) != width:
-                raise ScoreError(f"{self.path}, line {reader.line_num}: {len(row)} field"
-                                 f"{'s' * (len(row) != 1)}, the header has {width}")
-            cells.append(row[self.index])
-        values = _parse_numbers(cells)
-        if values is None:
-            i = _first_not_a_number(cells)
-            raise ScoreError(f"{self.path}, line {self._line_of(record + i)}, column "
-                             f"{self.column!r}: {_shown(cells[i])} is not a number")
-        return values
-
-    def chunks(self, n: int) -> Iterator[NDArray[Any]]:
-        with self._reader() as (f, reader):
-            if self._header(reader) != self.header:
-                raise ScoreError(f"{self.path} changed while being read")
-            rows = filter(None, reader)                    # blank lines are skipped
-            record = 0                                     # data rows read
-            while True:
-                # strings of a block of rows at a time: a chunk is held as floats only
-                parts: List[NDArray[np.float64]] = []
-                left = n
-                while left:
-                    values = self._numbers(rows, reader, min(left, _CSV_BLOCK), record)
-                    if not len(values):
-                        break
-                    parts.append(values)
-                    record += len(values)
-                    left -= len(values)
-                self.done = f.buffer.tell()
-                if not parts:
-                    break
-                yield parts[0] if len(parts) == 1 else np.concatenate(parts)
-            if self.done != self.size or os.fstat(f.fileno()).st_size != self.size:
-                raise ScoreError(f"{self.path} changed while being read")
+# ------------------------------------------------------------------- tables, through pyarrow
+# File formats read through pyarrow.dataset, by suffix (any case).
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".arrow": "ipc",
+           ".feather": "ipc", ".ipc": "ipc"}
+# Batches the scanner decodes ahead of the one being scored, and files it opens at once:
+# few, so that memory stays flat (a batch is --chunk-size rows of the columns read).
+_BATCH_READAHEAD = 1
+_FRAGMENT_READAHEAD = 1
+# Bytes of CSV text parsed at a time (in parallel within the block).
+_CSV_BLOCK_BYTES = 16 << 20
 
 
-class ParquetSource(Source):
-    """A numeric column of a Parquet file, without nulls; page checksums, where the file
-    has them, are verified."""
+def _pyarrow(purpose: str) -> Tuple[Any, Any]:
+    """pyarrow and pyarrow.dataset, or the MissingDependencyError naming the extra."""
+    pa = import_optional("pyarrow", purpose)
+    ds = import_optional("pyarrow.dataset", purpose)
+    return pa, ds
 
-    rows: int
 
-    def __init__(self, path: str, column: str) -> None:
-        pq = import_optional("pyarrow.parquet", "reading .parquet")
-        pa = import_optional("pyarrow", "reading .parquet")     # imported with pyarrow.parquet
-        self.path, self.column = path, column
-        # what pyarrow raises on a bad file (UnicodeDecodeError: names that are not UTF-8)
+def _format_of(path: str) -> Optional[str]:
+    return FORMATS.get(os.path.splitext(path)[1].lower())
+
+
+def _data_files(spec: str) -> Tuple[str, List[str], Optional[str]]:
+    """DATA as (format, its files, the directory whose subdirectories may be hive partitions
+    ``KEY=VALUE``, or None): a file, a directory (its files of a known suffix, at any depth;
+    names beginning with '.' or '_' skipped) or a glob pattern (``*``, ``?``, ``[...]``,
+    ``**``)."""
+    base = None
+    if os.path.isdir(spec):
+        base = spec
+        files = []
+        for root, dirs, names in os.walk(spec):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+            files += [os.path.join(root, f) for f in sorted(names)
+                      if not f.startswith((".", "_")) and _format_of(f)]
+        if not files:
+            raise ScoreError(f"{spec}: a directory without a file of a known suffix "
+                             f"({', '.join(FORMATS)})")
+    elif os.path.exists(spec) or not glob.has_magic(spec):
+        _open(spec).close()                   # the OS's own error for a path that fails
+        files = [spec]
+    else:
+        files = sorted(f for f in glob.glob(spec, recursive=True) if os.path.isfile(f))
+        if not files:
+            raise ScoreError(f"{spec}: no file matches")
+    formats = {_format_of(f) for f in files}
+    if None in formats:
+        odd = next(f for f in files if _format_of(f) is None)
+        raise ScoreError(f"{odd}: not a file of a known suffix ({', '.join(FORMATS)})")
+    if len(formats) > 1:
+        raise ScoreError(f"{spec}: files of more than one format "
+                         f"({', '.join(sorted(f for f in formats if f))})")
+    return formats.pop() or "", files, base
+
+
+def _csv_header(path: str) -> List[str]:
+    """The column names of a CSV file: its first line that is not blank, parsed as CSV,
+    each name stripped."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for line in iter(functools.partial(f.readline, _LINE_LIMIT), ""):
+                if line.strip():
+                    return [h.strip() for h in next(csv.reader([line]))]
+    except OSError as e:
+        raise _cannot_read(path, e) from None
+    except UnicodeDecodeError:
+        raise ScoreError(f"{path}, line 1: not UTF-8 text; save the file as UTF-8") from None
+    except csv.Error as e:
+        raise ScoreError(f"{path}, line 1: {e}") from None
+    raise ScoreError(f"{path} is empty: a header row naming the columns is needed")
+
+
+class TableSource:
+    """Columns of DATA (`_data_files`): CSV, Parquet or Arrow IPC (Feather) files, read
+    through ``pyarrow.dataset`` -- only the columns needed, batch by batch, a few batches
+    ahead.  `values` are the columns scored (real numbers, no nulls), `keys` those grouped
+    by (any type; a hive partition's key is a column too)."""
+
+    def __init__(self, spec: str, values: Sequence[str], keys: Sequence[str] = ()) -> None:
+        pa, ds = _pyarrow(f"reading {spec}")
+        self.pa = pa
+        self.name = self.path = spec
+        self.values, self.keys = list(dict.fromkeys(values)), list(dict.fromkeys(keys))
+        self.format, self.files, base = _data_files(spec)
         self.errors: Tuple[Type[Exception], ...] = (OSError, pa.ArrowException,
                                                     UnicodeDecodeError)
-        checksums = {"page_checksum_verification": True} if "page_checksum_verification" in \
-            inspect.signature(pq.ParquetFile).parameters else {}   # pyarrow >= 14
-        self.handle = _open(path)        # pyarrow's own errors for a path are not the OS's
+        self.size = sum(os.path.getsize(f) for f in self.files)
+        self.done = 0
         try:
-            self.file = pq.ParquetFile(self.handle, **checksums)
-            names = self.file.schema_arrow.names
-            self.rows = self.file.metadata.num_rows
+            fmt: Any = self.format
+            if self.format == "csv":
+                fmt = self._csv_format(ds)
+            partitioning = ds.partitioning(flavor="hive") if base else None
+            self.dataset = ds.dataset(self.files, format=fmt, partitioning=partitioning,
+                                      partition_base_dir=base)
+            names = self.dataset.schema.names
         except self.errors as e:
-            self.handle.close()
-            raise ScoreError(f"{path} is not a Parquet file: {_reason(e)}") from None
-        _column_index(path, names, column)
-        if self.rows < 0:
-            raise ScoreError(f"{path} is not a Parquet file: its metadata says "
-                             f"{self.rows:,} rows")
-
-    def chunks(self, n: int) -> Iterator[NDArray[Any]]:
-        done = 0
-        with self.handle:
+            raise ScoreError(f"{spec} is not {self._kind()}: {_reason(e)}") from None
+        for column in self.values + self.keys:
+            _column_index(spec, names, column)
+        self.rows: Optional[int] = None
+        if self.format != "csv":
             try:
-                for batch in self.file.iter_batches(batch_size=n, columns=[self.column]):
-                    values = batch.column(0)
-                    if values.null_count:
-                        first = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
-                        raise ScoreError(f"{self.path}, row {done + first:,}, column "
-                                         f"{self.column!r}: a missing value (null)")
-                    a = values.to_numpy(zero_copy_only=False)
-                    _numeric(f"{self.path}: column {self.column!r}", a.dtype)
-                    done += len(a)
-                    yield a
+                self.rows = self.dataset.count_rows()
             except self.errors as e:
-                raise ScoreError(f"{self.path}: cannot read column {self.column!r} after row "
-                                 f"{done:,}: {_reason(e)}") from None
-        if done != self.rows:
-            raise ScoreError(f"{self.path} holds {done:,} rows in column {self.column!r}, "
-                             f"its metadata says {self.rows:,}")
+                raise ScoreError(f"{spec} is not {self._kind()}: {_reason(e)}") from None
 
+    def _kind(self) -> str:
+        return {"csv": "CSV", "parquet": "Parquet", "ipc": "Arrow IPC"}[self.format] + \
+            (" data" if len(self.files) > 1 else " file")
 
-def source(spec: str) -> Source:
-    """A Source from SRC: ``X.npy``, ``X.csv:COLUMN`` or ``X.parquet:COLUMN``."""
-    path, sep, column = spec.rpartition(":")
-    low = path.lower()
-    s: Source
-    if spec.lower().endswith(".npy"):
-        s = NpySource(spec)
-    elif sep and column and low.endswith(".csv"):
-        s = CsvSource(path, column)
-    elif sep and column and low.endswith((".parquet", ".pq")):
-        s = ParquetSource(path, column)
-    elif spec.lower().endswith((".csv", ".parquet", ".pq")):
-        raise ScoreError(f"{spec}: name the column, as {spec}:COLUMN")
-    else:
-        raise ScoreError(f"{spec}: not a .npy, FILE.csv:COLUMN or FILE.parquet:COLUMN source")
-    s.name = spec
-    return s
+    def _csv_format(self, ds: Any) -> Any:
+        """The CSV format of the files: every file's header the first's (names stripped), the
+        values read as float64, the keys as text, an empty field a null."""
+        import pyarrow.csv as pcsv
+        names = _csv_header(self.files[0])
+        for f in self.files[1:]:
+            if _csv_header(f) != names:
+                raise ScoreError(f"{f}: its header differs from that of {self.files[0]}")
+        self.csv_names = names
+        types = {c: self.pa.float64() for c in self.values}
+        types.update({c: self.pa.string() for c in self.keys})
+        return ds.CsvFileFormat(
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1,
+                                          block_size=_CSV_BLOCK_BYTES, use_threads=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+
+    def batches(self, n: int) -> Iterator[Tuple[Dict[str, NDArray[Any]], List[Any]]]:
+        """Batches of up to `n` rows: the value columns as arrays, the key columns (pyarrow
+        arrays).  A null or a column that is not of numbers is a ScoreError naming the file,
+        the column and the row."""
+        scanner = self.dataset.scanner(columns=self.values + self.keys, batch_size=n,
+                                       batch_readahead=_BATCH_READAHEAD,
+                                       fragment_readahead=_FRAGMENT_READAHEAD,
+                                       use_threads=True)
+        path, row = self.path, 0
+        done: Dict[str, int] = {}          # rows read of each file
+        try:
+            for tagged in scanner.scan_batches():
+                batch = tagged.record_batch
+                previous, path = path, getattr(tagged.fragment, "path", self.path)
+                if path != previous and previous in done:       # a file read whole
+                    self.done += os.path.getsize(previous)
+                row = done.get(path, 0)
+                values = {c: self._numbers(batch.column(c), path, c, row) for c in self.values}
+                keys = [batch.column(c) for c in self.keys]
+                done[path] = row + batch.num_rows
+                yield values, keys
+        except self.errors as e:
+            raise ScoreError(f"{path}: cannot read after row {row:,}: {_reason(e)}") from None
+
+    def _numbers(self, column: Any, path: str, name: str, row: int) -> NDArray[Any]:
+        pa = self.pa
+        if column.null_count:
+            first = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
+            raise ScoreError(f"{path}, row {row + first:,}, column {name!r}: a missing value "
+                             "(null)")
+        kind = column.type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)
+                or pa.types.is_boolean(kind)):
+            raise ScoreError(f"{path}: column {name!r} holds {kind}, not numbers")
+        return column.to_numpy(zero_copy_only=False)
 
 
 # ------------------------------------------------------------------------------- scoring
-class _Bar:
-    """A progress bar on stderr: the fraction done of the largest known total."""
+def parse_losses(specs: Iterable[str]) -> List[Tuple[str, lf.Loss]]:
+    """Losses from ``NAME[:PARAM=VALUE[:PARAM=VALUE...]]`` specs, each possibly a comma
+    list (a ``PARAM=VALUE`` item of a comma list is one more parameter of the loss before
+    it): (the spec as written, the loss)."""
+    out: List[Tuple[str, lf.Loss]] = []
+    items: List[List[str]] = []
+    for spec in specs:
+        for item in spec.split(","):
+            item = item.strip()
+            if not item:
+                raise ScoreError(f"{spec!r}: an empty loss in the list")
+            if "=" in item and ":" not in item and items:
+                items[-1].append(item)
+            else:
+                items.append(item.split(":"))
+    for name, *params in items:
+        try:
+            values = dict(_param(p) for p in params)
+        except argparse.ArgumentTypeError as e:
+            raise ScoreError(f"loss {name!r}: {e}") from None
+        label = ":".join([name.strip(), *params])
+        try:
+            out.append((label, lf.get_loss(name.strip(), **values)))
+        except (ValueError, TypeError) as e:
+            raise ScoreError(str(e)) from None
+    return out
 
-    def __init__(self, sources: Sequence[Source], stream: Optional[TextIO] = None) -> None:
-        self.sources, self.bar = sources, ProgressBar(30, stream)
+
+class _Keys:
+    """Group keys -> dense group ids, as the batches arrive: each batch's keys are encoded
+    once (pyarrow's hash of each key column; a code per distinct combination), and only the
+    batch's distinct keys are looked up."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.pa, _ = _pyarrow("--by")
+        import pyarrow.compute as pc
+        self.pc = pc
+        self.names = list(names)
+        self.ids: Dict[Tuple[Any, ...], int] = {}
+        self.keys: List[Tuple[Any, ...]] = []
+
+    def _codes(self, column: Any) -> Tuple[NDArray[np.int64], List[Any]]:
+        """A column as (a code per row, the distinct values by code); null is a value."""
+        if self.pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        encoded = self.pc.dictionary_encode(column, null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return codes, encoded.dictionary.to_pylist()
+
+    def __call__(self, columns: Sequence[Any]) -> NDArray[np.int64]:
+        """The group id of each row of a batch (`columns`: its key columns)."""
+        codes, values = zip(*(self._codes(c) for c in columns))
+        code = codes[0]
+        for c, v in zip(codes[1:], values[1:]):      # one code for the combination
+            code = code * len(v) + c
+        if len(codes) > 1:
+            encoded = self.pc.dictionary_encode(self.pa.array(code))
+            code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            combos = encoded.dictionary.to_numpy(zero_copy_only=False)
+        else:
+            combos = np.arange(len(values[0]))
+        lookup = np.empty(len(combos), np.int64)
+        for i, combo in enumerate(combos.tolist()):
+            key = []
+            for v in reversed(values):               # the combination's values, last first
+                key.append(v[combo % len(v)])
+                combo //= len(v)
+            k = tuple(reversed(key))
+            g = self.ids.get(k)
+            if g is None:
+                g = self.ids[k] = len(self.keys)
+                self.keys.append(k)
+            lookup[i] = g
+        return lookup[code]
+
+    def order(self) -> List[int]:
+        """The group ids in the order of their keys (nulls last)."""
+        def sort_key(g: int) -> Tuple[Any, ...]:
+            return tuple((v is None, "" if v is None else v) for v in self.keys[g])
+        try:
+            return sorted(range(len(self.keys)), key=sort_key)
+        except TypeError:                  # keys of mixed types: in order of appearance
+            return list(range(len(self.keys)))
+
+
+Record = Dict[str, Any]
+
+
+class Scorer:
+    """The sums of several losses over batches of rows, per group or over all rows."""
+
+    def __init__(self, losses: Sequence[Tuple[str, lf.Loss]], by: Sequence[str] = ()) -> None:
+        self.losses = list(losses)
+        self.by = list(by)
+        self.keys = _Keys(by) if by else None
+        self.groups = [GroupAccumulator(loss) for _, loss in self.losses] if by else []
+        self.parts: List[List[Tuple[float, float]]] = [[] for _ in self.losses]
+        self.n = 0
+        self.weighted = False
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
+            keys: Sequence[Any] = ()) -> None:
+        """Add a batch: `y`, `p`, `w` (None: no weights) and, with groups, its key columns.
+        A loss's ValueError or TypeError propagates."""
+        self.weighted = self.weighted or w is not None
+        if self.keys is not None:
+            ids = self.keys(keys)
+            for acc in self.groups:
+                acc.grow(len(self.keys.keys))
+                acc.add(y, p, w, ids)
+        else:
+            for parts, (_, loss) in zip(self.parts, self.losses):
+                parts.append(loss._sum_and_denominator(_OP_LOSS, y, p, w)[0])
+        self.n += len(p)
+
+    def records(self) -> List[Record]:
+        """A record per group and loss (per loss without groups): the group's keys by
+        column, then loss (as given), rows, weight (the denominator of the mean: the weight
+        of the rows' elements), sum (of w * loss) and mean."""
+        out: List[Record] = []
+        if self.keys is None:
+            for (label, loss), parts in zip(self.losses, self.parts):
+                total = math.fsum(s for s, _ in parts)
+                weight = math.fsum(d for _, d in parts)
+                out.append(self._record({}, label, self.n, weight, total))
+            return out
+        results = [acc.results() for acc in self.groups]
+        for g in self.keys.order():
+            key = dict(zip(self.by, self.keys.keys[g]))
+            for (label, loss), (sums, weights, counts) in zip(self.losses, results):
+                out.append(self._record(key, label, int(counts[g]), float(weights[g]),
+                                        float(sums[g])))
+        return out
+
+    @staticmethod
+    def _record(key: Mapping[str, Any], label: str, rows: int, weight: float,
+                total: float) -> Record:
+        mean = total / weight if weight else math.nan
+        return {**key, "loss": label, "rows": rows, "weight": weight, "sum": total,
+                "mean": mean}
+
+
+# ------------------------------------------------------------------ the inputs of a score
+Chunk = Dict[str, NDArray[Any]]             # an input's name ("y_true", ...) -> its rows
+
+
+class Inputs:
+    """Where the rows come from: `batches(n)` yields (values by input name, key columns),
+    batches of up to n rows whose inputs have one length; `rows` (None when unknown),
+    `size`, `done` (bytes) for the progress bar; `names` says which input is where."""
+
+    rows: Optional[int]
+    size: int
+
+    def __init__(self, parts: Sequence[Tuple[Union[NpySource, TableSource], Dict[str, str]]],
+                 keys: Optional[TableSource] = None) -> None:
+        # parts: (a source, {input name: its column in the source (or "" for .npy)})
+        self.parts, self.keyed = list(parts), keys
+        self.names = {k: src.name + (f":{col}" if col and len(parts) > 1 else "")
+                      for src, m in parts for k, col in m.items()}
+        known = {k: src.rows for src, m in parts for k in m if src.rows is not None}
+        if len(set(known.values())) > 1:
+            raise self._different({k: v for k, v in known.items()})
+        self.rows = next(iter(known.values()), None)
+        self.size = sum(src.size for src, _ in parts)
+
+    @property
+    def done(self) -> int:
+        return sum(src.done for src, _ in self.parts)
+
+    def _different(self, rows: Mapping[str, Optional[int]]) -> ScoreError:
+        """The error for inputs of different lengths: `rows` maps an input to its rows
+        (None: more than the others)."""
+        return ScoreError("inputs of different lengths: " + ", ".join(
+            f"{k} ({self.names[k]}) " + ("has more" if v is None else f"has {v:,} rows")
+            for k, v in rows.items()))
+
+    def _stream(self, src: Union[NpySource, TableSource], columns: Dict[str, str],
+                n: int) -> Iterator[Tuple[Chunk, List[Any]]]:
+        if isinstance(src, NpySource):
+            for a in src.chunks(n):
+                yield {k: a for k in columns}, []
+        else:
+            for values, keys in src.batches(n):
+                yield {k: values[c] for k, c in columns.items()}, keys
+
+    def batches(self, n: int) -> Iterator[Tuple[Chunk, List[Any]]]:
+        if len(self.parts) == 1:
+            yield from self._stream(*self.parts[0], n)
+            return
+        # inputs from several sources: cut each into chunks of exactly n rows, side by side
+        streams = [_exact(self._stream(src, m, n), n) for src, m in self.parts]
+        done = 0
+        while True:
+            got = [next(s, None) for s in streams]
+            ended = [g is None for g in got]
+            if all(ended):
+                return
+            lengths = {k: len(v) for g in got if g is not None for k, v in g.items()}
+            if any(ended) or len(set(lengths.values())) > 1:
+                longest = max(lengths.values())
+                rows: Dict[str, Optional[int]] = {}
+                for (_, m), g in zip(self.parts, got):
+                    for k in m:
+                        size = len(g[k]) if g is not None else 0
+                        rows[k] = None if g is not None and size == longest else done + size
+                raise self._different(rows)
+            chunk: Chunk = {}
+            for g in got:
+                chunk.update(g or {})
+            done += next(iter(lengths.values()))
+            yield chunk, []
+
+
+def _exact(stream: Iterator[Tuple[Chunk, List[Any]]], n: int) -> Iterator[Chunk]:
+    """The chunks of `stream` (key columns dropped) re-cut into chunks of exactly n rows
+    (the last one shorter)."""
+    held: List[Chunk] = []
+    count = 0
+    for chunk, _ in stream:
+        held.append(chunk)
+        count += len(next(iter(chunk.values())))
+        while count >= n:
+            joined = {k: np.concatenate([c[k] for c in held]) if len(held) > 1 else held[0][k]
+                      for k in held[0]}
+            yield {k: v[:n] for k, v in joined.items()}
+            rest = {k: v[n:] for k, v in joined.items()}
+            count -= n
+            held = [rest] if count else []
+    if count:
+        yield {k: np.concatenate([c[k] for c in held]) for k in held[0]}
+
+
+def _source_parts(specs: Mapping[str, str]) -> List[Tuple[Union[NpySource, TableSource],
+                                                           Dict[str, str]]]:
+    """The sources of SRC arguments (input name -> SRC): a .npy file each, and one
+    TableSource per table file holding every column the inputs take from it (a file is read
+    once)."""
+    parts: List[Tuple[Union[NpySource, TableSource], Dict[str, str]]] = []
+    tables: Dict[str, Dict[str, str]] = {}
+    for name, spec in specs.items():
+        path, sep, column = spec.rpartition(":")
+        if spec.lower().endswith(".npy"):
+            src = NpySource(spec)
+            src.name = spec
+            parts.append((src, {name: ""}))
+        elif sep and column and _format_of(path) is not None and not glob.has_magic(path):
+            tables.setdefault(path, {})[name] = column
+        elif _format_of(spec) is not None:
+            raise ScoreError(f"{spec}: name the column, as {spec}:COLUMN")
+        else:
+            raise ScoreError(f"{spec}: not a .npy, FILE.csv:COLUMN, FILE.parquet:COLUMN or "
+                             "FILE.arrow:COLUMN source")
+    for path, columns in tables.items():
+        parts.append((TableSource(path, list(columns.values())), columns))
+    return parts
+
+
+# ------------------------------------------------------------------------------- the score
+class _Bar:
+    """A progress bar on stderr: the fraction of the rows (or bytes) done."""
+
+    def __init__(self, inputs: Inputs, stream: Optional[TextIO] = None) -> None:
+        self.inputs, self.bar = inputs, ProgressBar(30, stream)
 
     def update(self, rows_done: int) -> None:
-        s = self.sources[0]
-        if s.rows:
-            frac = rows_done / s.rows
-        else:
-            frac = s.done / s.size if s.size else 0.0
+        i = self.inputs
+        frac = rows_done / i.rows if i.rows else (i.done / i.size if i.size else 0.0)
         self.bar.draw(frac, f"{frac:6.1%} {rows_done:,} rows")
 
     def close(self) -> None:
         self.bar.close()
 
 
-def _different_lengths(sources: Mapping[str, Source],
-                       rows: Mapping[str, Optional[int]]) -> ScoreError:
-    """The error for inputs of different lengths: `rows` maps an input to its rows (None: more
-    than the others)."""
-    return ScoreError("inputs of different lengths: " + ", ".join(
-        f"{k} ({sources[k].name}) " + ("has more" if v is None else f"has {v:,} rows")
-        for k, v in rows.items()))
+def run(scorer: Scorer, inputs: Inputs, chunk_size: int = 1 << 20,
+        progress: bool = True) -> float:
+    """Stream `inputs` through `scorer`; return the seconds taken."""
+    many = (inputs.rows or 0) > 4 * chunk_size or \
+        (inputs.rows is None and inputs.size > 4 * chunk_size * 8)
+    bar = _Bar(inputs) if progress and many else None
+    t0 = time.perf_counter()
+    try:
+        for chunk, keys in inputs.batches(chunk_size):
+            start = scorer.n
+            try:
+                scorer.add(chunk["y_true"], chunk["y_pred"], chunk.get("sample_weight"), keys)
+            except (ValueError, TypeError) as e:
+                # the message names an input (first) and rows of the chunk: say which file,
+                # and number the rows from the start
+                message = re.sub(r"\[(\d+)\]", lambda m: f"[{start + int(m.group(1))}]",
+                                 str(e))
+                about = next((inputs.names[k] + ": " for k in inputs.names
+                              if message.startswith(k)), "")
+                raise ScoreError(about + message) from None
+            if bar:
+                bar.update(scorer.n)
+    finally:
+        if bar:
+            bar.close()
+    if scorer.n == 0:
+        raise ScoreError("the inputs have no rows: " + ", ".join(
+            f"{k} ({v})" for k, v in inputs.names.items()))
+    return time.perf_counter() - t0
 
 
 class ScoreResult(TypedDict):
-    """What `score` returns: the fields of ``lossfuse score --json``."""
+    """What ``lossfuse score --json`` prints for one loss over all rows."""
 
     loss: float                     # the weighted mean or sum
     n: int                          # rows
@@ -454,73 +698,68 @@ class ScoreResult(TypedDict):
     reduction: str
 
 
-def score(loss: lf.Loss, sources: Mapping[str, Source], reduction: str = "mean",
-          chunk_size: int = 1 << 20, progress: bool = True) -> ScoreResult:
-    """Stream `sources` ("y_true", "y_pred", optionally "sample_weight") through `loss`."""
-    names = list(sources)
-    known = {k: s.rows for k, s in sources.items() if s.rows is not None}
-    if len(set(known.values())) > 1:
-        raise _different_lengths(sources, known)
-    many = max(list(known.values()) + [0]) > 4 * chunk_size or any(
-        s.rows is None and s.size > 4 * chunk_size * 8 for s in sources.values())
-    bar = _Bar(list(sources.values())) if progress and many else None
-    sums: List[float] = []
-    weights: List[float] = []
-    n = 0
-    t0 = time.perf_counter()
-    iters = {k: sources[k].chunks(chunk_size) for k in names}
-    try:
-        while True:
-            chunks = {k: next(it, None) for k, it in iters.items()}
-            got = {k: v for k, v in chunks.items() if v is not None}
-            if len(got) < len(chunks):                      # an input ended
-                if got:
-                    raise _different_lengths(sources, {k: None if k in got else n
-                                                       for k in chunks})
-                break
-            longest = max(len(v) for v in got.values())
-            if any(len(v) != longest for v in got.values()):
-                raise _different_lengths(
-                    sources, {k: n + len(v) if len(v) < longest else None
-                              for k, v in got.items()})
-            y, p, w = got["y_true"], got["y_pred"], got.get("sample_weight")
-            try:          # the chunk's loss sum and what "mean" divides it by: one call
-                (total, denominator), _ = loss._sum_and_denominator(_OP_LOSS, y, p, w)
-            except (ValueError, TypeError) as e:
-                # the message names an input (first) and rows of the chunk: say which file,
-                # and number the rows in the file
-                message = re.sub(r"\[(\d+)\]", lambda m: f"[{n + int(m.group(1))}]", str(e))
-                about = next((sources[k].name + ": " for k in names if message.startswith(k)), "")
-                raise ScoreError(about + message) from None
-            sums.append(total)
-            weights.append(denominator)
-            n += len(p)
-            if bar:
-                bar.update(n)
-    finally:
-        if bar:
-            bar.close()
-    if n == 0:
-        raise ScoreError("the inputs have no rows: "
-                         + ", ".join(f"{k} ({s.name})" for k, s in sources.items()))
-    total = math.fsum(sums)
-    if reduction == "mean":
-        denominator = math.fsum(weights)
-        if denominator == 0:
-            raise ScoreError("reduction='mean' with sample weights that sum to zero")
-        total /= denominator
-    return {"loss": total, "n": n, "seconds": time.perf_counter() - t0, "name": loss.name,
-            "params": loss.params, "reduction": reduction}
+def _finite(record: Mapping[str, Any], fields: Sequence[str]) -> Dict[str, Any]:
+    """`record` for JSON (RFC 8259: no NaN or Infinity): a field of `fields` that is not
+    finite is null, and FIELD_nonfinite says which (``"nan"``, ``"inf"`` or ``"-inf"``);
+    keys of other types than JSON's are their text."""
+    out: Dict[str, Any] = {}
+    for k, v in record.items():
+        if k in fields and not math.isfinite(v):
+            out[k] = None
+            out[f"{k}_nonfinite"] = repr(float(v))
+        elif v is None or isinstance(v, (str, int, float, bool)):
+            out[k] = v
+        else:
+            out[k] = str(v)
+    return out
 
 
 def to_json(result: ScoreResult) -> str:
     """`result` as a JSON object (RFC 8259: no NaN or Infinity): a loss that is not finite is
     ``null``, and ``loss_nonfinite`` says which (``"nan"``, ``"inf"`` or ``"-inf"``)."""
-    loss = result["loss"]
-    shown: Mapping[str, object] = result
-    if not math.isfinite(loss):
-        shown = {**result, "loss": None, "loss_nonfinite": repr(loss)}
-    return json.dumps(shown, allow_nan=False)
+    return json.dumps(_finite(result, ["loss"]), allow_nan=False)
+
+
+_FLOATS = ("weight", "sum", "mean")
+
+
+def table_text(records: Sequence[Record]) -> str:
+    """`records` as a table: a header, then a line per record, columns aligned (numbers to
+    the right, floats as repr: the shortest text that reads back to the same float)."""
+    if not records:
+        return ""
+    names = list(records[0])
+    cells = [[("null" if v is None else repr(v) if isinstance(v, float) else str(v))
+              for v in r.values()] for r in records]
+    widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
+    right = [isinstance(records[0][n], (int, float)) and not isinstance(records[0][n], bool)
+             for n in names]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if r else v.ljust(w)
+                         for v, w, r in zip(values, widths, right)).rstrip()
+    return "\n".join([line(names)] + [line(c) for c in cells])
+
+
+def write_records(records: Sequence[Record], path: str) -> None:
+    """`records` to a .parquet, .csv or .json file (a JSON array of records)."""
+    kind = os.path.splitext(path)[1].lower()
+    if kind == ".json":
+        with open(path, "w") as f:
+            json.dump([_finite(r, _FLOATS) for r in records], f, allow_nan=False)
+            f.write("\n")
+        return
+    pa, _ = _pyarrow(f"writing {path}")
+    table = pa.Table.from_pylist(list(records))
+    if kind == ".csv":
+        import pyarrow.csv as pcsv
+        pcsv.write_csv(table, path)
+    else:
+        import pyarrow.parquet as pq
+        pq.write_table(table, path)
+
+
+_OUTPUTS = (".parquet", ".csv", ".json")
 
 
 def _param(text: str) -> Tuple[str, Union[int, float]]:
@@ -530,26 +769,54 @@ def _param(text: str) -> Tuple[str, Union[int, float]]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
     if re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
-        return name, int(value)
+        return name.strip(), int(value)
     number = _parse_numbers([value])
     if number is None:
         raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a number")
-    return name, float(number[0])
+    return name.strip(), float(number[0])
+
+
+def _plan(args: argparse.Namespace) -> Tuple[List[Tuple[str, lf.Loss]], Inputs]:
+    """The losses and the inputs of a command line."""
+    positional = [a for a in (args.loss, args.data) if a is not None]
+    if args.losses and len(positional) == 1:          # LOSS left out: the one is DATA
+        positional = [None, positional[0]]            # type: ignore[list-item]
+    loss, data = (positional + [None, None])[:2]
+    specs = ([loss] if loss else []) + list(args.losses)
+    if not specs:
+        raise ScoreError("no loss: give LOSS or --loss")
+    losses = parse_losses(specs)
+    if args.param:
+        if not loss:
+            raise ScoreError("--param is for LOSS; give the parameters of --loss as "
+                             "NAME:PARAM=VALUE")
+        label, first = losses[0]
+        try:
+            losses[0] = (label, lf.get_loss(first.name, **{**first.params, **dict(args.param)}))
+        except (ValueError, TypeError) as e:
+            raise ScoreError(str(e)) from None
+    columns = {"y_true": args.y_true, "y_pred": args.y_pred}
+    if args.sample_weight is not None:
+        columns["sample_weight"] = args.sample_weight
+    if data is None:
+        if args.by:
+            raise ScoreError("--by needs DATA: lossfuse score LOSS DATA --by COLUMN ...")
+        return losses, Inputs(_source_parts(columns))
+    src = TableSource(data, list(columns.values()), args.by)
+    return losses, Inputs([(src, columns)], src)
 
 
 def command(args: argparse.Namespace) -> int:
     """``lossfuse score`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
-    print the loss (or a JSON object) and return 0, or say on one line of stderr what is wrong
-    and return 1."""
+    print the loss (or a JSON object, or a table) and return 0, or say on one line of stderr
+    what is wrong and return 1."""
     try:
-        try:
-            loss = lf.get_loss(args.loss, **dict(args.param))
-        except (ValueError, TypeError) as e:
-            raise ScoreError(str(e)) from None
-        sources = {"y_true": source(args.y_true), "y_pred": source(args.y_pred)}
-        if args.sample_weight is not None:
-            sources["sample_weight"] = source(args.sample_weight)
-        result = score(loss, sources, args.reduction, args.chunk_size, progress=args.progress)
+        if args.output and os.path.splitext(args.output)[1].lower() not in _OUTPUTS:
+            raise ScoreError(f"--output {args.output}: a .parquet, .csv or .json file")
+        losses, inputs = _plan(args)
+        scorer = Scorer(losses, args.by)
+        seconds = run(scorer, inputs, args.chunk_size, progress=args.progress)
+        records = scorer.records()
     except ScoreError as e:
         message = " ".join(str(e).splitlines())     # names from the files may hold newlines
         print(f"lossfuse score: error: {message}", file=sys.stderr)
@@ -558,7 +825,24 @@ def command(args: argparse.Namespace) -> int:
         print(f"lossfuse score: error: out of memory with --chunk-size {args.chunk_size:,}; "
               "give a smaller one", file=sys.stderr)
         return 1
-    print(to_json(result) if args.json else repr(result["loss"]))
+    if args.output:
+        write_records(records, args.output)
+    elif len(records) == 1 and not args.by:                 # one number, as it always was
+        r = records[0]
+        loss = losses[0][1]
+        value = r["mean"] if args.reduction == "mean" else r["sum"]
+        if args.reduction == "mean" and r["weight"] == 0:
+            print("lossfuse score: error: reduction='mean' with sample weights that sum to "
+                  "zero", file=sys.stderr)
+            return 1
+        result: ScoreResult = {"loss": value, "n": r["rows"], "seconds": seconds,
+                               "name": loss.name, "params": loss.params,
+                               "reduction": args.reduction}
+        print(to_json(result) if args.json else repr(value))
+    elif args.json:
+        print(json.dumps([_finite(r, _FLOATS) for r in records], allow_nan=False))
+    else:
+        print(table_text(records))
     return 0
 
 
@@ -567,3 +851,107 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ``sys.argv[1:]``); returns the exit status."""
     from .__main__ import main as lossfuse
     return lossfuse(["score", *(sys.argv[1:] if argv is None else argv)])
+
+
+# ------------------------------------------------------------------------- the Python API
+def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]], *,
+          y_true: str, y_pred: str, sample_weight: Optional[str] = None,
+          by: Union[str, Sequence[str], None] = None) -> Any:
+    """Several losses over the columns of a table, per group, in one pass.
+
+    Parameters
+    ----------
+    data : pyarrow.Table, pyarrow.RecordBatch, pyarrow.dataset.Dataset or pandas.DataFrame
+        The rows.
+    losses : str, Loss or a list of them
+        The losses: `Loss` objects, or names as ``lossfuse score`` takes them (``"huber"``,
+        ``"huber:delta=2"``, ``"squared_error,absolute_error"``).
+    y_true, y_pred : str
+        The columns of the true values and of the predictions.
+    sample_weight : str, optional
+        The column of the rows' weights (default: every row weighs 1).
+    by : str or list of str, optional
+        The columns to group by (keys of any type; null is a key of its own).
+
+    Returns
+    -------
+    pyarrow.Table or pandas.DataFrame
+        Of the kind of `data` (a pyarrow table for pyarrow data): a row per group (in the
+        order of the keys) and loss, with the key columns, then ``loss`` (its name as
+        given, or the Loss's repr), ``rows``, ``weight`` (the weight of the rows'
+        elements: their number without weights), ``sum`` (of ``w * loss``) and ``mean``
+        (sum over weight; NaN for a weight of zero).
+
+    Raises
+    ------
+    ValueError
+        For a column that `data` lacks, a null in a scored column, values outside a loss's
+        domain, an unknown loss.
+    TypeError
+        For `data` of another type, a scored column that is not of numbers.
+
+    Notes
+    -----
+    A group's sums are kept in twice float64's precision and rounded once (see
+    `Loss.loss`'s ``groups``): the same bits however the rows are batched.  Without `by`,
+    each loss is one sum over all rows.
+
+    Examples
+    --------
+    >>> import pandas as pd, lossfuse as lf
+    >>> df = pd.DataFrame({"y": [0.0, 1.0, 2.0], "p": [0.5, 1.0, 1.0], "g": ["a", "a", "b"]})
+    >>> lf.score(df, ["squared_error", "absolute_error"], y_true="y", y_pred="p", by="g")
+       g            loss  rows  weight   sum   mean
+    0  a   squared_error     2     2.0  0.25  0.125
+    1  a  absolute_error     2     2.0  0.50  0.250
+    2  b   squared_error     1     1.0  1.00  1.000
+    3  b  absolute_error     1     1.0  1.00  1.000
+    """
+    keys = [by] if isinstance(by, str) else list(by or [])
+    items = [losses] if isinstance(losses, (str, lf.Loss)) else list(losses)
+    parsed: List[Tuple[str, lf.Loss]] = []
+    for item in items:
+        if isinstance(item, lf.Loss):
+            parsed.append((repr(item) if item.params else item.name, item))
+        elif isinstance(item, str):
+            try:
+                parsed += parse_losses([item])
+            except ScoreError as e:
+                raise ValueError(str(e)) from None
+        else:
+            raise TypeError(f"losses must be names or Loss objects, not {type(item).__name__}")
+    if not parsed:
+        raise ValueError("losses is empty")
+    columns = {"y_true": y_true, "y_pred": y_pred}
+    if sample_weight is not None:
+        columns["sample_weight"] = sample_weight
+    pandas = type(data).__module__.startswith("pandas") and hasattr(data, "columns")
+    pa, ds = _pyarrow("lossfuse.score") if keys or not pandas else (None, None)
+    names = [str(c) for c in data.columns] if pandas else None
+    if not pandas:
+        if isinstance(data, (pa.Table, pa.RecordBatch)):
+            data = ds.dataset(data)
+        if not isinstance(data, ds.Dataset):
+            raise TypeError("data must be a pyarrow Table, RecordBatch or Dataset or a "
+                            f"pandas DataFrame, not {type(data).__name__}")
+        names = data.schema.names
+    for c in list(columns.values()) + keys:
+        if c not in names:
+            raise ValueError(f"data has no column {c!r} (columns: {', '.join(names[:20])})")
+    scorer = Scorer(parsed, keys)
+    if pandas:
+        key_columns = [pa.array(data[k], from_pandas=True) for k in keys] if keys else []
+        scorer.add(*(data[columns[k]].to_numpy() if k in columns else None
+                     for k in ("y_true", "y_pred", "sample_weight")), key_columns)
+        import pandas as pd
+        return pd.DataFrame(scorer.records())
+    for batch in data.to_batches(columns=list(dict.fromkeys(list(columns.values()) + keys))):
+        values = {}
+        for k, c in columns.items():
+            column = batch.column(c)
+            if column.null_count:
+                raise ValueError(f"column {c!r} holds a null")
+            values[k] = column.to_numpy(zero_copy_only=False)
+        scorer.add(values["y_true"], values["y_pred"], values.get("sample_weight"),
+                   [batch.column(k) for k in keys])
+    return pa.Table.from_pylist(scorer.records())
