@@ -133,11 +133,13 @@ def test_loss_names_are_listed_once(words, names):
         assert "aliases mse, l2" in listing
 
 
-def test_score_help_spells_out_a_source():
+def test_score_help_spells_out_data_and_sources():
     text = " ".join(lossfuse("score", "--help").stdout.split())
-    for words in ("FILE.npy", "FILE.csv:COLUMN", "FILE.parquet:COLUMN", "FILE.pq:COLUMN",
-                  "a header row naming the columns", "pip install 'lossfuse[parquet]'",
-                  "what follows the last colon", "not standard input, a pipe"):
+    for words in ("FILE.npy", "FILE.csv:COLUMN", "FILE.parquet:COLUMN", ".parquet (.pq)",
+                  ".arrow (.feather, .ipc)", "DIRECTORY", "hive partitions", "GLOB",
+                  "a header row naming the columns", "pip install 'lossfuse[score]'",
+                  "what follows the last colon", "not standard input, a pipe", "--by",
+                  "LOSS:NAME=VALUE", "a comma list", "--output FILE", "JSON array of records"):
         assert words in text, words
 
 
@@ -190,7 +192,13 @@ def test_an_unknown_command_exits_2(words):
     (["bench", "--load", "--save", "{d}/no/such/dir/x.json"],
      "argument --save/--json: cannot write"),
     (["score", "mse", "--y-true", "y.npy"], "the following arguments are required: --y-pred"),
-    (["score", "--y-true", "y.npy", "--y-pred", "y.npy"], "required: LOSS"),
+    (["score", "--y-true", "y.npy", "--y-pred", "y.npy"], "give a loss: LOSS or --loss"),
+    (["score", "mse", "--y-true", "y.npy", "--y-pred", "y.npy", "--by", "g"],
+     "--by needs DATA"),
+    (["score", "--loss", "mse", "--y-true", "y.npy", "--y-pred", "y.npy", "--param", "a=1"],
+     "--param is for LOSS"),
+    (["score", "mse", "--y-true", "y.npy", "--y-pred", "y.npy", "--output", "x.txt"],
+     "argument --output: x.txt: not a .parquet, .csv or .json file"),
     (["score", "mse", "--y-true", "y.npy", "--y-pred", "y.npy", "--chunk-size", "0"],
      "argument --chunk-size: must be a whole number from 1 to 1,099,511,627,776, got 0"),
     (["score", "mse", "--y-true", "y.npy", "--y-pred", "y.npy", "--progress=yes"],
@@ -236,15 +244,20 @@ def without(modules, *args):
                           capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("spec", ["{d}/t.parquet:y", "{d}/T.PQ:y"])
-@pytest.mark.parametrize("modules", [["pyarrow"], ["pyarrow.parquet"]])
-def test_parquet_without_pyarrow_names_the_extra(tmp_path, spec, modules):
+@pytest.mark.parametrize("spec", ["{d}/t.parquet:y", "{d}/T.PQ:y", "{d}/d.csv:y",
+                                  "{d}/t.arrow:y"])
+@pytest.mark.parametrize("modules", [["pyarrow"], ["pyarrow.dataset"]])
+def test_tables_without_pyarrow_name_the_extra(tmp_path, spec, modules):
     np.save(tmp_path / "p.npy", np.zeros(3))
+    (tmp_path / "d.csv").write_text("y\n0\n0\n0\n")
     res = without(modules, "score", "mse", "--y-true", spec.format(d=tmp_path), "--y-pred",
                   tmp_path / "p.npy")
     assert res.returncode == 2 and res.stdout == ""
-    assert res.stderr == ("lossfuse score: reading .parquet needs pyarrow, which is not "
-                          "installed: pip install 'lossfuse[parquet]'\n")
+    assert res.stderr == ("lossfuse score: reading CSV, Parquet and Arrow files needs "
+                          "pyarrow, which is not installed: pip install 'lossfuse[score]'\n")
+    res = without(modules, "score", "mse", tmp_path / "d.csv", "--y-true", "y", "--y-pred",
+                  "y")
+    assert res.returncode == 2 and "pip install 'lossfuse[score]'" in res.stderr
 
 
 def test_plot_without_matplotlib_names_the_extra_before_timing(tmp_path):
@@ -255,12 +268,13 @@ def test_plot_without_matplotlib_names_the_extra_before_timing(tmp_path):
                           "pip install 'lossfuse[plot]'\n")
 
 
-def test_other_sources_need_no_pyarrow(tmp_path):
+def test_npy_sources_need_no_pyarrow(tmp_path):
     np.save(tmp_path / "y.npy", np.arange(3.0))
-    (tmp_path / "d.csv").write_text("p\n0\n0\n0\n")
+    np.save(tmp_path / "p.npy", np.zeros(3))
     res = without(["pyarrow"], "score", "mse", "--y-true", tmp_path / "y.npy", "--y-pred",
-                  f"{tmp_path}/d.csv:p")
-    assert res.returncode == 0 and float(res.stdout) == pytest.approx(5 / 3)
+                  tmp_path / "p.npy", "--loss", "mae")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split("\n")[1].split()[:2] == ["mse", "3"]
 
 
 def test_import_optional_returns_the_module():

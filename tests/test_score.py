@@ -127,7 +127,7 @@ def test_parquet_columns(files, capsys):
     ("bad parameter", ["huber", "--y-true", "{d}/y.npy", "--y-pred", "{d}/p.npy",
                        "--param", "delta=-1"], "delta"),
     ("unknown source", ["huber", "--y-true", "{d}/y.txt", "--y-pred", "{d}/p.npy"],
-     "not a .npy, FILE.csv:COLUMN or FILE.parquet:COLUMN source"),
+     "not a .npy, FILE.csv:COLUMN, FILE.parquet:COLUMN or FILE.arrow:COLUMN source"),
 ])
 def test_wrong_input_is_one_line_and_exit_code_1(files, what, args, says):
     d, a = files

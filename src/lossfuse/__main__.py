@@ -349,8 +349,8 @@ def _score_epilog() -> str:
                  "or .json). In JSON a value that is not finite is null, and "
                  "FIELD_nonfinite says which: nan, inf or -inf"),
     ])
-    losses = _listing("losses, their parameters (LOSS:NAME=VALUE, or --param NAME=VALUE "
-                      "for LOSS) and aliases:", _loss_rows())
+    losses = _listing("losses, their parameters (LOSS:NAME=VALUE) and aliases:",
+                      _loss_rows())
     examples = _examples(
         "lossfuse score huber data.parquet --y-true y --y-pred p",
         "lossfuse score squared_error,absolute_error,huber:delta=2 'runs/*.csv' \\",

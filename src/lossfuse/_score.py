@@ -56,6 +56,10 @@ class ScoreError(Exception):
     """Wrong input: reported as one line on stderr, exit code 1."""
 
 
+class UsageError(Exception):
+    """Options that do not go together: reported with the usage, exit code 2."""
+
+
 # A CSV line this long (in characters) is refused rather than held in memory whole.
 _LINE_LIMIT = 1 << 24
 # The largest --chunk-size (pyarrow's batch size is a C long).
@@ -271,20 +275,59 @@ def _data_files(spec: str) -> Tuple[str, List[str], Optional[str]]:
 
 
 def _csv_header(path: str) -> List[str]:
-    """The column names of a CSV file: its first line that is not blank, parsed as CSV,
-    each name stripped."""
+    """The column names of a CSV file: its first line that is not blank (UTF-8, a byte order
+    mark skipped; lines end with LF, CRLF or CR), parsed as CSV, each name stripped."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            for line in iter(functools.partial(f.readline, _LINE_LIMIT), ""):
-                if line.strip():
-                    return [h.strip() for h in next(csv.reader([line]))]
+        with open(path, "rb") as f:
+            head = f.read(_LINE_LIMIT)
     except OSError as e:
         raise _cannot_read(path, e) from None
-    except UnicodeDecodeError:
-        raise ScoreError(f"{path}, line 1: not UTF-8 text; save the file as UTF-8") from None
-    except csv.Error as e:
-        raise ScoreError(f"{path}, line 1: {e}") from None
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    for number, raw in enumerate(re.split(rb"\r\n|\r|\n", head), 1):
+        if not raw.strip():
+            continue
+        if len(raw) + 3 >= len(head) == _LINE_LIMIT:
+            raise ScoreError(f"{path}, line {number}: a header longer than {_LINE_LIMIT:,} "
+                             "bytes")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ScoreError(f"{path}, line {number}: byte {raw[e.start]:#04x} is not UTF-8 "
+                             "text; save the file as UTF-8") from None
+        if "\0" in line:
+            raise ScoreError(f"{path}, line {number}: a NUL byte (not a text file?)")
+        try:
+            return [h.strip() for h in next(csv.reader([line], strict=True))]
+        except csv.Error as e:
+            raise ScoreError(f"{path}, line {number}: {e}") from None
     raise ScoreError(f"{path} is empty: a header row naming the columns is needed")
+
+
+def _csv_problem(path: str, names: Sequence[str], error: BaseException) -> str:
+    """What pyarrow's CSV reader says of a malformed file, in the words of this command: the
+    file, the row (counted from 0, the header not included), the column."""
+    text = str(error).strip()
+    m = re.search(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to \w+: invalid "
+                  r"value '(.*)'$", text, re.S)
+    if m:
+        column, row, value = int(m.group(1)), int(m.group(2)) - 2, m.group(3)
+        name = names[column] if column < len(names) else f"#{column}"
+        return f"{path}, row {row:,}, column {name!r}: {_quoted(value)} is not a number"
+    m = re.search(r"Row #(\d+): Expected (\d+) columns, got (\d+)", text)
+    if m:
+        got = int(m.group(3))
+        return (f"{path}, row {int(m.group(1)) - 2:,}: {got} field{'s' * (got != 1)}, the "
+                f"header has {m.group(2)}")
+    m = re.search(r"Row #(\d+): (.*)$", text, re.S)
+    if m:
+        return f"{path}, row {int(m.group(1)) - 2:,}: {_reason(m.group(2))}"
+    return f"{path}: {_reason(text.rpartition('Invalid: ')[2] or text)}"
+
+
+def _quoted(value: str, limit: int = 40) -> str:
+    """A field as a message quotes it: its repr, shortened."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
 
 
 class TableSource:
@@ -294,7 +337,7 @@ class TableSource:
     by (any type; a hive partition's key is a column too)."""
 
     def __init__(self, spec: str, values: Sequence[str], keys: Sequence[str] = ()) -> None:
-        pa, ds = _pyarrow(f"reading {spec}")
+        pa, ds = _pyarrow("reading CSV, Parquet and Arrow files")
         self.pa = pa
         self.name = self.path = spec
         self.values, self.keys = list(dict.fromkeys(values)), list(dict.fromkeys(keys))
@@ -307,12 +350,15 @@ class TableSource:
             fmt: Any = self.format
             if self.format == "csv":
                 fmt = self._csv_format(ds)
+            elif self.format == "parquet":      # page checksums, where written, verified
+                fmt = ds.ParquetFileFormat(default_fragment_scan_options=(
+                    ds.ParquetFragmentScanOptions(page_checksum_verification=True)))
             partitioning = ds.partitioning(flavor="hive") if base else None
             self.dataset = ds.dataset(self.files, format=fmt, partitioning=partitioning,
                                       partition_base_dir=base)
             names = self.dataset.schema.names
         except self.errors as e:
-            raise ScoreError(f"{spec} is not {self._kind()}: {_reason(e)}") from None
+            raise self._problem(e, self.files[0]) from None
         for column in self.values + self.keys:
             _column_index(spec, names, column)
         self.rows: Optional[int] = None
@@ -320,17 +366,25 @@ class TableSource:
             try:
                 self.rows = self.dataset.count_rows()
             except self.errors as e:
-                raise ScoreError(f"{spec} is not {self._kind()}: {_reason(e)}") from None
+                raise self._problem(e, spec) from None
 
-    def _kind(self) -> str:
-        return {"csv": "CSV", "parquet": "Parquet", "ipc": "Arrow IPC"}[self.format] + \
-            (" data" if len(self.files) > 1 else " file")
+    def _problem(self, error: BaseException, path: str, row: Optional[int] = None
+                 ) -> ScoreError:
+        """The ScoreError for an error of pyarrow reading `path` (after `row` rows)."""
+        if self.format == "csv":
+            return ScoreError(_csv_problem(path, getattr(self, "csv_names", []), error))
+        kind = {"parquet": "a Parquet", "ipc": "an Arrow IPC"}[self.format]
+        if row is None:
+            return ScoreError(f"{path} is not {kind} file: {_reason(error)}")
+        return ScoreError(f"{path}: cannot read it (rows {row:,} on): {_reason(error)}")
 
     def _csv_format(self, ds: Any) -> Any:
         """The CSV format of the files: every file's header the first's (names stripped), the
-        values read as float64, the keys as text, an empty field a null."""
+        values read as float64 (an empty field is not a number), the keys as text."""
         import pyarrow.csv as pcsv
         names = _csv_header(self.files[0])
+        for column in self.values + self.keys:
+            _column_index(self.files[0], names, column)
         for f in self.files[1:]:
             if _csv_header(f) != names:
                 raise ScoreError(f"{f}: its header differs from that of {self.files[0]}")
@@ -341,7 +395,7 @@ class TableSource:
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1,
                                           block_size=_CSV_BLOCK_BYTES, use_threads=True),
             convert_options=pcsv.ConvertOptions(
-                column_types=types, null_values=[""], strings_can_be_null=False,
+                column_types=types, null_values=[], strings_can_be_null=False,
                 quoted_strings_can_be_null=False))
 
     def batches(self, n: int) -> Iterator[Tuple[Dict[str, NDArray[Any]], List[Any]]]:
@@ -366,7 +420,7 @@ class TableSource:
                 done[path] = row + batch.num_rows
                 yield values, keys
         except self.errors as e:
-            raise ScoreError(f"{path}: cannot read after row {row:,}: {_reason(e)}") from None
+            raise self._problem(e, path, row) from None
 
     def _numbers(self, column: Any, path: str, name: str, row: int) -> NDArray[Any]:
         pa = self.pa
@@ -526,6 +580,7 @@ class Scorer:
 
 # ------------------------------------------------------------------ the inputs of a score
 Chunk = Dict[str, NDArray[Any]]             # an input's name ("y_true", ...) -> its rows
+_INPUTS = ("y_true", "y_pred", "sample_weight")
 
 
 class Inputs:
@@ -540,8 +595,9 @@ class Inputs:
                  keys: Optional[TableSource] = None) -> None:
         # parts: (a source, {input name: its column in the source (or "" for .npy)})
         self.parts, self.keyed = list(parts), keys
-        self.names = {k: src.name + (f":{col}" if col and len(parts) > 1 else "")
-                      for src, m in parts for k, col in m.items()}
+        names = {k: src.name + (f":{col}" if col and len(parts) > 1 else "")
+                 for src, m in parts for k, col in m.items()}
+        self.names = {k: names[k] for k in _INPUTS if k in names}
         known = {k: src.rows for src, m in parts for k in m if src.rows is not None}
         if len(set(known.values())) > 1:
             raise self._different({k: v for k, v in known.items()})
@@ -556,8 +612,9 @@ class Inputs:
         """The error for inputs of different lengths: `rows` maps an input to its rows
         (None: more than the others)."""
         return ScoreError("inputs of different lengths: " + ", ".join(
-            f"{k} ({self.names[k]}) " + ("has more" if v is None else f"has {v:,} rows")
-            for k, v in rows.items()))
+            f"{k} ({self.names[k]}) " + ("has more" if rows[k] is None
+                                         else f"has {rows[k]:,} rows")
+            for k in self.names if k in rows))
 
     def _stream(self, src: Union[NpySource, TableSource], columns: Dict[str, str],
                 n: int) -> Iterator[Tuple[Chunk, List[Any]]]:
@@ -778,18 +835,18 @@ def _param(text: str) -> Tuple[str, Union[int, float]]:
 
 def _plan(args: argparse.Namespace) -> Tuple[List[Tuple[str, lf.Loss]], Inputs]:
     """The losses and the inputs of a command line."""
-    positional = [a for a in (args.loss, args.data) if a is not None]
-    if args.losses and len(positional) == 1:          # LOSS left out: the one is DATA
-        positional = [None, positional[0]]            # type: ignore[list-item]
-    loss, data = (positional + [None, None])[:2]
+    loss, data = args.loss, args.data
+    if args.losses and data is None and loss is not None and (
+            os.path.exists(loss) or glob.has_magic(loss) or _format_of(loss)):
+        loss, data = None, loss                       # LOSS left out: the one is DATA
     specs = ([loss] if loss else []) + list(args.losses)
     if not specs:
-        raise ScoreError("no loss: give LOSS or --loss")
+        raise UsageError("give a loss: LOSS or --loss")
     losses = parse_losses(specs)
     if args.param:
         if not loss:
-            raise ScoreError("--param is for LOSS; give the parameters of --loss as "
-                             "NAME:PARAM=VALUE")
+            raise UsageError("--param is for LOSS; give the parameters of --loss as "
+                             "LOSS:NAME=VALUE")
         label, first = losses[0]
         try:
             losses[0] = (label, lf.get_loss(first.name, **{**first.params, **dict(args.param)}))
@@ -800,7 +857,7 @@ def _plan(args: argparse.Namespace) -> Tuple[List[Tuple[str, lf.Loss]], Inputs]:
         columns["sample_weight"] = args.sample_weight
     if data is None:
         if args.by:
-            raise ScoreError("--by needs DATA: lossfuse score LOSS DATA --by COLUMN ...")
+            raise UsageError("--by needs DATA: lossfuse score LOSS DATA --by COL ...")
         return losses, Inputs(_source_parts(columns))
     src = TableSource(data, list(columns.values()), args.by)
     return losses, Inputs([(src, columns)], src)
@@ -810,10 +867,14 @@ def command(args: argparse.Namespace) -> int:
     """``lossfuse score`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
     print the loss (or a JSON object, or a table) and return 0, or say on one line of stderr
     what is wrong and return 1."""
+    if args.output and os.path.splitext(args.output)[1].lower() not in _OUTPUTS:
+        args.parser.error(f"argument --output: {args.output}: not a .parquet, .csv or .json "
+                          "file")
     try:
-        if args.output and os.path.splitext(args.output)[1].lower() not in _OUTPUTS:
-            raise ScoreError(f"--output {args.output}: a .parquet, .csv or .json file")
-        losses, inputs = _plan(args)
+        try:
+            losses, inputs = _plan(args)
+        except UsageError as e:
+            args.parser.error(str(e))
         scorer = Scorer(losses, args.by)
         seconds = run(scorer, inputs, args.chunk_size, progress=args.progress)
         records = scorer.records()
