@@ -37,10 +37,11 @@ import os
 import re
 import stat
 import sys
+import urllib.parse
 import time
 import tokenize
 import warnings
-from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, TextIO,
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, TextIO,
                     Tuple, Type, TypedDict, Union)
 
 import numpy as np
@@ -222,19 +223,15 @@ class NpySource(Source):
 # File formats read through pyarrow.dataset, by suffix (any case).
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".arrow": "ipc",
            ".feather": "ipc", ".ipc": "ipc"}
-# Batches the scanner decodes ahead of the one being scored, and files it opens at once:
-# few, so that memory stays flat (a batch is --chunk-size rows of the columns read).
-_BATCH_READAHEAD = 1
-_FRAGMENT_READAHEAD = 1
-# Bytes of CSV text parsed at a time (in parallel within the block).
-_CSV_BLOCK_BYTES = 16 << 20
+# CSV is parsed in ranges of about this many bytes (cut at line ends), each by pyarrow's
+# multi-threaded reader in blocks of _CSV_BLOCK bytes: memory stays flat (a few ranges).
+_CSV_RANGE = 8 << 20
+_CSV_BLOCK = 2 << 20
 
 
-def _pyarrow(purpose: str) -> Tuple[Any, Any]:
-    """pyarrow and pyarrow.dataset, or the MissingDependencyError naming the extra."""
-    pa = import_optional("pyarrow", purpose)
-    ds = import_optional("pyarrow.dataset", purpose)
-    return pa, ds
+def _pyarrow(purpose: str) -> Any:
+    """pyarrow, or the MissingDependencyError naming the extra."""
+    return import_optional("pyarrow", purpose)
 
 
 def _format_of(path: str) -> Optional[str]:
@@ -274,20 +271,46 @@ def _data_files(spec: str) -> Tuple[str, List[str], Optional[str]]:
     return formats.pop() or "", files, base
 
 
-def _csv_header(path: str) -> List[str]:
-    """The column names of a CSV file: its first line that is not blank (UTF-8, a byte order
-    mark skipped; lines end with LF, CRLF or CR), parsed as CSV, each name stripped."""
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def _partitions(files: Sequence[str], base: Optional[str]) -> Dict[str, List[Any]]:
+    """The hive partition keys of `files` under `base` (directories ``KEY=VALUE``): key ->
+    its value for each file (integers where every value of the key is one, else text;
+    ``__HIVE_DEFAULT_PARTITION__`` is null).  A key missing from a file's path is null there."""
+    if base is None:
+        return {}
+    found: List[Dict[str, str]] = []
+    for f in files:
+        parts = os.path.relpath(os.path.dirname(f), base).split(os.sep)
+        found.append(dict(urllib.parse.unquote(p).split("=", 1) for p in parts if "=" in p))
+    keys: Dict[str, List[Any]] = {}
+    for k in dict.fromkeys(k for d in found for k in d):
+        values: List[Any] = [d.get(k) for d in found]
+        values = [None if v == _HIVE_NULL else v for v in values]
+        if all(v is None or re.fullmatch(r"[+-]?[0-9]{1,18}", v) for v in values):
+            values = [None if v is None else int(v) for v in values]
+        keys[k] = values
+    return keys
+
+
+def _csv_header(path: str) -> Tuple[List[str], int]:
+    """The column names of a CSV file -- its first line that is not blank (UTF-8, a byte
+    order mark skipped; lines end with LF, CRLF or CR), parsed as CSV, each name stripped --
+    and the offset of the line after it."""
     try:
         with open(path, "rb") as f:
             head = f.read(_LINE_LIMIT)
     except OSError as e:
         raise _cannot_read(path, e) from None
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    for number, raw in enumerate(re.split(rb"\r\n|\r|\n", head), 1):
+    start = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    for number, m in enumerate(re.finditer(rb"([^\r\n]*)(\r\n|\r|\n|$)", head[start:]), 1):
+        raw = m.group(1)
         if not raw.strip():
+            if not m.group(2):
+                break
             continue
-        if len(raw) + 3 >= len(head) == _LINE_LIMIT:
+        if not m.group(2) and len(head) == _LINE_LIMIT:
             raise ScoreError(f"{path}, line {number}: a header longer than {_LINE_LIMIT:,} "
                              "bytes")
         try:
@@ -298,31 +321,32 @@ def _csv_header(path: str) -> List[str]:
         if "\0" in line:
             raise ScoreError(f"{path}, line {number}: a NUL byte (not a text file?)")
         try:
-            return [h.strip() for h in next(csv.reader([line], strict=True))]
+            return [h.strip() for h in next(csv.reader([line], strict=True))], start + m.end()
         except csv.Error as e:
             raise ScoreError(f"{path}, line {number}: {e}") from None
     raise ScoreError(f"{path} is empty: a header row naming the columns is needed")
 
 
-def _csv_problem(path: str, names: Sequence[str], error: BaseException) -> str:
+def _csv_problem(path: str, names: Sequence[str], error: BaseException, first: int) -> str:
     """What pyarrow's CSV reader says of a malformed file, in the words of this command: the
-    file, the row (counted from 0, the header not included), the column."""
+    file, the row (counted from 0, the header not included: pyarrow's row #1 is row `first`),
+    the column."""
     text = str(error).strip()
     m = re.search(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to \w+: invalid "
                   r"value '(.*)'$", text, re.S)
     if m:
-        column, row, value = int(m.group(1)), int(m.group(2)) - 2, m.group(3)
+        column, row, value = int(m.group(1)), int(m.group(2)) - 1 + first, m.group(3)
         name = names[column] if column < len(names) else f"#{column}"
         return f"{path}, row {row:,}, column {name!r}: {_quoted(value)} is not a number"
     m = re.search(r"Row #(\d+): Expected (\d+) columns, got (\d+)", text)
     if m:
         got = int(m.group(3))
-        return (f"{path}, row {int(m.group(1)) - 2:,}: {got} field{'s' * (got != 1)}, the "
-                f"header has {m.group(2)}")
+        return (f"{path}, row {int(m.group(1)) - 1 + first:,}: {got} field"
+                f"{'s' * (got != 1)}, the header has {m.group(2)}")
     m = re.search(r"Row #(\d+): (.*)$", text, re.S)
     if m:
-        return f"{path}, row {int(m.group(1)) - 2:,}: {_reason(m.group(2))}"
-    return f"{path}: {_reason(text.rpartition('Invalid: ')[2] or text)}"
+        return f"{path}, row {int(m.group(1)) - 1 + first:,}: {_reason(m.group(2))}"
+    return f"{path}, rows {first:,} on: {_reason(text.rpartition('Invalid: ')[2] or text)}"
 
 
 def _quoted(value: str, limit: int = 40) -> str:
@@ -330,109 +354,201 @@ def _quoted(value: str, limit: int = 40) -> str:
     return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
 
 
+# NumPy dtypes of the Arrow types whose values NumPy can view in place (no nulls).
+_VIEWS = {"double": np.float64, "float": np.float32, "halffloat": np.float16,
+          "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+          "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64}
+
+
 class TableSource:
-    """Columns of DATA (`_data_files`): CSV, Parquet or Arrow IPC (Feather) files, read
-    through ``pyarrow.dataset`` -- only the columns needed, batch by batch, a few batches
-    ahead.  `values` are the columns scored (real numbers, no nulls), `keys` those grouped
-    by (any type; a hive partition's key is a column too)."""
+    """Columns of DATA (`_data_files`): CSV, Parquet or Arrow IPC (Feather) files, read with
+    pyarrow file after file -- only the columns needed, batch by batch, in memory that stays
+    flat.  `values` are the columns scored (real numbers, no nulls), `keys` those grouped by
+    (any type; a hive partition's key is a column too).
+
+    CSV is read in byte ranges of about ``_CSV_RANGE`` bytes cut at line ends (a range is
+    extended while it ends inside a quoted field), each parsed by pyarrow's multi-threaded
+    reader; Parquet row group by row group (page checksums, where written, verified); Arrow
+    IPC record batch by record batch."""
 
     def __init__(self, spec: str, values: Sequence[str], keys: Sequence[str] = ()) -> None:
-        pa, ds = _pyarrow("reading CSV, Parquet and Arrow files")
-        self.pa = pa
+        self.pa = _pyarrow("reading CSV, Parquet and Arrow files")
         self.name = self.path = spec
         self.values, self.keys = list(dict.fromkeys(values)), list(dict.fromkeys(keys))
         self.format, self.files, base = _data_files(spec)
-        self.errors: Tuple[Type[Exception], ...] = (OSError, pa.ArrowException,
+        self.partitions = _partitions(self.files, base)
+        self.errors: Tuple[Type[Exception], ...] = (OSError, self.pa.ArrowException,
                                                     UnicodeDecodeError)
         self.size = sum(os.path.getsize(f) for f in self.files)
         self.done = 0
-        try:
-            fmt: Any = self.format
-            if self.format == "csv":
-                fmt = self._csv_format(ds)
-            elif self.format == "parquet":      # page checksums, where written, verified
-                fmt = ds.ParquetFileFormat(default_fragment_scan_options=(
-                    ds.ParquetFragmentScanOptions(page_checksum_verification=True)))
-            partitioning = ds.partitioning(flavor="hive") if base else None
-            self.dataset = ds.dataset(self.files, format=fmt, partitioning=partitioning,
-                                      partition_base_dir=base)
-            names = self.dataset.schema.names
-        except self.errors as e:
-            raise self._problem(e, self.files[0]) from None
-        for column in self.values + self.keys:
-            _column_index(spec, names, column)
         self.rows: Optional[int] = None
-        if self.format != "csv":
-            try:
-                self.rows = self.dataset.count_rows()
-            except self.errors as e:
-                raise self._problem(e, spec) from None
+        self.header: Dict[str, Tuple[List[str], int]] = {}
+        names = self._columns(self.files[0])
+        if self.format == "csv":
+            for f in self.files[1:]:
+                if self._columns(f) != names:
+                    raise ScoreError(f"{f}: its header differs from that of {self.files[0]}")
+        else:
+            self.rows = 0
+            for f in self.files:
+                self._columns(f)
+        for column in self.values + self.keys:
+            _column_index(self.files[0], names + list(self.partitions), column)
+
+    # ------------------------------------------------------------------- per file format
+    def _columns(self, path: str) -> List[str]:
+        """The column names of file `path` (and, but for CSV, add its rows to `rows`)."""
+        if self.format == "csv":
+            self.header[path] = _csv_header(path)
+            return self.header[path][0]
+        try:
+            with self._open_table(path) as (names, rows, _):
+                self.rows = None if rows is None or self.rows is None else self.rows + rows
+                return names
+        except self.errors as e:
+            raise self._problem(e, path) from None
+
+    @contextlib.contextmanager
+    def _open_table(self, path: str) -> Iterator[Tuple[List[str], Optional[int],
+                                                        Callable[[int], Iterator[Any]]]]:
+        """A Parquet or IPC file open: (its column names, its rows (None: unknown before
+        reading, IPC), batches(n) of the columns needed)."""
+        handle = _open(path)
+        try:
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+                file = pq.ParquetFile(handle, page_checksum_verification=True)
+                names = file.schema_arrow.names
+                wanted = [c for c in self.values + self.keys if c in names]
+                yield names, file.metadata.num_rows, functools.partial(
+                    file.iter_batches, columns=wanted)
+            else:
+                import pyarrow.ipc as ipc
+                reader = ipc.open_file(handle)
+                names = reader.schema.names
+                wanted = [c for c in self.values + self.keys if c in names]
+
+                def batches(n: int) -> Iterator[Any]:
+                    for i in range(reader.num_record_batches):
+                        yield reader.get_batch(i).select(wanted)
+                yield names, None, batches
+        finally:
+            handle.close()
 
     def _problem(self, error: BaseException, path: str, row: Optional[int] = None
                  ) -> ScoreError:
-        """The ScoreError for an error of pyarrow reading `path` (after `row` rows)."""
-        if self.format == "csv":
-            return ScoreError(_csv_problem(path, getattr(self, "csv_names", []), error))
-        kind = {"parquet": "a Parquet", "ipc": "an Arrow IPC"}[self.format]
+        """The ScoreError for an error of pyarrow reading `path` (from `row` on)."""
+        kind = {"parquet": "a Parquet", "ipc": "an Arrow IPC", "csv": "a CSV"}[self.format]
         if row is None:
             return ScoreError(f"{path} is not {kind} file: {_reason(error)}")
         return ScoreError(f"{path}: cannot read it (rows {row:,} on): {_reason(error)}")
 
-    def _csv_format(self, ds: Any) -> Any:
-        """The CSV format of the files: every file's header the first's (names stripped), the
-        values read as float64 (an empty field is not a number), the keys as text."""
+    def _csv_batches(self, path: str) -> Iterator[Any]:
+        """The tables of the byte ranges of CSV file `path`."""
         import pyarrow.csv as pcsv
-        names = _csv_header(self.files[0])
+        pa = self.pa
+        names, start = self.header[path]
         for column in self.values + self.keys:
-            _column_index(self.files[0], names, column)
-        for f in self.files[1:]:
-            if _csv_header(f) != names:
-                raise ScoreError(f"{f}: its header differs from that of {self.files[0]}")
-        self.csv_names = names
-        types = {c: self.pa.float64() for c in self.values}
-        types.update({c: self.pa.string() for c in self.keys})
-        return ds.CsvFileFormat(
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1,
-                                          block_size=_CSV_BLOCK_BYTES, use_threads=True),
-            convert_options=pcsv.ConvertOptions(
-                column_types=types, null_values=[], strings_can_be_null=False,
-                quoted_strings_can_be_null=False))
+            if column not in self.partitions:
+                _column_index(path, names, column)
+        types = {c: pa.float64() for c in self.values if c not in self.partitions}
+        types.update({c: pa.string() for c in self.keys if c not in self.partitions})
+        convert = pcsv.ConvertOptions(include_columns=list(types), column_types=types,
+                                      null_values=[], strings_can_be_null=False,
+                                      quoted_strings_can_be_null=False)
+        row = 0
+        with _reading(path) as f:
+            f.seek(start)
+            carry = b""
+            while True:
+                block = f.read(_CSV_RANGE)
+                data = carry + block if carry else block
+                if block:
+                    cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+                    quotes = data.count(b'"', 0, cut)
+                    if cut == 0 or quotes % 2:        # no line end, or inside quotes: more
+                        if len(data) > _LINE_LIMIT + _CSV_RANGE and cut == 0:
+                            raise ScoreError(f"{path}, row {row:,}: longer than "
+                                             f"{_LINE_LIMIT:,} bytes")
+                        carry = data
+                        continue
+                    part, carry = data[:cut], data[cut:]
+                else:
+                    part, carry, quotes = data, b"", data.count(b'"')
+                if part.strip():
+                    read = functools.partial(
+                        pcsv.read_csv, pa.py_buffer(part), convert_options=convert,
+                        parse_options=pcsv.ParseOptions(newlines_in_values=quotes > 0))
+                    try:
+                        table = read(read_options=pcsv.ReadOptions(
+                            column_names=names, block_size=_CSV_BLOCK, use_threads=True))
+                    except self.errors as e:
+                        try:         # again on one thread, whose errors number the rows
+                            read(read_options=pcsv.ReadOptions(column_names=names,
+                                                               use_threads=False))
+                        except self.errors as e1:
+                            e = e1
+                        raise ScoreError(_csv_problem(path, names, e, row)) from None
+                    row += table.num_rows
+                    yield table
+                if not block:
+                    return
 
+    # ------------------------------------------------------------------------- batches
     def batches(self, n: int) -> Iterator[Tuple[Dict[str, NDArray[Any]], List[Any]]]:
-        """Batches of up to `n` rows: the value columns as arrays, the key columns (pyarrow
-        arrays).  A null or a column that is not of numbers is a ScoreError naming the file,
-        the column and the row."""
-        scanner = self.dataset.scanner(columns=self.values + self.keys, batch_size=n,
-                                       batch_readahead=_BATCH_READAHEAD,
-                                       fragment_readahead=_FRAGMENT_READAHEAD,
-                                       use_threads=True)
-        path, row = self.path, 0
-        done: Dict[str, int] = {}          # rows read of each file
-        try:
-            for tagged in scanner.scan_batches():
-                batch = tagged.record_batch
-                previous, path = path, getattr(tagged.fragment, "path", self.path)
-                if path != previous and previous in done:       # a file read whole
-                    self.done += os.path.getsize(previous)
-                row = done.get(path, 0)
-                values = {c: self._numbers(batch.column(c), path, c, row) for c in self.values}
-                keys = [batch.column(c) for c in self.keys]
-                done[path] = row + batch.num_rows
-                yield values, keys
-        except self.errors as e:
-            raise self._problem(e, path, row) from None
+        """Batches of the files, file after file: the value columns as arrays, the key
+        columns as pyarrow arrays.  A null or a column that is not of numbers is a
+        ScoreError naming the file, the column and the row."""
+        for i, path in enumerate(self.files):
+            row = 0
+            try:
+                with contextlib.ExitStack() as stack:
+                    if self.format == "csv":
+                        parts: Iterator[Any] = self._csv_batches(path)
+                    else:
+                        _, _, batches = stack.enter_context(self._open_table(path))
+                        parts = batches(n)
+                    for part in parts:
+                        for start in range(0, part.num_rows, n):
+                            piece = part.slice(start, n) if part.num_rows > n else part
+                            yield self._batch(piece, path, i, row)
+                            row += piece.num_rows
+            except self.errors as e:
+                raise self._problem(e, path, row) from None
+            self.done += os.path.getsize(path)
+
+    def _batch(self, batch: Any, path: str, file: int, row: int
+               ) -> Tuple[Dict[str, NDArray[Any]], List[Any]]:
+        pa = self.pa
+        names = batch.schema.names
+
+        def column(c: str) -> Any:
+            if c in names:
+                found = batch.column(c)
+                return found.combine_chunks() if hasattr(found, "combine_chunks") else found
+            if c in self.partitions:
+                return pa.array([self.partitions[c][file]] * batch.num_rows)
+            raise ScoreError(f"{path} has no column {c!r} (columns: "
+                             f"{', '.join(names[:20])})")
+        values = {c: self._numbers(column(c), path, c, row) for c in self.values}
+        return values, [column(c) for c in self.keys]
 
     def _numbers(self, column: Any, path: str, name: str, row: int) -> NDArray[Any]:
+        """A column of numbers without nulls as an array (a view of its values where NumPy
+        can take them as they are)."""
         pa = self.pa
         if column.null_count:
             first = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
             raise ScoreError(f"{path}, row {row + first:,}, column {name!r}: a missing value "
                              "(null)")
         kind = column.type
-        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)
-                or pa.types.is_boolean(kind)):
-            raise ScoreError(f"{path}: column {name!r} holds {kind}, not numbers")
-        return column.to_numpy(zero_copy_only=False)
+        dtype = _VIEWS.get(str(kind))
+        if dtype is not None:
+            return np.frombuffer(column.buffers()[1], dtype, count=len(column),
+                                 offset=column.offset * np.dtype(dtype).itemsize)
+        if pa.types.is_boolean(kind):
+            return column.to_numpy(zero_copy_only=False)
+        raise ScoreError(f"{path}: column {name!r} holds {kind}, not numbers")
 
 
 # ------------------------------------------------------------------------------- scoring
@@ -470,7 +586,7 @@ class _Keys:
     batch's distinct keys are looked up."""
 
     def __init__(self, names: Sequence[str]) -> None:
-        self.pa, _ = _pyarrow("--by")
+        self.pa = _pyarrow("--by")
         import pyarrow.compute as pc
         self.pc = pc
         self.names = list(names)
@@ -806,7 +922,7 @@ def write_records(records: Sequence[Record], path: str) -> None:
             json.dump([_finite(r, _FLOATS) for r in records], f, allow_nan=False)
             f.write("\n")
         return
-    pa, _ = _pyarrow(f"writing {path}")
+    pa = _pyarrow(f"writing {path}")
     table = pa.Table.from_pylist(list(records))
     if kind == ".csv":
         import pyarrow.csv as pcsv
@@ -987,15 +1103,17 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     if sample_weight is not None:
         columns["sample_weight"] = sample_weight
     pandas = type(data).__module__.startswith("pandas") and hasattr(data, "columns")
-    pa, ds = _pyarrow("lossfuse.score") if keys or not pandas else (None, None)
-    names = [str(c) for c in data.columns] if pandas else None
-    if not pandas:
-        if isinstance(data, (pa.Table, pa.RecordBatch)):
-            data = ds.dataset(data)
-        if not isinstance(data, ds.Dataset):
-            raise TypeError("data must be a pyarrow Table, RecordBatch or Dataset or a "
-                            f"pandas DataFrame, not {type(data).__name__}")
+    pa = _pyarrow("lossfuse.score") if keys or not pandas else None
+    needed = list(dict.fromkeys(list(columns.values()) + keys))
+    if pandas:
+        names = [str(c) for c in data.columns]
+    elif isinstance(data, (pa.Table, pa.RecordBatch)):
         names = data.schema.names
+    elif type(data).__module__.startswith("pyarrow") and hasattr(data, "to_batches"):
+        names = data.schema.names           # a pyarrow.dataset.Dataset
+    else:
+        raise TypeError("data must be a pyarrow Table, RecordBatch or Dataset or a pandas "
+                        f"DataFrame, not {type(data).__name__}")
     for c in list(columns.values()) + keys:
         if c not in names:
             raise ValueError(f"data has no column {c!r} (columns: {', '.join(names[:20])})")
@@ -1006,7 +1124,10 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
                      for k in ("y_true", "y_pred", "sample_weight")), key_columns)
         import pandas as pd
         return pd.DataFrame(scorer.records())
-    for batch in data.to_batches(columns=list(dict.fromkeys(list(columns.values()) + keys))):
+    batches = [data] if isinstance(data, pa.RecordBatch) else \
+        data.select(needed).to_batches() if isinstance(data, pa.Table) else \
+        data.to_batches(columns=needed)
+    for batch in batches:
         values = {}
         for k, c in columns.items():
             column = batch.column(c)
