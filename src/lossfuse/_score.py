@@ -586,60 +586,124 @@ def parse_losses(specs: Iterable[str]) -> List[Tuple[str, lf.Loss]]:
     return out
 
 
-class _Keys:
-    """Group keys -> dense group ids, as the batches arrive: each batch's keys are encoded
-    once (pyarrow's hash of each key column; a code per distinct combination), and only the
-    batch's distinct keys are looked up."""
+_NAN = math.nan      # every NaN key as this one object: NaN == NaN is False, `is` is True
+# Integer keys spanning at most this many values are coded through a table over their range.
+_TABLE_RANGE = 1 << 22
+_SIGNED = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32")
 
-    def __init__(self, names: Sequence[str]) -> None:
-        self.pa = _pyarrow("--by")
+
+class _Codes:
+    """The values of one key -> codes 0, 1, ... in the order of their first appearance,
+    stable from batch to batch (`values[code]`).  Integers without nulls over a range of at
+    most ``_TABLE_RANGE`` go through a table indexed by value (a few passes of NumPy over a
+    batch); other keys through pyarrow's hash (``dictionary_encode``), looking up only each
+    batch's distinct values."""
+
+    def __init__(self, pa: Any) -> None:
+        self.pa = pa
+        self.values: List[Any] = []
+        self.index: Dict[Any, int] = {}
+        self.lo = 0
+        self.table: Optional[NDArray[np.int64]] = np.empty(0, np.int64)   # None: hashed
+
+    def _new(self, value: Any) -> int:
+        code = self.index[value] = len(self.values)
+        self.values.append(value)
+        return code
+
+    def __call__(self, column: Any) -> NDArray[np.int64]:
+        """The code of each value of `column` (a pyarrow array, or an int64 array)."""
+        if self.table is not None:
+            ints = column if isinstance(column, np.ndarray) else \
+                _numpy(column) if str(column.type) in _SIGNED and not column.null_count \
+                else None
+            codes = None if ints is None else self._by_table(ints)
+            if codes is not None:
+                return codes
+            self.table = None
+        return self._by_hash(column)
+
+    def _by_table(self, v: NDArray[Any]) -> Optional[NDArray[np.int64]]:
+        assert self.table is not None
+        if not len(v):
+            return np.empty(0, np.int64)
+        lo, hi = int(v.min()), int(v.max())
+        if self.values:
+            lo, hi = min(lo, self.lo), max(hi, self.lo + len(self.table) - 1)
+        if hi - lo >= _TABLE_RANGE:
+            return None
+        if not self.values or lo != self.lo or hi - lo + 1 != len(self.table):
+            table = np.full(hi - lo + 1, -1, np.int64)
+            if self.values:
+                table[self.lo - lo:self.lo - lo + len(self.table)] = self.table
+            self.table, self.lo = table, lo
+        at = v.astype(np.int64) - lo
+        codes = self.table[at]
+        missing = codes < 0
+        if missing.any():
+            for x in np.unique(at[missing]).tolist():
+                self.table[x] = self._new(x + lo)
+            codes = self.table[at]
+        return codes
+
+    def _by_hash(self, column: Any) -> NDArray[np.int64]:
         import pyarrow.compute as pc
-        self.pc = pc
-        self.names = list(names)
-        self.ids: Dict[Tuple[Any, ...], int] = {}
-        self.keys: List[Tuple[Any, ...]] = []
-
-    def _codes(self, column: Any) -> Tuple[NDArray[np.int64], List[Any]]:
-        """A column as (a code per row, the distinct values by code); null is a value."""
+        if isinstance(column, np.ndarray):
+            column = self.pa.array(column)
         if self.pa.types.is_dictionary(column.type):
             column = column.dictionary_decode()
-        encoded = self.pc.dictionary_encode(column, null_encoding="encode")
-        return _numpy(encoded.indices).astype(np.int64), encoded.dictionary.to_pylist()
+        encoded = pc.dictionary_encode(column, null_encoding="encode")
+        distinct = encoded.dictionary.to_pylist()
+        lookup = np.empty(len(distinct), np.int64)
+        for i, value in enumerate(distinct):
+            if isinstance(value, float) and value != value:
+                value = _NAN
+            code = self.index.get(value)
+            lookup[i] = self._new(value) if code is None else code
+        return lookup[_numpy(encoded.indices).astype(np.int64)]
+
+
+class _Keys:
+    """Group keys (one or more columns) -> dense group ids, as the batches arrive: each
+    column's values get codes (`_Codes`), and each combination of codes one more (the codes
+    so far and the next column's, paired as one integer, coded in turn)."""
+
+    _PAIR = 1 << 31          # codes of a column stay below this
+
+    def __init__(self, names: Sequence[str]) -> None:
+        pa = _pyarrow("--by")
+        self.columns = [_Codes(pa) for _ in names]
+        self.pairs = [_Codes(pa) for _ in names[1:]]
 
     def __call__(self, columns: Sequence[Any]) -> NDArray[np.int64]:
         """The group id of each row of a batch (`columns`: its key columns)."""
-        codes, values = zip(*(self._codes(c) for c in columns))
-        code = codes[0]
-        for c, v in zip(codes[1:], values[1:]):      # one code for the combination
-            code = code * len(v) + c
-        if len(codes) > 1:
-            encoded = self.pc.dictionary_encode(self.pa.array(code))
-            code = _numpy(encoded.indices).astype(np.int64)
-            combos = _numpy(encoded.dictionary)
-        else:
-            combos = np.arange(len(values[0]))
-        lookup = np.empty(len(combos), np.int64)
-        for i, combo in enumerate(combos.tolist()):
-            key = []
-            for v in reversed(values):               # the combination's values, last first
-                key.append(v[combo % len(v)])
-                combo //= len(v)
-            k = tuple(reversed(key))
-            g = self.ids.get(k)
-            if g is None:
-                g = self.ids[k] = len(self.keys)
-                self.keys.append(k)
-            lookup[i] = g
-        return lookup[code]
+        code = self.columns[0](columns[0])
+        for coder, pair, column in zip(self.columns[1:], self.pairs, columns[1:]):
+            code = pair(code * self._PAIR + coder(column))
+        return code
+
+    def __len__(self) -> int:
+        return len((self.pairs or self.columns)[-1].values)
+
+    def key(self, g: int) -> Tuple[Any, ...]:
+        """The values of group `g`'s key columns."""
+        out = []
+        for k in range(len(self.pairs) - 1, -1, -1):
+            g, c = divmod(self.pairs[k].values[g], self._PAIR)
+            out.append(self.columns[k + 1].values[c])
+        out.append(self.columns[0].values[g])
+        return tuple(reversed(out))
 
     def order(self) -> List[int]:
         """The group ids in the order of their keys (nulls last)."""
+        keys = [self.key(g) for g in range(len(self))]
+
         def sort_key(g: int) -> Tuple[Any, ...]:
-            return tuple((v is None, "" if v is None else v) for v in self.keys[g])
+            return tuple((v is None, "" if v is None else v) for v in keys[g])
         try:
-            return sorted(range(len(self.keys)), key=sort_key)
+            return sorted(range(len(keys)), key=sort_key)
         except TypeError:                  # keys of mixed types: in order of appearance
-            return list(range(len(self.keys)))
+            return list(range(len(keys)))
 
 
 Record = Dict[str, Any]
@@ -665,7 +729,7 @@ class Scorer:
         if self.keys is not None:
             ids = self.keys(keys)
             for acc in self.groups:
-                acc.grow(len(self.keys.keys))
+                acc.grow(len(self.keys))
                 acc.add(y, p, w, ids)
         else:
             for parts, (_, loss) in zip(self.parts, self.losses):
@@ -685,7 +749,7 @@ class Scorer:
             return out
         results = [acc.results() for acc in self.groups]
         for g in self.keys.order():
-            key = dict(zip(self.by, self.keys.keys[g]))
+            key = dict(zip(self.by, self.keys.key(g)))
             for (label, loss), (sums, weights, counts) in zip(self.losses, results):
                 out.append(self._record(key, label, int(counts[g]), float(weights[g]),
                                         float(sums[g])))
