@@ -71,7 +71,7 @@ _NPY_HEADER_ERRORS = (ValueError, TypeError, IndexError, SyntaxError, tokenize.T
                       RecursionError, MemoryError)
 
 
-def _reason(error: BaseException, limit: int = 200) -> str:
+def _reason(error: object, limit: int = 200) -> str:
     """A library's error message, on one line and at most `limit` characters."""
     text = " ".join(str(error).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -1172,7 +1172,7 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     if sample_weight is not None:
         columns["sample_weight"] = sample_weight
     pandas = type(data).__module__.startswith("pandas") and hasattr(data, "columns")
-    pa = _pyarrow("lossfuse.score") if keys or not pandas else None
+    pa: Any = _pyarrow("lossfuse.score") if keys or not pandas else None
     needed = list(dict.fromkeys(list(columns.values()) + keys))
     if pandas:
         names = [str(c) for c in data.columns]
@@ -1188,11 +1188,10 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
             raise ValueError(f"data has no column {c!r} (columns: {', '.join(names[:20])})")
     scorer = Scorer(parsed, keys)
     if pandas:
-        key_columns = [pa.array(data[k], from_pandas=True) for k in keys] if keys else []
-        scorer.add(*(data[columns[k]].to_numpy() if k in columns else None
-                     for k in ("y_true", "y_pred", "sample_weight")), key_columns)
-        import pandas as pd
-        return pd.DataFrame(scorer.records())
+        scorer.add(data[y_true].to_numpy(), data[y_pred].to_numpy(),
+                   None if sample_weight is None else data[sample_weight].to_numpy(),
+                   [pa.array(data[k], from_pandas=True) for k in keys])
+        return type(data)(scorer.records())
     batches = [data] if isinstance(data, pa.RecordBatch) else \
         data.select(needed).to_batches() if isinstance(data, pa.Table) else \
         data.to_batches(columns=needed)
