@@ -246,7 +246,7 @@ def without(modules, *args):
 
 @pytest.mark.parametrize("spec", ["{d}/t.parquet:y", "{d}/T.PQ:y", "{d}/d.csv:y",
                                   "{d}/t.arrow:y"])
-@pytest.mark.parametrize("modules", [["pyarrow"], ["pyarrow.dataset"]])
+@pytest.mark.parametrize("modules", [["pyarrow"]])
 def test_tables_without_pyarrow_name_the_extra(tmp_path, spec, modules):
     np.save(tmp_path / "p.npy", np.zeros(3))
     (tmp_path / "d.csv").write_text("y\n0\n0\n0\n")
