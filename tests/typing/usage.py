@@ -96,6 +96,10 @@ def losses() -> None:
     same(value, float)
     same(written, np.ndarray, np.float64)
     assert written is out
+    per_group: F64 = huber.loss(y, p32, groups=np.array([0, 1, 0]))
+    group_sums: F64 = huber.loss(y, p, groups=[0, 0, 1], n_groups=3, reduction="sum")
+    same(per_group, np.ndarray, np.float64)
+    same(group_sums, np.ndarray, np.float64)
 
     g: F64 = huber.gradient(y, p)
     g32: F32 = huber.gradient(y, p32, reduction="sum", gradient_out=np.empty(3, np.float32))
@@ -209,9 +213,18 @@ def adapters() -> None:
     same(either, np.ndarray, np.float64)
 
 
+def scoring() -> None:
+    import pandas as pd  # type: ignore[import-untyped]
+    frame = pd.DataFrame({"y": [0.0, 1.0], "p": [0.5, 1.0], "g": ["a", "b"]})
+    table: Any = lf.score(frame, ["huber", lf.get_loss("mse")], y_true="y", y_pred="p",
+                          by="g")
+    same(table, pd.DataFrame)
+
+
 def main() -> None:
     package()
     losses()
+    scoring()
     regression_metrics()
     adapters()
 
