@@ -317,8 +317,8 @@ def _loss_rows() -> List[Tuple[str, str]]:
 def _score_epilog() -> str:
     data = _listing("data (DATA) and columns (COL):", [
         ("FILE", "a .csv, .parquet (.pq) or .arrow (.feather, .ipc) file; CSV: UTF-8, a "
-                 "header row naming the columns, commas between fields, an empty field a "
-                 "null"),
+                 "header row naming the columns, commas between fields; an empty field is "
+                 "not a number (in a --by column, the key \"\")"),
         ("DIRECTORY", "its files of those suffixes, at any depth (names beginning with . "
                       "or _ skipped), all of one format; subdirectories KEY=VALUE (hive "
                       "partitions) give a column KEY"),
@@ -484,6 +484,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # set by _configure: the command's own parser, and the function doing its work
     command_parser: argparse.ArgumentParser = args.parser
     command: Callable[[argparse.Namespace], int] = args.command
+    if extra and getattr(args, "name", None) == "score":     # LOSS or DATA after an option
+        extra = _score.take_positionals(args, extra)
     if extra:                     # said by the command's parser, with the command's usage
         command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "progress", False) is None:        # neither --progress nor --no-progress

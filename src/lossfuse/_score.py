@@ -7,9 +7,9 @@
 
 The options, their help and their checks are defined in `lossfuse.__main__`; this module reads
 the inputs and scores them.  DATA is a CSV, Parquet or Arrow IPC file, a directory of them
-(hive partitions ``KEY=VALUE`` are columns) or a glob, read through ``pyarrow.dataset``: only
-the columns needed, ``--chunk-size`` rows at a time, a batch or so ahead, in memory that stays
-flat.  SRC is a ``.npy`` file (read through plain reads, not a memory map, so that the pages
+(hive partitions ``KEY=VALUE`` are columns) or a glob, read with pyarrow file after file (see
+`TableSource`): only the columns needed, at most ``--chunk-size`` rows at a time, in memory
+that stays flat.  SRC is a ``.npy`` file (read through plain reads, not a memory map, so that the pages
 read do not stay in the process) or ``FILE.csv:COLUMN`` (likewise Parquet and Arrow IPC), for
 inputs split over files; the columns of one file are read in one pass.
 
@@ -461,8 +461,8 @@ class TableSource:
         for column in self.values + self.keys:
             if column not in self.partitions:
                 _column_index(path, names, column)
-        types = {c: pa.float64() for c in self.values if c not in self.partitions}
-        types.update({c: pa.string() for c in self.keys if c not in self.partitions})
+        types = {c: pa.string() for c in self.keys if c not in self.partitions}
+        types.update({c: pa.float64() for c in self.values if c not in self.partitions})
         convert = pcsv.ConvertOptions(include_columns=list(types), column_types=types,
                                       null_values=[], strings_can_be_null=False,
                                       quoted_strings_can_be_null=False)
@@ -485,6 +485,9 @@ class TableSource:
                     part, carry = data[:cut], data[cut:]
                 else:
                     part, carry, quotes = data, b"", data.count(b'"')
+                    if quotes % 2:
+                        raise ScoreError(f"{path}, rows {row:,} on: the file ends inside a "
+                                         "quoted field (or holds a stray double quote)")
                 if part.strip():
                     read = functools.partial(
                         pcsv.read_csv, pa.py_buffer(part), convert_options=convert,
@@ -951,6 +954,8 @@ def _finite(record: Mapping[str, Any], fields: Sequence[str]) -> Dict[str, Any]:
             out[f"{k}_nonfinite"] = repr(float(v))
         elif v is None or isinstance(v, (str, int, float, bool)):
             out[k] = v
+        elif isinstance(v, Mapping):
+            out[k] = _finite(v, ())
         else:
             out[k] = str(v)
     return out
@@ -1018,6 +1023,21 @@ def _param(text: str) -> Tuple[str, Union[int, float]]:
     return name.strip(), float(number[0])
 
 
+def take_positionals(args: argparse.Namespace, extra: List[str]) -> List[str]:
+    """LOSS and DATA given after an option (``lossfuse score huber --param delta=2 d.csv``,
+    which argparse leaves over): into `args`, where not given before; the rest is
+    returned."""
+    rest = []
+    for word in extra:
+        if not word.startswith("-") and args.loss is None:
+            args.loss = word
+        elif not word.startswith("-") and args.data is None:
+            args.data = word
+        else:
+            rest.append(word)
+    return rest
+
+
 def _plan(args: argparse.Namespace) -> Tuple[List[Tuple[str, lf.Loss]], Inputs]:
     """The losses and the inputs of a command line."""
     loss, data = args.loss, args.data
@@ -1033,6 +1053,7 @@ def _plan(args: argparse.Namespace) -> Tuple[List[Tuple[str, lf.Loss]], Inputs]:
             raise UsageError("--param is for LOSS; give the parameters of --loss as "
                              "LOSS:NAME=VALUE")
         label, first = losses[0]
+        label = ":".join([label] + [f"{k}={v}" for k, v in args.param])
         try:
             losses[0] = (label, lf.get_loss(first.name, **{**first.params, **dict(args.param)}))
         except (ValueError, TypeError) as e:
@@ -1055,6 +1076,8 @@ def command(args: argparse.Namespace) -> int:
     if args.output and os.path.splitext(args.output)[1].lower() not in _OUTPUTS:
         args.parser.error(f"argument --output: {args.output}: not a .parquet, .csv or .json "
                           "file")
+    if args.output and not args.output.lower().endswith(".json"):
+        _pyarrow(f"writing {args.output}")        # said before any work
     try:
         try:
             losses, inputs = _plan(args)
@@ -1154,7 +1177,13 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     3  b  absolute_error     1     1.0  1.00  1.000
     """
     keys = [by] if isinstance(by, str) else list(by or [])
-    items = [losses] if isinstance(losses, (str, lf.Loss)) else list(losses)
+    if isinstance(losses, (str, lf.Loss)):
+        items: List[Any] = [losses]
+    elif isinstance(losses, Iterable):
+        items = list(losses)
+    else:
+        raise TypeError(f"losses must be a name, a Loss or a list of them, not "
+                        f"{type(losses).__name__}")
     parsed: List[Tuple[str, lf.Loss]] = []
     for item in items:
         if isinstance(item, lf.Loss):
