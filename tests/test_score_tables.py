@@ -364,7 +364,6 @@ def test_several_losses_equal_their_single_runs(tmp_path, frame):
         alone = records(spec, path, *args)
         assert together[i::len(LOSSES)] == alone
     # the values: the losses with their parameters
-    name, _, param = "pinball:alpha=0.9".partition(":")
     want = reference(df, {"pinball:alpha=0.9": lf.get_loss("pinball", alpha=0.9)},
                      w="w", by=["region"])
     same(together[3::len(LOSSES)], want)
