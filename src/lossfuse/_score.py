@@ -486,8 +486,8 @@ class TableSource:
                 else:
                     part, carry, quotes = data, b"", data.count(b'"')
                     if quotes % 2:
-                        raise ScoreError(f"{path}, rows {row:,} on: the file ends inside a "
-                                         "quoted field (or holds a stray double quote)")
+                        raise ScoreError(f"{path}, row {row:,} or later: the file ends inside "
+                                         "a quoted field (or holds a stray double quote)")
                 if part.strip():
                     read = functools.partial(
                         pcsv.read_csv, pa.py_buffer(part), convert_options=convert,
@@ -495,13 +495,15 @@ class TableSource:
                     try:
                         table = read(read_options=pcsv.ReadOptions(
                             column_names=names, block_size=_CSV_BLOCK, use_threads=True))
-                    except self.errors as e:
-                        try:         # again on one thread, whose errors number the rows
-                            read(read_options=pcsv.ReadOptions(column_names=names,
-                                                               use_threads=False))
-                        except self.errors as e1:
-                            e = e1
-                        raise ScoreError(_csv_problem(path, names, e, row)) from None
+                    except self.errors:
+                        # again as one block on one thread: its errors number the rows, and
+                        # a line longer than a block, which pyarrow refuses, is read
+                        try:
+                            table = read(read_options=pcsv.ReadOptions(
+                                column_names=names, block_size=len(part) + 1,
+                                use_threads=False))
+                        except self.errors as e:
+                            raise ScoreError(_csv_problem(path, names, e, row)) from None
                     row += table.num_rows
                     yield table
                 if not block:
