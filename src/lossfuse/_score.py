@@ -429,14 +429,14 @@ class TableSource:
                 import pyarrow.parquet as pq
                 file = pq.ParquetFile(handle, page_checksum_verification=True)
                 names = file.schema_arrow.names
-                wanted = [c for c in self.values + self.keys if c in names]
+                wanted = [c for c in dict.fromkeys(self.values + self.keys) if c in names]
                 yield names, file.metadata.num_rows, functools.partial(
                     file.iter_batches, columns=wanted)
             else:
                 import pyarrow.ipc as ipc
                 reader = ipc.open_file(handle)
                 names = reader.schema.names
-                wanted = [c for c in self.values + self.keys if c in names]
+                wanted = [c for c in dict.fromkeys(self.values + self.keys) if c in names]
 
                 def batches(n: int) -> Iterator[Any]:
                     for i in range(reader.num_record_batches):
@@ -488,6 +488,9 @@ class TableSource:
                     if quotes % 2:
                         raise ScoreError(f"{path}, row {row:,} or later: the file ends inside "
                                          "a quoted field (or holds a stray double quote)")
+                if part.startswith(b"\xef\xbb\xbf"):       # pyarrow would skip it
+                    raise ScoreError(f"{path}, row {row:,}: a byte order mark (U+FEFF) "
+                                     "begins the row: not a number")
                 if part.strip():
                     read = functools.partial(
                         pcsv.read_csv, pa.py_buffer(part), convert_options=convert,
@@ -699,16 +702,30 @@ class _Keys:
         out.append(self.columns[0].values[g])
         return tuple(reversed(out))
 
-    def order(self) -> List[int]:
-        """The group ids in the order of their keys (nulls last)."""
-        keys = [self.key(g) for g in range(len(self))]
+    def finish(self) -> None:
+        """Keys read as text (CSV) that are all whole numbers written plainly (``-3``, not
+        ``007`` or ``+3``) become integers, to be shown and sorted as numbers."""
+        for coder in self.columns:
+            v = coder.values
+            if v and all(type(x) is str and re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", x)
+                         for x in v):
+                coder.values = [int(x) for x in v]
 
-        def sort_key(g: int) -> Tuple[Any, ...]:
-            return tuple((v is None, "" if v is None else v) for v in keys[g])
+    def order(self) -> List[int]:
+        """The group ids in the order of their keys (nulls last; keys of mixed types in the
+        order they first appeared)."""
+        n = len(self)
         try:
-            return sorted(range(len(keys)), key=sort_key)
-        except TypeError:                  # keys of mixed types: in order of appearance
-            return list(range(len(keys)))
+            if not self.pairs:                 # one column: its values, compared as they are
+                values = self.columns[0].values
+                nulls = [g for g in range(n) if values[g] is None]
+                return sorted((g for g in range(n) if values[g] is not None),
+                              key=values.__getitem__) + nulls
+            keys = [tuple((v is None, 0 if v is None else v) for v in self.key(g))
+                    for g in range(n)]
+            return sorted(range(n), key=keys.__getitem__)
+        except TypeError:
+            return list(range(n))
 
 
 Record = Dict[str, Any]
@@ -753,6 +770,7 @@ class Scorer:
                 out.append(self._record({}, label, self.n, weight, total))
             return out
         results = [acc.results() for acc in self.groups]
+        self.keys.finish()
         for g in self.keys.order():
             key = dict(zip(self.by, self.keys.key(g)))
             for (label, loss), (sums, weights, counts) in zip(self.losses, results):
