@@ -193,3 +193,23 @@ def test_kernel_refuses_ids_out_of_range_and_bad_accumulators():
         k.group_float64(y, y, None, np.zeros(4, np.int64), acc, counts)
     with pytest.raises(kernels.OverlapError):
         k.group_float64(y, y, None, np.zeros(5, np.int64), acc, acc[0].view(np.int64))
+
+
+def test_table_codes_kernel():
+    """The one-pass lookup of integer group keys: -1 (and counted) outside the table or
+    where the table has no code yet; never a read outside the table."""
+    from lossfuse._kernels import kernels
+    table = np.array([5, -1, 7], np.int64)                 # values 10, 11, 12
+    keys = np.array([10, 12, 11, 9, 13, -2**63, 2**63 - 1, 10], np.int64)
+    out = np.empty_like(keys)
+    assert kernels.table_codes(keys, table, 10, out) == 5
+    np.testing.assert_array_equal(out, [5, 7, -1, -1, -1, -1, -1, 5])
+    assert kernels.table_codes(keys[:0], table, 10, out[:0]) == 0
+    with pytest.raises(ValueError, match="as long as keys"):
+        kernels.table_codes(keys, table, 10, out[:3])
+    with pytest.raises(ValueError, match="contiguous"):
+        kernels.table_codes(keys[::2], table, 10, out[:4])
+    with pytest.raises(kernels.OverlapError):
+        kernels.table_codes(keys, table, 10, keys)
+    with pytest.raises(TypeError):
+        kernels.table_codes(keys.astype(np.int32), table, 10, out)

@@ -32,6 +32,9 @@ _Array = NDArray[Any]
 _F64 = Optional[_Array]                    # a float64 array, or None where absent
 _F32 = Optional[_Array]                    # a float32 array, or None where absent
 
+def table_codes(keys: _Array, table: _Array, lo: int, out: _Array) -> int: ...
+# out[i] = table[keys[i] - lo] (int64), -1 outside the table; returns the count of -1s
+
 @disjoint_base
 class LossKernel:
     # __cinit__(int loss, tuple params=())

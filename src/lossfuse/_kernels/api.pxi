@@ -324,6 +324,36 @@ cdef object _group(int loss, const Params* prm, floating dtype_tag, object y_tru
     return None
 
 
+def table_codes(keys, table, int64_t lo, out):
+    """out[i] = table[keys[i] - lo] for the int64 arrays `keys` (contiguous), `table` and
+    `out` (contiguous, as long as `keys`, written), in one pass without the GIL; -1 where
+    keys[i] - lo falls outside the table.  Returns the count of -1 codes written (a table
+    holds -1 for values it has no code for yet).  For `lossfuse score --by`: a batch's
+    integer keys to group codes."""
+    cdef View2 k = _view2(keys, cnp.NPY_INT64, 1, b"keys", False)
+    cdef View2 t = _view2(table, cnp.NPY_INT64, 1, b"table", False)
+    cdef View2 o = _view2(out, cnp.NPY_INT64, 1, b"out", True)
+    cdef Py_ssize_t n = k.n0, m = t.n0, i, misses = 0
+    cdef const int64_t* kp = <const int64_t*>k.data
+    cdef const int64_t* tp = <const int64_t*>t.data
+    cdef int64_t* op = <int64_t*>o.data
+    cdef uint64_t at
+    cdef int64_t c
+    if o.n0 != n:
+        raise ValueError("out must be as long as keys")
+    if (n > 1 and (k.s0 != 1 or o.s0 != 1)) or (m > 1 and t.s0 != 1):
+        raise ValueError("keys, table and out must be contiguous")
+    if not (_disjoint(&o, &k, 8, 8) and _disjoint(&o, &t, 8, 8)):
+        raise OverlapError("out shares memory with keys or table")
+    with nogil:
+        for i in range(n):
+            at = <uint64_t>kp[i] - <uint64_t>lo
+            c = tp[at] if at < <uint64_t>m else -1
+            op[i] = c
+            misses += c < 0
+    return misses
+
+
 cdef class LossKernel:
     """A loss (kernel id) with its parameters, run on 1-d float64 or float32 arrays.
 
