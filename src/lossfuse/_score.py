@@ -435,8 +435,21 @@ class TableSource:
                     # a row group at a time: over the whole file, pyarrow decodes every
                     # row group ahead (452 MB of peak memory at 20M rows, against 167)
                     for i in range(file.num_row_groups):
-                        yield from file.iter_batches(batch_size=n, row_groups=[i],
-                                                     columns=wanted)
+                        rows = 0
+                        for batch in file.iter_batches(batch_size=n, row_groups=[i],
+                                                       columns=wanted):
+                            rows += batch.num_rows
+                            yield batch
+                        said = file.metadata.row_group(i).num_rows
+                        if rows != said:
+                            raise ScoreError(f"{path}: row group {i} holds {rows:,} rows, "
+                                             f"its metadata says {said:,}")
+                    said = file.metadata.num_rows
+                    total = sum(file.metadata.row_group(i).num_rows
+                                for i in range(file.num_row_groups))
+                    if total != said:
+                        raise ScoreError(f"{path} holds {total:,} rows, its metadata says "
+                                         f"{said:,}")
                 yield names, file.metadata.num_rows, row_groups
             else:
                 import pyarrow.ipc as ipc
