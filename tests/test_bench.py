@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+import lossfuse as lf
 from lossfuse import _bench
 
 RESULT_KEYS = {"loss", "op", "dtype", "n", "threads", "seconds", "numpy_seconds",
@@ -302,3 +303,39 @@ def test_parallel_callers_throughput(capsys):
     assert r["four_default"] > 0 and r["two_single"] > 0 and r["four_single"] > 0
     assert r["ratio"] == pytest.approx(r["four_default"] / r["two_single"])
     assert "aggregate calls/s" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["squared_error", "cross_entropy"])
+def test_both_sides_of_the_isa_column_go_through_the_facade(monkeypatch, name):
+    """``x <narrower build>`` compares like with like: the narrower build's kernels are
+    called through the same facade method as the dispatched ones, with the same outputs."""
+    calls = []
+    real = lf.Loss.loss_gradient
+
+    def counted(self, *args, **kwargs):
+        calls.append(self)
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(lf.Loss, "loss_gradient", counted)
+    if name == "cross_entropy":
+        cands = _bench.cross_entropy_candidates(np.float64, 1000, 4)
+    else:
+        cands = _bench.candidates(name, np.float64, 1000)
+    cands["lossfuse"]()
+    cands["baseline"]()
+    assert len(calls) == 2 and calls[0] is not calls[1]
+    module = _bench.available[_bench.NARROWER]
+    twin = calls[1]
+    kernel = twin._ce if name == "cross_entropy" else twin._kernel
+    assert type(kernel).__module__ == module.__name__
+    assert twin == calls[0]                               # the same loss, other kernels
+
+
+def test_each_row_has_its_own_spread():
+    med = {"lossfuse": 2.0, "baseline": 2.0, "numpy": 4.0, "np.add": 1.0, "threads": 1.0}
+    spreads = {"lossfuse": 0.01, "baseline": 0.02, "numpy": 0.03, "np.add": 0.01,
+               "threads": 0.5}
+    r = _bench._result("huber", np.float64, 10, med, spreads, 80)
+    assert r["spread"] == 0.03 and r["threads_spread"] == 0.5
+    del med["threads"], spreads["threads"]
+    r = _bench._result("huber", np.float64, 10, med, spreads, 80)
+    assert r["spread"] == 0.03 and r["threads_spread"] is None

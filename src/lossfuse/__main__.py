@@ -170,10 +170,11 @@ def _bench_epilog() -> str:
         ("x numpy", "speedup over NumPy"),
         ("x np.add", "the share of the streaming limit reached (1: as fast as np.add)"),
         ("GB/s", "the operation's inputs and outputs moved per second"),
-        (f"x {_bench.NARROWER}", "speedup over the next narrower instruction-set build "
-                                 "of the kernels: what run-time dispatch buys"),
-        ("spread", "the largest relative spread of the timed candidates (twice the median "
-                   "absolute deviation over the median)"),
+        (f"x {_bench.NARROWER}", "speedup over the same call on the next narrower "
+                                 "instruction-set build of the kernels: what run-time "
+                                 "dispatch buys"),
+        ("spread", "the largest relative spread of the candidates the row compares (twice "
+                   "the median absolute deviation over the median)"),
         ("x N thr", "speedup of N threads over one"),
     ])
     examples = _examples(

@@ -6,9 +6,9 @@ hits all alike:
 
 * ``lossfuse``  -- ``loss.loss_gradient(y, p, gradient_out=g, n_threads=1)`` (dispatched ISA;
   likewise ``loss``, ``gradient``, ``gradient_hessian``);
-* ``baseline``  -- the same kernel from the next narrower instruction-set build (AVX2 when
-  AVX-512 is dispatched, SSE2 when AVX2 is), to show what run-time dispatch buys (column
-  ``x <isa>``);
+* ``baseline``  -- the same call, through the same facade, on the kernels of the next
+  narrower instruction-set build (AVX2 when AVX-512 is dispatched, SSE2 when AVX2 is), to
+  show what run-time dispatch buys (column ``x <isa>``);
 * ``numpy``     -- the plain NumPy expression of what the operation returns (mean loss,
   gradient, hessian);
 * ``np.add``    -- ``np.add(a, b, out=c)`` on arrays of the same size and dtype: two reads and
@@ -20,7 +20,9 @@ At n = 16 the ``lossfuse`` row is the whole facade call without ``gradient_out``
 batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
 
 Ratios are of medians over the rounds; ``spread`` is the largest relative spread of the
-timed candidates (twice the median absolute deviation over the median).  A sample is the best
+candidates a row compares (twice the median absolute deviation over the median): lossfuse,
+the narrower build, NumPy and np.add for the row on one thread, lossfuse on N threads, NumPy
+and np.add for the row on N.  A sample is the best
 of three loops of calls lasting about SAMPLE_SECONDS (one call from LONG_CALL on), and a case
 gets as many rounds as fit in about CASE_SECONDS, from 3 to 7 (``--rounds``: exactly that
 many).  ``--save`` writes the results and the machine as JSON; ``--compare BASE.json`` times
@@ -32,6 +34,7 @@ than ``--max-slowdown`` beyond the measured noise.
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import json
 import os
@@ -44,6 +47,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 import lossfuse as lf
+from lossfuse import _api
 from lossfuse._kernels import available, kernels
 from lossfuse._optional import import_optional
 from lossfuse._progress import ProgressBar
@@ -285,7 +289,15 @@ def _timer(fn: Callable[[], object], per_call: float, repeats: int | None = None
 
 def _time_all(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
               ) -> Tuple[Dict[str, float], float]:
-    """Median seconds per candidate and the largest relative spread, the candidates timed
+    """Median seconds per candidate and the largest relative spread among them
+    (`_time_each`)."""
+    med, spreads = _time_each(candidates, rounds)
+    return med, max(spreads.values())
+
+
+def _time_each(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
+               ) -> Tuple[Dict[str, float], Dict[str, float]]:
+    """Median seconds and relative spread per candidate, the candidates timed
     interleaved, round after round.  The spread is twice the median absolute deviation over
     the median: the interquartile range for normal noise, and like the median not thrown by
     one outlier among a few rounds (NumPy's formulations at 1e7, which allocate hundreds of MB
@@ -304,13 +316,22 @@ def _time_all(candidates: Mapping[str, Callable[[], object]], rounds: int | None
         for k in names[r % len(names):] + names[:r % len(names)]:
             samples[k].append(timers[k][0]())
     med = {k: float(np.median(v)) for k, v in samples.items()}
-    spread = max(2 * float(np.median(np.abs(np.subtract(v, med[k])))) / med[k]
-                 for k, v in samples.items())
-    return med, spread
+    spreads = {k: 2 * float(np.median(np.abs(np.subtract(v, med[k])))) / med[k]
+               for k, v in samples.items()}
+    return med, spreads
 
 
-def _result(name: str, dtype: DTypeLike, n: int, med: Mapping[str, float], spread: float,
-            nbytes: int, **extra: object) -> Result:
+# The candidates whose times make each row: the row on one thread, and that on `threads`.
+_ONE_THREAD_ROW = ("lossfuse", "baseline", "numpy", "np.add")
+_THREADS_ROW = ("threads", "numpy", "np.add")
+
+
+def _result(name: str, dtype: DTypeLike, n: int, med: Mapping[str, float],
+            spreads: Mapping[str, float], nbytes: int, **extra: object) -> Result:
+    """A row of results; its `spread` is the largest of the candidates it compares (and
+    `threads_spread` that of the row on `threads` threads)."""
+    def spread(row: Sequence[str]) -> float:
+        return max(spreads[k] for k in row if k in spreads)
     return dict({
         "loss": name, "dtype": np.dtype(dtype).name, "n": n, "threads": 1,
         "seconds": med["lossfuse"], "numpy_seconds": med["numpy"],
@@ -320,8 +341,9 @@ def _result(name: str, dtype: DTypeLike, n: int, med: Mapping[str, float], sprea
         "fraction_of_add": med["np.add"] / med["lossfuse"],
         "dispatch_speedup": (med["baseline"] / med["lossfuse"]) if "baseline" in med else None,
         "gb_per_s": nbytes / med["lossfuse"] / 1e9,
-        "spread": spread,
+        "spread": spread(_ONE_THREAD_ROW),
         "thread_speedup": (med["lossfuse"] / med["threads"]) if "threads" in med else None,
+        "threads_spread": spread(_THREADS_ROW) if "threads" in med else None,
     }, **extra)
 
 
@@ -346,10 +368,21 @@ def _op_call(loss: lf.Loss, op: str, y: NDArray[Any], p: NDArray[Any],
     return lambda: loss.gradient_hessian(y, p, gradient_out=g, hessian_out=h, n_threads=threads)
 
 
-def _outputs(op: str, g: NDArray[Any], h: NDArray[Any]
-             ) -> Tuple[Optional[NDArray[Any]], Optional[NDArray[Any]]]:
-    """The (gradient, hessian) outputs the kernel layer gets for operation `op`."""
-    return (None if op == "loss" else g), (h if op == "gradient_hessian" else None)
+def _in_build(loss: lf.Loss, module: Any) -> lf.Loss:
+    """A copy of `loss` whose calls run the kernels of `module` (another instruction-set
+    build, `lossfuse._kernels.available`) through the same facade: both sides of the ``x
+    baseline`` column are timed as a user's call runs them."""
+    twin = copy.copy(loss)
+    if isinstance(twin, lf.CrossEntropyLoss):
+        object.__setattr__(twin, "_ce", module.CrossEntropyKernel(
+            twin.params["ignore_index"], twin.params["label_smoothing"]))
+        return twin
+    kernel = module.LossKernel(loss._kernel.loss, loss._kernel.params)
+    wide = getattr(loss._run32, "__self__", None) is not loss._kernel   # float32 in float64
+    for key, value in (("_kernel", kernel), ("_run64", kernel.run_float64),
+                       ("_run32", _api._in_float64(kernel) if wide else kernel.run_float32)):
+        object.__setattr__(twin, key, value)
+    return twin
 
 
 def cross_entropy_problem(dtype: DTypeLike, n: int, K: int, seed: int = 0
@@ -369,15 +402,10 @@ def cross_entropy_candidates(dtype: DTypeLike, n: int, K: int, threads: int = 1,
     g, h = np.empty_like(p), np.empty_like(p)
     c = np.empty_like(p)
     loss = lf.get_loss("cross_entropy")
-    base = available[NARROWER].CrossEntropyKernel(None, 0.0)
-    base_run = base.run_float64 if dtype == np.float64 else base.run_float32
-    code = available[NARROWER].OPERATIONS[op]
-    gk, hk = _outputs(op, g, h)
-    ones, y64 = np.ones(K, dtype), y.astype(np.int64)
     need = OPS[op]
     candidates: Candidates = {
         "lossfuse": _op_call(loss, op, y, p, g, h, 1),
-        "baseline": lambda: base_run(code, y64, None, p, None, ones, True, None, gk, hk, 1),
+        "baseline": _op_call(_in_build(loss, available[NARROWER]), op, y, p, g, h, 1),
         "numpy": lambda: _np_cross_entropy(y, p, need),
         "np.add": lambda: np.add(p, p, out=c),
     }
@@ -417,11 +445,6 @@ def candidates(name: str, dtype: DTypeLike, n: int, threads: int = 1, seed: int 
     g, h = np.empty_like(p), np.empty_like(p)
     c = np.empty_like(p)
     loss = lf.get_loss(name)
-    kernel = loss._kernel
-    base = available[NARROWER].LossKernel(kernel.loss, kernel.params)
-    base_run = base.run_float64 if dtype == np.float64 else base.run_float32
-    code = available[NARROWER].OPERATIONS[op]
-    gk, hk = _outputs(op, g, h)
     numpy_fn, need = NUMPY[name], OPS[op]
     out: Candidates
     if n <= 16:                    # the whole facade call, as a batch-scoring loop pays it
@@ -432,7 +455,7 @@ def candidates(name: str, dtype: DTypeLike, n: int, threads: int = 1, seed: int 
     else:
         out = {
             "lossfuse": _op_call(loss, op, y, p, g, h, 1),
-            "baseline": lambda: base_run(code, y, p, None, 1, None, gk, hk, 1.0 / n, 1),
+            "baseline": _op_call(_in_build(loss, available[NARROWER]), op, y, p, g, h, 1),
             "numpy": lambda: numpy_fn(y, p, need),
         }
         if threads > 1:
@@ -447,15 +470,15 @@ TRAFFIC = {"loss": 2, "gradient": 3, "loss_gradient": 3, "gradient_hessian": 4}
 
 def measure_cross_entropy(dtype: DTypeLike, n: int, K: int, rounds: int | None = None,
                           seed: int = 0, threads: int = 1, op: str = "loss_gradient") -> Result:
-    med, spread = _time_all(cross_entropy_candidates(dtype, n, K, threads, seed, op), rounds)
+    med, spreads = _time_each(cross_entropy_candidates(dtype, n, K, threads, seed, op), rounds)
     moved = (1 if op == "loss" else TRAFFIC[op] - 1) * n * K * np.dtype(dtype).itemsize
-    return _result("cross_entropy", dtype, n, med, spread, moved, classes=K, op=op)
+    return _result("cross_entropy", dtype, n, med, spreads, moved, classes=K, op=op)
 
 
 def measure(name: str, dtype: DTypeLike, n: int, rounds: int | None = None, seed: int = 0,
             threads: int = 1, op: str = "loss_gradient") -> Result:
-    med, spread = _time_all(candidates(name, dtype, n, threads, seed, op), rounds)
-    return _result(name, dtype, n, med, spread, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
+    med, spreads = _time_each(candidates(name, dtype, n, threads, seed, op), rounds)
+    return _result(name, dtype, n, med, spreads, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
                    op=op)
 
 
@@ -586,6 +609,7 @@ def run(cases: Sequence[Case], rounds: int | None = None, threads: int = 1,
         if r["thread_speedup"]:            # the same case on `threads` threads, a row of its own
             t = r["seconds"] / r["thread_speedup"]
             rows.append(dict(r, threads=threads, seconds=t, baseline_seconds=None,
+                             spread=r["threads_spread"],
                              dispatch_speedup=None, speedup_vs_numpy=r["numpy_seconds"] / t,
                              fraction_of_add=r["add_seconds"] / t,
                              gb_per_s=r["gb_per_s"] * r["thread_speedup"]))
