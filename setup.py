@@ -129,12 +129,32 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+def _git_commit():
+    """The commit of the sources being built, when they are a git checkout (else None): the
+    kernels record it (``lossfuse bench``'s machine information)."""
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:        # this directory's own checkout, not one it happens to lie in (an sdist's)
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel", "HEAD"],
+                              capture_output=True, text=True, timeout=10, cwd=here)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2 or not os.path.samefile(lines[0], here):
+        return None
+    commit = lines[1]
+    return commit if len(commit) == 40 and commit.isalnum() else None
+
+
+COMMIT = _git_commit()
+
+
 def extension(name):
-    return Extension(
-        f"lossfuse._kernels.{name}",
-        [f"{KERNELS}/{name}.pyx"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    )
+    macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+    if COMMIT:
+        macros.append(("LOSSFUSE_GIT_COMMIT", f'"{COMMIT}"'))
+    return Extension(f"lossfuse._kernels.{name}", [f"{KERNELS}/{name}.pyx"],
+                     define_macros=macros)
 
 
 modules = ["_pool", "_baseline"] + (["_avx2", "_avx512"] if X86_64 and sys.platform != "win32"

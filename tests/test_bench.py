@@ -339,3 +339,14 @@ def test_each_row_has_its_own_spread():
     del med["threads"], spreads["threads"]
     r = _bench._result("huber", np.float64, 10, med, spreads, 80)
     assert r["spread"] == 0.03 and r["threads_spread"] is None
+
+
+def test_machine_information_says_what_built_the_kernels():
+    from lossfuse._kernels import available
+    info = _bench.machine_info()
+    assert info["cython"] and info["cython"].count(".") == 2
+    assert info["kernel_compiler"] and info["kernel_compiler"] != "unknown"
+    for module in available.values():            # one build, one build information
+        assert (module.COMPILER, module.CYTHON_VERSION, module.GIT_COMMIT) == \
+            (info["kernel_compiler"], info["cython"], module.GIT_COMMIT)
+        assert module.GIT_COMMIT == "" or len(module.GIT_COMMIT) == 40

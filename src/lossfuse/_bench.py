@@ -514,7 +514,7 @@ def machine_info() -> Dict[str, object]:
         except metadata.PackageNotFoundError:
             return None
     commit = None
-    try:
+    try:            # the package's own checkout, else the commit its kernels were built from
         here = os.path.dirname(os.path.abspath(__file__))
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
                              text=True, timeout=5)
@@ -522,13 +522,15 @@ def machine_info() -> Dict[str, object]:
             commit = out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         pass
+    commit = commit or kernels.GIT_COMMIT or None
     info = lf.kernel_info()
     return {
         "cpu": model, "cpu_flags": flags, "cores": os.cpu_count(),
         "isa": info["isa"], "isa_available": info["available"], "num_threads": info["num_threads"],
         "compiler": sysconfig.get_config_var("CC"), "python_compiler": platform.python_compiler(),
         "platform": platform.platform(), "python": platform.python_version(),
-        "numpy": np.__version__, "cython": version("Cython"), "lossfuse": lf.__version__,
+        "numpy": np.__version__, "cython": kernels.CYTHON_VERSION,
+        "kernel_compiler": kernels.COMPILER, "lossfuse": lf.__version__,
         "git_commit": commit,
     }
 

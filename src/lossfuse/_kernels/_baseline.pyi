@@ -9,6 +9,9 @@ from numpy.typing import NDArray
 from typing_extensions import Self, disjoint_base
 
 ISA: str                                   # instruction set compiled for: "sse2", "avx2", ...
+COMPILER: str                              # the C compiler that built it, with its version
+CYTHON_VERSION: str                        # the Cython that generated its C: "3.3.1"
+GIT_COMMIT: str                            # the commit of the sources built ("": unknown)
 PARALLEL_MIN: int                          # elements from which a call has two chunks
 OPERATIONS: Dict[str, int]                 # operation name -> code
 LOSSES: Dict[str, Tuple[int, Tuple[str, ...]]]   # loss name -> (kernel id, parameter names)

@@ -74,6 +74,21 @@ cdef extern from *:
     static int lossfuse_cpu_has_avx2_fma(void) { return 0; }
     static int lossfuse_cpu_has_avx512(void) { return 0; }
     #endif
+    #define LOSSFUSE_XSTR(x) LOSSFUSE_STR(x)
+    #define LOSSFUSE_STR(x) #x
+    #if defined(__clang__)
+    #define LOSSFUSE_CC "clang " __clang_version__
+    #elif defined(__GNUC__)
+    #define LOSSFUSE_CC "gcc " __VERSION__
+    #elif defined(_MSC_VER)
+    #define LOSSFUSE_CC "msvc " LOSSFUSE_XSTR(_MSC_FULL_VER)
+    #else
+    #define LOSSFUSE_CC "unknown"
+    #endif
+    #ifndef LOSSFUSE_GIT_COMMIT
+    #define LOSSFUSE_GIT_COMMIT ""
+    #endif
+    #define LOSSFUSE_CYTHON_HEX CYTHON_HEX_VERSION
     #if defined(__AVX512F__)
     #define LOSSFUSE_ISA "avx512"
     #elif defined(__AVX2__)
@@ -89,8 +104,16 @@ cdef extern from *:
     int lossfuse_cpu_has_avx2_fma() noexcept nogil
     int lossfuse_cpu_has_avx512() noexcept nogil
     const char* LOSSFUSE_ISA
+    const char* LOSSFUSE_CC
+    const char* LOSSFUSE_GIT_COMMIT
+    long LOSSFUSE_CYTHON_HEX
 
 ISA = LOSSFUSE_ISA.decode()   # the instruction set this module was compiled for
+# What built this module: the compiler, Cython's version, the git commit of the sources (""
+# when they were not a checkout).
+COMPILER = LOSSFUSE_CC.decode()
+CYTHON_VERSION = ".".join(str((LOSSFUSE_CYTHON_HEX >> k) & 0xFF) for k in (24, 16, 8))
+GIT_COMMIT = LOSSFUSE_GIT_COMMIT.decode()
 
 
 def cpu_has_avx2_fma():
