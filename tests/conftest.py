@@ -98,3 +98,20 @@ def assert_builds_agree(results, data_dtype=np.float64, ulps=1, atol=0.0):
             else:
                 bad = ulp_mismatches(x, z, ulps, atol)
                 assert bad.size == 0, (isa, bad[:5], np.ravel(x)[bad[:5]], np.ravel(z)[bad[:5]])
+
+
+def run_score(*args):
+    """Run ``lossfuse score ARGS --no-progress`` in this process: (exit code, stdout,
+    stderr)."""
+    import io
+    import sys
+
+    from lossfuse import _score
+    out, err = io.StringIO(), io.StringIO()
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = _score.main([*map(str, args), "--no-progress"])
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+    return code, out.getvalue(), err.getvalue()

@@ -21,19 +21,8 @@ import numpy as np
 import pytest
 
 import lossfuse as lf
+from conftest import run_score as run
 from lossfuse import _score
-
-
-def run(*args):
-    """Run ``lossfuse score`` in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = _score.main([*map(str, args), "--no-progress"])
-    finally:
-        sys.stdout, sys.stderr = stdout, stderr
-    return code, out.getvalue(), err.getvalue()
 
 
 def fails(result, path, *says):

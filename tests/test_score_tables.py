@@ -4,16 +4,15 @@ hive partitions), several losses in one pass, groups (``--by``), the outputs (a 
 reference computed apart -- the per-row losses (``reduction="none"``, in float64) summed per
 group by pandas and ``math.fsum``."""
 
-import io
 import json
 import math
 import re
-import sys
 
 import numpy as np
 import pytest
 
 import lossfuse as lf
+from conftest import run_score as run
 from lossfuse import _score
 
 pa = pytest.importorskip("pyarrow")
@@ -21,18 +20,6 @@ pd = pytest.importorskip("pandas")
 import pyarrow.csv as pcsv  # noqa: E402
 import pyarrow.feather as feather  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-
-
-def run(*args):
-    """Run ``lossfuse score`` in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = _score.main([*map(str, args), "--no-progress"])
-    finally:
-        sys.stdout, sys.stderr = stdout, stderr
-    return code, out.getvalue(), err.getvalue()
 
 
 def records(*args):

@@ -1272,7 +1272,7 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
             column = batch.column(c)
             if column.null_count:
                 raise ValueError(f"column {c!r} holds a null")
-            values[k] = column.to_numpy(zero_copy_only=False)
+            values[k] = _numpy(column)
         scorer.add(values["y_true"], values["y_pred"], values.get("sample_weight"),
                    [batch.column(k) for k in keys])
     return pa.Table.from_pylist(scorer.records())
