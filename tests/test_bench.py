@@ -330,15 +330,21 @@ def test_both_sides_of_the_isa_column_go_through_the_facade(monkeypatch, name):
     assert twin == calls[0]                               # the same loss, other kernels
 
 
-def test_each_row_has_its_own_spread():
-    med = {"lossfuse": 2.0, "baseline": 2.0, "numpy": 4.0, "np.add": 1.0, "threads": 1.0}
-    spreads = {"lossfuse": 0.01, "baseline": 0.02, "numpy": 0.03, "np.add": 0.01,
-               "threads": 0.5}
-    r = _bench._result("huber", np.float64, 10, med, spreads, 80)
-    assert r["spread"] == 0.03 and r["threads_spread"] == 0.5
-    del med["threads"], spreads["threads"]
-    r = _bench._result("huber", np.float64, 10, med, spreads, 80)
-    assert r["spread"] == 0.03 and r["threads_spread"] is None
+def test_each_row_has_its_own_spread_and_samples():
+    samples = {"lossfuse": [2.0, 2.0, 2.0], "baseline": [2.0, 2.0, 2.0],
+               "numpy": [4.0, 4.4, 3.6], "np.add": [1.0, 1.0, 1.0], "threads": [1.0, 1.5, 0.5]}
+    one, two = _bench._result("huber", np.float64, 10, samples, 80, threads=2)
+    assert one["spread"] == pytest.approx(0.2) and two["spread"] == pytest.approx(1.0)
+    assert (one["threads"], two["threads"]) == (1, 2)
+    assert one["samples"]["seconds"] == [2.0, 2.0, 2.0]
+    assert one["samples"]["speedup_vs_numpy"] == pytest.approx([2.0, 2.2, 1.8])
+    assert two["samples"]["speedup_vs_numpy"] == pytest.approx([4.0, 4.4 / 1.5, 7.2])
+    assert one["thread_speedup"] == 2.0 and two["thread_speedup"] is None
+    assert one["dispatch_speedup"] == 1.0 and two["dispatch_speedup"] is None
+    assert two["speedup_vs_numpy"] == 4.0 and two["gb_per_s"] == 2 * one["gb_per_s"]
+    del samples["threads"]
+    (one,) = _bench._result("huber", np.float64, 10, samples, 80, threads=2)
+    assert one["thread_speedup"] is None and one["family"] == "regression"
 
 
 def test_machine_information_says_what_built_the_kernels():

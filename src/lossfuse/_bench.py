@@ -49,7 +49,8 @@ from numpy.typing import DTypeLike, NDArray
 import lossfuse as lf
 from lossfuse import _api
 from lossfuse._kernels import available, kernels
-from lossfuse._optional import import_optional
+from lossfuse._bench_plot import check_plot, plot
+from lossfuse._bench_report import Table
 from lossfuse._progress import ProgressBar
 
 _T = TypeVar("_T")
@@ -234,8 +235,12 @@ LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
 DTYPES = ("float32", "float64")
 QUICK_SIZES = (16, 1_000)      # --quick: these sizes (unless --sizes says), ...
-QUICK_ROUNDS = 2               # ... this many rounds (unless --rounds says)
+QUICK_ROUNDS = 5               # ... this many rounds (unless --rounds says)
 
+
+#: The version of the JSON that --save writes: 2 added each row's per-round `samples` (which
+#: --compare's significance test needs), its `family` and `classes` on every row.
+SCHEMA = 2
 
 SAMPLE_SECONDS = 2e-3    # one sample of a candidate: calls back to back for about this long
 LONG_CALL = 0.02         # a call at least this long (n = 1e7) is a sample on its own
@@ -290,18 +295,15 @@ def _timer(fn: Callable[[], object], per_call: float, repeats: int | None = None
 def _time_all(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
               ) -> Tuple[Dict[str, float], float]:
     """Median seconds per candidate and the largest relative spread among them
-    (`_time_each`)."""
-    med, spreads = _time_each(candidates, rounds)
+    (`_time_rounds`, `_stats`)."""
+    med, spreads = _stats(_time_rounds(candidates, rounds))
     return med, max(spreads.values())
 
 
-def _time_each(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
-               ) -> Tuple[Dict[str, float], Dict[str, float]]:
-    """Median seconds and relative spread per candidate, the candidates timed
-    interleaved, round after round.  The spread is twice the median absolute deviation over
-    the median: the interquartile range for normal noise, and like the median not thrown by
-    one outlier among a few rounds (NumPy's formulations at 1e7, which allocate hundreds of MB
-    a call, take up to 10x their usual time now and then).
+def _time_rounds(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
+                 ) -> Dict[str, List[float]]:
+    """Seconds per call of each candidate, one sample per round, the candidates timed
+    interleaved, round after round.
 
     A round's sample of a candidate is the best of a few calls back to back (see `_timer`),
     and the order of the candidates rotates from round to round, so that no candidate always
@@ -315,6 +317,16 @@ def _time_each(candidates: Mapping[str, Callable[[], object]], rounds: int | Non
     for r in range(rounds):
         for k in names[r % len(names):] + names[:r % len(names)]:
             samples[k].append(timers[k][0]())
+    return samples
+
+
+def _stats(samples: Mapping[str, Sequence[float]]
+           ) -> Tuple[Dict[str, float], Dict[str, float]]:
+    """Median and relative spread of each candidate's samples.  The spread is twice the
+    median absolute deviation over the median: the interquartile range for normal noise, and
+    like the median not thrown by one outlier among a few rounds (NumPy's formulations at
+    1e7, which allocate hundreds of MB a call, take up to 10x their usual time now and
+    then)."""
     med = {k: float(np.median(v)) for k, v in samples.items()}
     spreads = {k: 2 * float(np.median(np.abs(np.subtract(v, med[k])))) / med[k]
                for k, v in samples.items()}
@@ -326,25 +338,43 @@ _ONE_THREAD_ROW = ("lossfuse", "baseline", "numpy", "np.add")
 _THREADS_ROW = ("threads", "numpy", "np.add")
 
 
-def _result(name: str, dtype: DTypeLike, n: int, med: Mapping[str, float],
-            spreads: Mapping[str, float], nbytes: int, **extra: object) -> Result:
-    """A row of results; its `spread` is the largest of the candidates it compares (and
-    `threads_spread` that of the row on `threads` threads)."""
-    def spread(row: Sequence[str]) -> float:
-        return max(spreads[k] for k in row if k in spreads)
-    return dict({
-        "loss": name, "dtype": np.dtype(dtype).name, "n": n, "threads": 1,
-        "seconds": med["lossfuse"], "numpy_seconds": med["numpy"],
-        "add_seconds": med["np.add"], "baseline_seconds": med.get("baseline"),
-        "baseline_isa": NARROWER,
-        "speedup_vs_numpy": med["numpy"] / med["lossfuse"],
-        "fraction_of_add": med["np.add"] / med["lossfuse"],
-        "dispatch_speedup": (med["baseline"] / med["lossfuse"]) if "baseline" in med else None,
-        "gb_per_s": nbytes / med["lossfuse"] / 1e9,
-        "spread": spread(_ONE_THREAD_ROW),
-        "thread_speedup": (med["lossfuse"] / med["threads"]) if "threads" in med else None,
-        "threads_spread": spread(_THREADS_ROW) if "threads" in med else None,
-    }, **extra)
+def family(loss: str) -> str:
+    """The family of a loss, as the summary and the plot group them: ``"regression"``,
+    ``"deviance"``, ``"classification"`` (binary) or ``"multiclass"``."""
+    return ("multiclass" if loss == "cross_entropy" else "deviance" if loss in DEVIANCES
+            else "classification" if loss in CLASSIFICATION else "regression")
+
+
+def _result(name: str, dtype: DTypeLike, n: int, samples: Mapping[str, Sequence[float]],
+            nbytes: int, threads: int = 1, **extra: object) -> List[Result]:
+    """The rows of results of one case from its `samples` (seconds per round by candidate):
+    the row on one thread, and, when the case was timed on `threads` threads too, that row.
+    Each row's ratios are of the medians of the candidates it compares, its ``spread`` the
+    largest of theirs, and its ``samples`` its own per-round seconds and speedups over NumPy
+    (the candidates of a round are timed together: their ratio is a sample of the speedup)."""
+    med, spreads = _stats(samples)
+
+    def row(k: str, candidates: Sequence[str], **fields: object) -> Result:
+        return dict({
+            "loss": name, "family": family(name), "dtype": np.dtype(dtype).name, "n": n,
+            "seconds": med[k], "numpy_seconds": med["numpy"], "add_seconds": med["np.add"],
+            "speedup_vs_numpy": med["numpy"] / med[k],
+            "fraction_of_add": med["np.add"] / med[k],
+            "gb_per_s": nbytes / med[k] / 1e9,
+            "spread": max(spreads[c] for c in candidates if c in spreads),
+            "samples": {"seconds": list(samples[k]),
+                        "speedup_vs_numpy": [b / a for a, b in zip(samples[k],
+                                                                  samples["numpy"])]},
+        }, **fields, **extra)
+    one = row("lossfuse", _ONE_THREAD_ROW, threads=1,
+              baseline_seconds=med.get("baseline"), baseline_isa=NARROWER,
+              dispatch_speedup=(med["baseline"] / med["lossfuse"]) if "baseline" in med
+              else None,
+              thread_speedup=(med["lossfuse"] / med["threads"]) if "threads" in med else None)
+    if "threads" not in med:
+        return [one]
+    return [one, row("threads", _THREADS_ROW, threads=threads, baseline_seconds=None,
+                     baseline_isa=NARROWER, dispatch_speedup=None, thread_speedup=None)]
 
 
 # ---------------------------------------------------------------- the benchmark definitions
@@ -469,21 +499,18 @@ TRAFFIC = {"loss": 2, "gradient": 3, "loss_gradient": 3, "gradient_hessian": 4}
 
 
 def measure_cross_entropy(dtype: DTypeLike, n: int, K: int, rounds: int | None = None,
-                          seed: int = 0, threads: int = 1, op: str = "loss_gradient") -> Result:
-    med, spreads = _time_each(cross_entropy_candidates(dtype, n, K, threads, seed, op), rounds)
+                          seed: int = 0, threads: int = 1, op: str = "loss_gradient"
+                          ) -> List[Result]:
+    samples = _time_rounds(cross_entropy_candidates(dtype, n, K, threads, seed, op), rounds)
     moved = (1 if op == "loss" else TRAFFIC[op] - 1) * n * K * np.dtype(dtype).itemsize
-    return _result("cross_entropy", dtype, n, med, spreads, moved, classes=K, op=op)
+    return _result("cross_entropy", dtype, n, samples, moved, threads, classes=K, op=op)
 
 
 def measure(name: str, dtype: DTypeLike, n: int, rounds: int | None = None, seed: int = 0,
-            threads: int = 1, op: str = "loss_gradient") -> Result:
-    med, spreads = _time_each(candidates(name, dtype, n, threads, seed, op), rounds)
-    return _result(name, dtype, n, med, spreads, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
-                   op=op)
-
-
-def _fmt_t(s: float) -> str:
-    return f"{s * 1e6:10.1f}" if s >= 1e-5 else f"{s * 1e6:10.3f}"
+            threads: int = 1, op: str = "loss_gradient") -> List[Result]:
+    samples = _time_rounds(candidates(name, dtype, n, threads, seed, op), rounds)
+    return _result(name, dtype, n, samples, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
+                   threads, classes=1, op=op)
 
 
 # ------------------------------------------------------------------------------ the machine
@@ -588,102 +615,31 @@ def _cases_of(results: Sequence[Result]) -> List[Case]:
 
 
 def run(cases: Sequence[Case], rounds: int | None = None, threads: int = 1,
-        out: Optional[TextIO] = None, progress: bool = True) -> List[Result]:
+        out: Optional[TextIO] = None, progress: bool = True, wide: bool = False
+        ) -> List[Result]:
     """Time `cases` ((loss, op, dtype, n, classes) tuples), print the table (to `out`, default
-    stdout), return the results."""
+    stdout; `wide`: with the secondary columns), return the results."""
     out = sys.stdout if out is None else out
-    head = (f"{'loss':15s} {'op':16s} {'dtype':8s} {'n':>9s} {'thr':>3s} {'lossfuse us':>11s} "
-            f"{'numpy us':>10s} {'np.add us':>10s} {'x numpy':>8s} {'x np.add':>8s} "
-            f"{'GB/s':>6s} {'x ' + NARROWER:>8s} {'spread':>6s}"
-            + (f" {'x ' + str(threads) + ' thr':>9s}" if threads > 1 else ""))
-    print(head, file=out)
-    print("-" * len(head), file=out)
+    table = Table(cases, threads, NARROWER, wide)
+    for line in table.header():
+        print(line, file=out)
     bar = _Progress(len(cases)) if progress else None
     results: List[Result] = []
     for name, op, dt, n, K in cases:
         if bar:
             bar.step(f"{name} {op} {dt} n={n}" + (f"x{K}" if name == "cross_entropy" else ""))
         if name == "cross_entropy":
-            r = measure_cross_entropy(np.dtype(dt), n, K, rounds, threads=threads, op=op)
+            rows = measure_cross_entropy(np.dtype(dt), n, K, rounds, threads=threads, op=op)
         else:
-            r = measure(name, np.dtype(dt), n, rounds, threads=threads, op=op)
-        rows = [r]
-        if r["thread_speedup"]:            # the same case on `threads` threads, a row of its own
-            t = r["seconds"] / r["thread_speedup"]
-            rows.append(dict(r, threads=threads, seconds=t, baseline_seconds=None,
-                             spread=r["threads_spread"],
-                             dispatch_speedup=None, speedup_vs_numpy=r["numpy_seconds"] / t,
-                             fraction_of_add=r["add_seconds"] / t,
-                             gb_per_s=r["gb_per_s"] * r["thread_speedup"]))
+            rows = measure(name, np.dtype(dt), n, rounds, threads=threads, op=op)
         results += rows
-        shown = f"{n}x{K}" if name == "cross_entropy" else str(n)
         if bar:                            # the rows are printed where the bar was
             bar.close()
-        for q in rows:
-            gain = f"{q['dispatch_speedup']:8.2f}" if q["dispatch_speedup"] else f"{'':8s}"
-            scaling = q["thread_speedup"] if q["threads"] == 1 else None
-            print(f"{name:15s} {q['op']:16s} {dt:8s} {shown:>9s} {q['threads']:3d} "
-                  f"{_fmt_t(q['seconds']):>11s} "
-                  f"{_fmt_t(q['numpy_seconds'])} {_fmt_t(q['add_seconds'])} "
-                  f"{q['speedup_vs_numpy']:8.2f} {q['fraction_of_add']:8.2f} "
-                  f"{q['gb_per_s']:6.1f} {gain} {q['spread']:6.2f}"
-                  + (f" {scaling:9.2f}" if scaling else ""), file=out, flush=True)
+        for r in rows:
+            print(table.row(r), file=out, flush=True)
     if bar:
         bar.close()
     return results
-
-
-def _check_plot(path: str) -> None:
-    """Set matplotlib to draw to files and check that it writes `path` (by its suffix): a
-    MissingDependencyError without matplotlib, a ValueError for a file type it does not
-    write."""
-    matplotlib = import_optional("matplotlib", "--plot")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    suffix = os.path.splitext(path)[1][1:].lower()
-    types = plt.figure().canvas.get_supported_filetypes()
-    plt.close("all")
-    if suffix and suffix not in types:
-        raise ValueError(f"matplotlib does not write .{suffix} files; it writes "
-                         + ", ".join("." + t for t in sorted(types)))
-
-
-def plot(results: Sequence[Result], path: str) -> None:
-    """Throughput (GB/s of the loss_gradient traffic) against n for each loss, float32 and
-    float64, with NumPy's formulation and the streaming limit (np.add) on the same data as
-    reference lines; cross_entropy is left out (its sizes are shapes).  Needs matplotlib."""
-    _check_plot(path)
-    import matplotlib.pyplot as plt
-    rows = [r for r in results if r["loss"] != "cross_entropy"]
-    losses = sorted({r["loss"] for r in rows})
-    cols = min(4, max(1, len(losses)))
-    nrows = (len(losses) + cols - 1) // cols
-    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3 * nrows), squeeze=False,
-                             sharex=True)
-    for ax, loss in zip(axes.flat, losses):
-        for dtype, style in (("float32", "-"), ("float64", "--")):
-            rs = sorted((r for r in rows if r["loss"] == loss and r["dtype"] == dtype),
-                        key=lambda r: r["n"])
-            if not rs:
-                continue
-            n = [r["n"] for r in rs]
-            nbytes = [r["gb_per_s"] * r["seconds"] for r in rs]            # GB moved
-            ax.plot(n, [r["gb_per_s"] for r in rs], "o" + style, color="C0",
-                    label=f"lossfuse {dtype}")
-            ax.plot(n, [b / r["numpy_seconds"] for b, r in zip(nbytes, rs)], style,
-                    color="C1", label=f"NumPy {dtype}")
-            ax.plot(n, [b / r["add_seconds"] for b, r in zip(nbytes, rs)], style,
-                    color="0.6", label=f"np.add {dtype}")
-        ax.set_xscale("log")
-        ax.set_title(loss, fontsize=10)
-        ax.set_xlabel("n")
-        ax.set_ylabel("GB/s")
-    for ax in list(axes.flat)[len(losses):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 def save_json(path: str, data: Mapping[str, object]) -> None:
@@ -742,7 +698,7 @@ def command(args: argparse.Namespace) -> int:
             return 2
     if args.plot:                  # before the run, not after it
         try:
-            _check_plot(args.plot)
+            check_plot(args.plot)
         except ValueError as e:
             print(f"lossfuse bench: error: --plot {args.plot}: {e}", file=sys.stderr)
             return 2
@@ -755,7 +711,7 @@ def command(args: argparse.Namespace) -> int:
           + (f" and {args.threads}" if args.threads > 1 else ""))
     results = run(cases, args.rounds, args.threads, progress=args.progress)
     if args.save:
-        save_json(args.save, {"machine": machine_info(), "results": results})
+        save_json(args.save, {"schema": SCHEMA, "machine": machine_info(), "results": results})
     if args.plot:
         plot(results, args.plot)
     if base is not None:
