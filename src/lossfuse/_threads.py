@@ -58,6 +58,8 @@ def resolve(n_threads: object) -> int:
     """The thread count of one call: `n_threads` if given (checked), else the default."""
     if n_threads is None:
         return _context.get() or _process or _automatic or _compute_automatic()
+    if type(n_threads) is int and 1 <= n_threads <= MAX_THREADS:    # the common case, fast
+        return n_threads
     return _check(n_threads)
 
 
