@@ -19,38 +19,19 @@ MACHINE_KEYS = {"cpu", "cpu_flags", "cores", "isa", "compiler", "python", "numpy
                 "lossfuse", "git_commit"}
 
 
-def result(speedup, spread=0.02, loss="huber", n=1000, dtype="float64", **kw):
-    return dict({"loss": loss, "op": "loss_gradient", "dtype": dtype, "n": n, "threads": 1,
-                 "speedup_vs_numpy": speedup, "spread": spread}, **kw)
+def result(speedup, spread=0.02, loss="huber", n=1000, dtype="float64", rounds=5, **kw):
+    """A saved row (schema 2) of lossfuse at `speedup` over NumPy, every round alike."""
+    return dict({"loss": loss, "family": _bench.family(loss), "op": "loss_gradient",
+                 "dtype": dtype, "n": n, "classes": 1, "threads": 1, "seconds": 1e-3,
+                 "numpy_seconds": speedup * 1e-3, "add_seconds": 5e-4,
+                 "speedup_vs_numpy": speedup, "fraction_of_add": 0.5, "gb_per_s": 1.0,
+                 "spread": spread, "samples": {"seconds": [1e-3] * rounds,
+                                               "speedup_vs_numpy": [speedup] * rounds}}, **kw)
 
 
-# ------------------------------------------------------------------------------ compare()
-def test_a_fall_beyond_the_threshold_and_the_noise_is_a_regression():
-    base = [result(10.0, 0.02), result(4.0, 0.02, loss="squared_error")]
-    new = [result(8.0, 0.02), result(3.9, 0.02, loss="squared_error")]
-    bad = _bench.compare(base, new, max_slowdown=0.10)
-    assert [b[0][0] for b in bad] == ["huber"]                # 20% down; 2.5% is within
-    (_, was, now, floor), = bad
-    assert (was, now) == (10.0, 8.0) and floor == pytest.approx(10.0 * (1 - 0.10 - 0.04))
-
-
-def test_noise_widens_the_band():
-    base = [result(10.0, 0.15)]
-    assert _bench.compare(base, [result(7.6, 0.10)], 0.10) == []     # 24% < 10% + 25% noise
-    assert len(_bench.compare(base, [result(6.4, 0.10)], 0.10)) == 1
-
-
-def test_cases_are_matched_by_loss_dtype_size_classes_and_threads():
-    base = [result(10.0), result(10.0, n=10_000), result(10.0, dtype="float32"),
-            result(10.0, loss="cross_entropy", n=100, classes=10)]
-    new = [result(1.0, n=99), result(1.0, dtype="float32"),
-           result(1.0, loss="cross_entropy", n=100, classes=2)]
-    bad = _bench.compare(base, new, 0.10)
-    assert [b[0] for b in bad] == [("huber", "loss_gradient", "float32", 1000, 1, 1)]
-
-
-def test_a_faster_run_is_never_a_regression():
-    assert _bench.compare([result(5.0, 0.0)], [result(50.0, 0.0)], 0.0) == []
+def saved(path, rows, schema=_bench.SCHEMA):
+    path.write_text(json.dumps({"schema": schema, "machine": {}, "results": rows}))
+    return str(path)
 
 
 # ------------------------------------------------------------------------------ timing
@@ -109,26 +90,20 @@ def test_save_writes_results_and_machine(tmp_path, capsys):
     assert {r["loss"] for r in data["results"]} == {"squared_error", "cross_entropy"}
 
 
-@pytest.mark.parametrize("speedup,code,word", [(1e9, 1, "regression:"),
-                                               (1e-9, 0, "no regression")])
-def test_compare_exit_code_and_words(tmp_path, capsys, speedup, code, word):
-    base = tmp_path / "base.json"
-    cases = [result(speedup, 0.0, loss="squared_error", n=16),
-             result(speedup, 0.0, loss="squared_error", n=1000)]
-    base.write_text(json.dumps({"machine": {}, "results": cases}))
-    got, text = run_main(capsys, "--compare", str(base))
-    assert got == code and word in text
-    if code:
-        assert "squared_error loss_gradient float64 16" in text      # names each case
-
-
 def test_compare_with_an_unreadable_baseline_says_so(tmp_path, capsys):
-    code = _bench.main(["--compare", str(tmp_path / "missing.json")])
-    assert code == 2 and "cannot read the baseline" in capsys.readouterr().err
+    missing = tmp_path / "missing.json"
+    code = _bench.main(["--compare", str(missing)])
+    assert code == 2
+    assert f"--compare: cannot read {missing}: No such file" in capsys.readouterr().err
+
+
+ROW = '"loss": "huber", "dtype": "float64", "n": 16'
+NUMBERS = ('"seconds": 1, "numpy_seconds": 2, "add_seconds": 1, "fraction_of_add": 1, '
+           '"gb_per_s": 1')
 
 
 @pytest.mark.parametrize("content,says", [
-    ("not json", "Expecting value"),
+    ("not json", "it is not JSON (Expecting value"),
     ('{"runs": []}', "it holds no 'results'"),
     ('[]', "it holds no 'results'"),
     ('{"results": {}}', "'results' is not a list"),
@@ -144,24 +119,149 @@ def test_compare_with_an_unreadable_baseline_says_so(tmp_path, capsys):
      "result 0: n is 0, not a whole number >= 1"),
     ('{"results": [{"loss": "huber", "dtype": "float64", "n": 1.5, "speedup_vs_numpy": 2}]}',
      "n is 1.5"),
-    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16, "threads": 0, '
-     '"speedup_vs_numpy": 2}]}', "threads is 0"),
-    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16}]}',
+    ('{"results": [{%s, "threads": 0, "speedup_vs_numpy": 2}]}' % ROW, "threads is 0"),
+    ('{"results": [{%s, %s}]}' % (ROW, NUMBERS),
      "speedup_vs_numpy is None, not a number >= 0"),
-    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16, "speedup_vs_numpy": "2"}]}',
+    ('{"results": [{%s, %s, "speedup_vs_numpy": "2"}]}' % (ROW, NUMBERS),
      "speedup_vs_numpy is '2'"),
-    ('{"results": [{"loss": "huber", "dtype": "float64", "n": 16, "speedup_vs_numpy": 2, '
-     '"spread": NaN}]}', "spread is nan"),
+    ('{"results": [{%s, %s, "speedup_vs_numpy": 2, "spread": NaN}]}' % (ROW, NUMBERS),
+     "spread is nan"),
+    ('{"results": [{%s, "speedup_vs_numpy": 2}]}' % ROW, "seconds is None"),
+    ('{"schema": 2, "results": [{%s, %s, "speedup_vs_numpy": 2}]}' % (ROW, NUMBERS),
+     "samples is None, not lists of seconds and speedups"),
+    ('{"schema": 2, "results": [{%s, %s, "speedup_vs_numpy": 2, "samples": {"seconds": [1], '
+     '"speedup_vs_numpy": []}}]}' % (ROW, NUMBERS), "samples is"),
+    ('{"schema": 99, "results": []}', "its schema is 99: written by a newer lossfuse bench"),
+    ('{"schema": "2", "results": []}', "its schema is '2'"),
 ])
-def test_compare_with_a_malformed_baseline_says_what_is_wrong(tmp_path, capsys, content, says):
-    """Before any timing: one line naming the file and what is wrong, exit status 2."""
+@pytest.mark.parametrize("option", ["--compare", "--report"])
+def test_a_malformed_saved_run_is_refused_saying_what_is_wrong(tmp_path, capsys, content, says,
+                                                               option):
+    """Before any timing: one line naming the option, the file and what is wrong, exit status
+    2."""
     base = tmp_path / "base.json"
-    base.write_text(content)
-    code = _bench.main(["--compare", str(base), "--no-progress"])
+    base.write_text(content.replace('{"results"', '{"schema": 2, "results"')
+                    if option == "--compare" and '"schema"' not in content else content)
+    code = _bench.main([option, str(base), "--no-progress"])
     out = capsys.readouterr()
     assert code == 2 and out.out == "" and out.err.count("\n") == 1
-    assert out.err.startswith(f"lossfuse bench: error: cannot read the baseline {base}: ")
+    assert out.err.startswith(f"lossfuse bench: error: {option}: cannot read {base}: ")
     assert says in out.err, out.err
+
+
+def test_an_older_baseline_is_refused_by_compare_and_read_by_report(tmp_path, capsys):
+    row = result(3.0)
+    del row["samples"], row["family"], row["classes"]
+    path = saved(tmp_path / "old.json", [row], schema=1)
+    assert _bench.main(["--compare", path, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "older lossfuse bench (schema 1)" in err and "save the baseline again" in err
+    assert _bench.main(["--report", path]) == 0
+    assert "huber" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ options that compose
+def cases_of(path):
+    return sorted({(r["loss"], r["n"], r["classes"], len(r["samples"]["seconds"]))
+                   for r in json.loads(path.read_text())["results"]})
+
+
+@pytest.mark.parametrize("extra,want", [
+    # --quick lowers only what is not given: the sizes given are timed, cross_entropy on
+    # those rows of CE_CLASSES classes, with --quick's rounds
+    (["--sizes", "1e5"], [("cross_entropy", 100_000, _bench.CE_CLASSES, _bench.QUICK_ROUNDS),
+                          ("huber", 100_000, 1, _bench.QUICK_ROUNDS)]),
+    (["--rounds", "3"], [("cross_entropy", n, k, 3) for n, k in _bench.CE_QUICK]
+     + [("huber", n, 1, 3) for n in _bench.QUICK_SIZES]),
+    (["--ce-shapes", "50x3", "7X2"], [("cross_entropy", 7, 2, 5), ("cross_entropy", 50, 3, 5)]
+     + [("huber", n, 1, 5) for n in _bench.QUICK_SIZES]),
+    (["--sizes", "200", "--ce-shapes", "50x3"], [("cross_entropy", 50, 3, 5),
+                                                 ("huber", 200, 1, 5)]),
+])
+def test_quick_lowers_only_what_is_not_given(tmp_path, capsys, extra, want):
+    path = tmp_path / "run.json"
+    code = _bench.main(["--quick", "--no-progress", "--losses", "huber", "cross_entropy",
+                        "--ops", "loss", "--dtypes", "float64", "--threads", "1",
+                        "--save", str(path), *extra])
+    assert code == 0, capsys.readouterr().err
+    assert cases_of(path) == sorted(want)
+
+
+def test_sizes_apply_to_every_loss_without_quick(tmp_path, capsys):
+    path = tmp_path / "run.json"
+    code = _bench.main(["--no-progress", "--losses", "poisson", "cross_entropy", "--ops", "loss",
+                        "--dtypes", "float32", "--threads", "1", "--sizes", "300",
+                        "--rounds", "3", "--save", str(path)])
+    assert code == 0
+    assert cases_of(path) == [("cross_entropy", 300, _bench.CE_CLASSES, 3),
+                              ("poisson", 300, 1, 3)]
+
+
+@pytest.mark.parametrize("shape", ["10", "10x", "x3", "10x0", "1.5x3", "10x3x2", "ax3"])
+def test_a_malformed_shape_is_a_usage_error(capsys, shape):
+    with pytest.raises(SystemExit) as e:
+        _bench.main(["--ce-shapes", shape])
+    assert e.value.code == 2 and "--ce-shapes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--losses", "--ops", "--dtypes", "--sizes", "--rounds",
+                                    "--ce-shapes", "--threads", "--max-slowdown", "--alpha",
+                                    "--format", "--quick", "--wide", "--save", "--compare",
+                                    "--report", "--plot"])
+def test_every_option_says_its_default(capsys, option):
+    with pytest.raises(SystemExit):
+        _bench.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    start = text.index(option + " ")
+    entry = text[start:text.index(" --", start + len(option))]
+    assert "default" in entry, entry
+
+
+def test_report_and_compare_choose_among_the_saved_cases(tmp_path, capsys):
+    rows = [result(3.0, loss=loss, n=n, dtype=dt) for loss in ("huber", "poisson")
+            for n in (16, 1000) for dt in ("float32", "float64")]
+    path = saved(tmp_path / "run.json", rows)
+    assert _bench.main(["--report", path, "--losses", "poisson", "--sizes", "1000",
+                        "--dtypes", "float32"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith(("huber", "poisson"))]
+    assert len(lines) == 1 and lines[0].split()[:4] == ["poisson", "loss_gradient", "float32",
+                                                       "1000"]
+    assert _bench.main(["--report", path, "--losses", "gamma"]) == 2
+    assert "holds no case that --losses" in capsys.readouterr().err
+
+
+def test_report_with_compare_is_a_usage_error(tmp_path, capsys):
+    path = saved(tmp_path / "run.json", [result(3.0)])
+    assert _bench.main(["--report", path, "--compare", path]) == 2
+    assert "--compare BASE.json NEW.json" in capsys.readouterr().err
+    assert _bench.main(["--compare", path, path, path]) == 2
+    assert "at most NEW.json" in capsys.readouterr().err
+
+
+def test_the_table_fits_in_100_columns_for_every_case():
+    """The widest cases a run can have: every loss and op, the default sizes and shapes and
+    the largest a user would give."""
+    import argparse
+    args = argparse.Namespace(losses=None, ops=None, dtypes=None, quick=False, ce_shapes=None,
+                              sizes=None)
+    cases = _bench._cases(args) + [("binary_cross_entropy", "gradient_hessian", "float32",
+                                    10 ** 9, 1), ("cross_entropy", "gradient_hessian",
+                                                  "float64", 10 ** 7, 100_000)]
+    from lossfuse._bench_report import Table
+    table = Table(cases, 256, _bench.NARROWER)
+    r = result(1234.5678, spread=12.345, loss="binary_cross_entropy", n=10 ** 9, threads=256,
+               op="gradient_hessian", seconds=123.456, thread_speedup=None)
+    lines = table.header() + [table.row(r)]
+    assert max(map(len, lines)) <= 100, lines
+
+
+def test_a_default_run_prints_under_100_columns(capsys):
+    """Every line of a run over every loss, table and summary."""
+    code = _bench.main(["--quick", "--no-progress", "--rounds", "1", "--threads", "2"])
+    out = capsys.readouterr().out
+    assert code == 0 and len(out.splitlines()) > 100
+    assert max(map(len, out.splitlines())) <= 100
 
 
 def test_command_line_entry_points():

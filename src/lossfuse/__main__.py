@@ -163,76 +163,110 @@ different speed where absolute times do not."""
 def _bench_epilog() -> str:
     columns = _listing("columns:", [
         ("thr", "threads of the row: 1, or --threads N"),
-        ("lossfuse us", "microseconds per call of lossfuse (at n = 16: the whole call, "
-                        "facade included)"),
-        ("numpy us", "microseconds per call of the NumPy formulation"),
-        ("np.add us", "microseconds per call of np.add on the same size"),
-        ("x numpy", "speedup over NumPy"),
-        ("x np.add", "the share of the streaming limit reached (1: as fast as np.add)"),
+        ("time", "lossfuse's time per call (at n = 16: the whole call, facade included)"),
+        ("x numpy", "speedup over the NumPy formulation"),
+        ("x limit", "speedup over np.add on the same size: the share of the streaming "
+                    "limit reached (1: as fast as np.add)"),
+        ("spread", "the largest relative spread of the candidates the row compares (twice "
+                   "the median absolute deviation over the median)"),
+    ]) + "\n" + _listing("with --wide:", [
+        ("numpy, np.add", "their times per call"),
         ("GB/s", "the operation's inputs and outputs moved per second"),
         (f"x {_bench.NARROWER}", "speedup over the same call on the next narrower "
                                  "instruction-set build of the kernels: what run-time "
                                  "dispatch buys"),
-        ("spread", "the largest relative spread of the candidates the row compares (twice "
-                   "the median absolute deviation over the median)"),
         ("x N thr", "speedup of N threads over one"),
-    ])
+    ]) + "\n" + textwrap.fill(
+        "A summary follows the table: per loss family, the median and worst speedups over "
+        "NumPy and np.add and the thread scaling.", HELP_WIDTH - 2, initial_indent="  ",
+        subsequent_indent="  ")
     examples = _examples(
         "lossfuse bench --quick",
         "lossfuse bench --losses huber poisson --ops loss_gradient --sizes 1e6 1e7",
+        "lossfuse bench --losses cross_entropy --ce-shapes 1e5x10 1e4x1000",
         "lossfuse bench --save base.json       # on the reference commit",
         "lossfuse bench --compare base.json    # later: exit status 1 on a regression",
+        "lossfuse bench --compare base.json new.json --format markdown",
+        "lossfuse bench --report run.json --format markdown   # the README's tables",
         "lossfuse bench --quick --plot speed.png",
         "lossfuse bench --load --help")
     return "\n\n".join([columns, examples, _exit_status(
-        "a regression (--compare), a file that cannot be written")])
+        "a significant regression (--compare), a file that cannot be written")])
+
+
+def shape(text: str) -> Tuple[int, int]:
+    """An argparse type: a shape ROWSxK (``1e5x10``): ROWS from 1, K from 1."""
+    rows, sep, k = text.strip().lower().partition("x")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape ROWSxK, e.g. 1e5x10")
+    return count()(rows), count(1 << 20)(k)
 
 
 def _bench_arguments(ap: argparse.ArgumentParser) -> None:
-    shapes = ", ".join(f"{_short(n)}x{k}" for n, k in _bench.CE_CASES)
+    shapes = " ".join(f"{_short(n)}x{k}" for n, k in _bench.CE_CASES)
+    quick_shapes = " ".join(f"{_short(n)}x{k}" for n, k in _bench.CE_QUICK)
     quick = " ".join(map(str, _bench.QUICK_SIZES))
-    ap.add_argument("--losses", nargs="+", default=_bench.LOSSES, choices=_bench.LOSSES,
-                    metavar="LOSS", help="the losses to time, from: "
-                    + ", ".join(_bench.LOSSES) + " (default: all)")
-    ap.add_argument("--ops", nargs="+", default=list(_bench.OPS), choices=list(_bench.OPS),
-                    metavar="OP", help="the operations to time, from: "
-                    + ", ".join(_bench.OPS) + " (default: all)")
-    ap.add_argument("--dtypes", nargs="+", default=list(_bench.DTYPES), choices=_bench.DTYPES,
-                    metavar="DTYPE", help=f"the dtypes to time, from: {', '.join(_bench.DTYPES)} "
-                                          "(default: both)")
+    chosen = ("; with --compare or --report: chooses among the cases of the saved run")
+    ap.add_argument("--losses", nargs="+", choices=_bench.LOSSES, metavar="LOSS",
+                    help="the losses to time, from: " + ", ".join(_bench.LOSSES)
+                    + f" (default: all{chosen})")
+    ap.add_argument("--ops", nargs="+", choices=list(_bench.OPS), metavar="OP",
+                    help="the operations to time, from: " + ", ".join(_bench.OPS)
+                    + f" (default: all{chosen})")
+    ap.add_argument("--dtypes", nargs="+", choices=_bench.DTYPES, metavar="DTYPE",
+                    help=f"the dtypes to time, from: {', '.join(_bench.DTYPES)} "
+                         f"(default: both{chosen})")
     ap.add_argument("--sizes", nargs="+", type=count(), metavar="N",
-                    help="elements per call, e.g. 1e6 (default: "
-                    + " ".join(map(_short, _bench.SIZES)) + f"; with --quick: {quick}); "
-                    f"cross_entropy is timed on (rows x classes) shapes of its own: {shapes}")
+                    help="elements per call, e.g. 1e6; for cross_entropy, without "
+                         f"--ce-shapes: rows of {_bench.CE_CLASSES} classes (default: "
+                    + " ".join(map(_short, _bench.SIZES)) + f"; with --quick: {quick})")
+    ap.add_argument("--ce-shapes", nargs="+", type=shape, metavar="ROWSxK",
+                    help=f"cross_entropy's shapes, rows x classes (default: {shapes}; with "
+                         f"--quick: {quick_shapes}; with --sizes: those rows x "
+                         f"{_bench.CE_CLASSES})")
     ap.add_argument("--rounds", type=count(), metavar="N",
                     help="interleaved rounds per case (default: as many as fit in about "
                          f"{_bench.CASE_SECONDS:g} s, from {_bench.ROUNDS[0]} to "
-                         f"{_bench.ROUNDS[1]}; with --quick: {_bench.QUICK_ROUNDS})")
+                         f"{_bench.ROUNDS[1]}; with --quick: {_bench.QUICK_ROUNDS}; with "
+                         f"--compare at least {_bench.COMPARE_ROUNDS}, what its "
+                         "significance test needs)")
     ap.add_argument("--quick", action="store_true",
-                    help="a smoke run of seconds over every loss: sizes "
-                         + ", ".join(map(str, _bench.QUICK_SIZES)) + " "
-                         "(cross_entropy: " + ", ".join(f"{n}x{k}" for n, k in _bench.CE_QUICK)
-                         + "), short timing loops, few rounds")
+                    help="a smoke run of seconds over every loss: short timing loops, and "
+                         "where --sizes, --ce-shapes or --rounds is not given, the smaller "
+                         "default each states for --quick")
     ap.add_argument("--threads", type=count(MAX_THREADS), default=lf.get_num_threads(),
                     metavar="N",
                     help="also time lossfuse on N threads: rows of their own, and column "
-                         "'x N thr'; 1: one thread only (default: %(default)s, the default "
-                         "thread count, timed as n_threads=None)")
+                         "'x N thr' of --wide; 1: one thread only (default: %(default)s, the "
+                         "default thread count, timed as n_threads=None; with --compare: "
+                         "the saved run's)")
+    ap.add_argument("--wide", action="store_true",
+                    help="add the secondary columns to the table: NumPy's and np.add's "
+                         "times, GB/s, the speedup over the narrower instruction-set build "
+                         "and over N threads (default: the compact table, under 100 columns)")
     ap.add_argument("--save", "--json", dest="save", type=output_file, metavar="FILE",
-                    help="write the results and the machine they ran on (CPU, instruction "
-                         "set, compiler, versions, git commit) to FILE as JSON")
-    ap.add_argument("--compare", metavar="BASE.json",
-                    help="time the cases of a run saved with --save again (its losses, "
-                         "operations, dtypes, sizes and threads: the options that choose "
-                         "them are not used) and compare the speedups over NumPy: exit "
-                         "status 1 where one fell by more than --max-slowdown beyond the "
-                         "noise of the two runs")
+                    help="write the results (with each round's times) and the machine they "
+                         "ran on (CPU and flags, instruction set, compilers, versions, git "
+                         "commit, thread count rule) to FILE as JSON (default: not saved)")
+    ap.add_argument("--compare", nargs="+", metavar=("BASE.json", "NEW.json"),
+                    help="time the cases of a run saved with --save "
+                         "again (or, given NEW.json, take them from that saved run) and "
+                         "compare the speedups over NumPy case by case, with a Mann-Whitney "
+                         "U test on the rounds: exit status 1 where one fell significantly "
+                         "by more than --max-slowdown (default: no comparison)")
     ap.add_argument("--max-slowdown", type=fraction, default=0.10, metavar="FRACTION",
-                    help="with --compare: the fall of a speedup over NumPy tolerated beyond "
-                         "the noise")
+                    help="with --compare: the fall of a speedup over NumPy tolerated")
+    ap.add_argument("--alpha", type=fraction, default=0.05, metavar="P",
+                    help="with --compare: the significance level of the U test")
+    ap.add_argument("--report", metavar="RUN.json",
+                    help="time nothing: print the tables and summary of a run saved with "
+                         "--save (default: time the cases)")
+    ap.add_argument("--format", choices=["text", "markdown"], default="text",
+                    help="how --report and --compare print: text for a terminal, or "
+                         "Markdown (the README's tables; CI job summaries)")
     ap.add_argument("--plot", type=output_file, metavar="FILE.png",
-                    help="plot throughput against n to FILE.png (needs matplotlib: pip "
-                         "install 'lossfuse[plot]')")
+                    help="plot throughput against n to FILE.png, one panel per operation "
+                         "(needs matplotlib: pip install 'lossfuse[plot]'; default: no plot)")
     _progress_option(ap, "")
     ap.add_argument("--load", action="store_true",
                     help="instead of all this: the call latency of the default thread count "

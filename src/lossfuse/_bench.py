@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import copy
 import functools
+import io
 import json
 import os
 import sys
@@ -64,8 +65,9 @@ Candidates = Dict[str, Callable[[], object]]
 Case = Tuple[str, str, str, int, int]
 #: A row of results, as --save writes it to JSON and --compare reads it back
 Result = Dict[str, Any]
-#: A result's case and thread count, as `_key` reads them from a result (not yet checked)
-Key = Tuple[object, ...]
+#: Rounds per case: that many, or as many as fit in CASE_SECONDS within (low, high) bounds,
+#: or None: within ROUNDS
+Rounds = Union[int, Tuple[int, int], None]
 
 # the build one step narrower than the dispatched one: what the widest build is measured against
 NARROWER = list(available)[max(0, list(available.values()).index(kernels) - 1)]
@@ -225,7 +227,7 @@ def _np_cross_entropy(y: NDArray[np.integer[Any]], p: _Floats,
 
 CLASSIFICATION = ("binary_cross_entropy", "hinge", "squared_hinge", "exponential")
 DEVIANCES = ("poisson", "gamma", "tweedie")          # tweedie at its default power, 1.5
-# cross_entropy: (rows, classes); --sizes does not apply (the bar is at 1e5 x 10)
+# cross_entropy: (rows, classes) (--ce-shapes)
 CE_CASES = ((16, 10), (100_000, 2), (100_000, 10), (10_000, 1000))
 CE_QUICK = ((16, 10), (1_000, 10))
 NUMPY: Dict[str, Callable[[_Floats, _Floats, Sequence[str]], _Parts]] = {
@@ -235,7 +237,11 @@ LOSSES = sorted(list(NUMPY) + ["cross_entropy"])
 SIZES = (16, 10_000, 1_000_000, 10_000_000)
 DTYPES = ("float32", "float64")
 QUICK_SIZES = (16, 1_000)      # --quick: these sizes (unless --sizes says), ...
-QUICK_ROUNDS = 5               # ... this many rounds (unless --rounds says)
+QUICK_ROUNDS = 5               # ... this many rounds (unless --rounds says), ...
+QUICK_SAMPLE_SECONDS = 2e-4    # ... and samples this long
+CE_CLASSES = 10                # cross_entropy's classes for --sizes without --ce-shapes
+COMPARE_ROUNDS = 5             # --compare: at least this many rounds (unless --rounds says):
+#                                a U test of 5 against 3 or more reaches p < 0.05
 
 
 #: The version of the JSON that --save writes: 2 added each row's per-round `samples` (which
@@ -292,7 +298,7 @@ def _timer(fn: Callable[[], object], per_call: float, repeats: int | None = None
     return timed, repeats * loops * per_call
 
 
-def _time_all(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
+def _time_all(candidates: Mapping[str, Callable[[], object]], rounds: Rounds = None
               ) -> Tuple[Dict[str, float], float]:
     """Median seconds per candidate and the largest relative spread among them
     (`_time_rounds`, `_stats`)."""
@@ -300,18 +306,20 @@ def _time_all(candidates: Mapping[str, Callable[[], object]], rounds: int | None
     return med, max(spreads.values())
 
 
-def _time_rounds(candidates: Mapping[str, Callable[[], object]], rounds: int | None = None
+def _time_rounds(candidates: Mapping[str, Callable[[], object]], rounds: Rounds = None
                  ) -> Dict[str, List[float]]:
     """Seconds per call of each candidate, one sample per round, the candidates timed
     interleaved, round after round.
 
     A round's sample of a candidate is the best of a few calls back to back (see `_timer`),
     and the order of the candidates rotates from round to round, so that no candidate always
-    follows the same one.  `rounds=None`: as many as fit in CASE_SECONDS, within ROUNDS."""
+    follows the same one.  `rounds`: that many; (low, high): as many as fit in CASE_SECONDS
+    within those bounds; None: within ROUNDS."""
     timers = {k: _timer(f, _per_call(f)) for k, f in candidates.items()}
-    if rounds is None:
+    if not isinstance(rounds, int):
+        low, high = rounds or ROUNDS
         cost = sum(c for _, c in timers.values())           # seconds per round
-        rounds = min(ROUNDS[1], max(ROUNDS[0], int(CASE_SECONDS / cost)))
+        rounds = min(high, max(low, int(CASE_SECONDS / cost)))
     names = list(timers)
     samples: Dict[str, List[float]] = {k: [] for k in timers}
     for r in range(rounds):
@@ -498,7 +506,7 @@ def candidates(name: str, dtype: DTypeLike, n: int, threads: int = 1, seed: int 
 TRAFFIC = {"loss": 2, "gradient": 3, "loss_gradient": 3, "gradient_hessian": 4}
 
 
-def measure_cross_entropy(dtype: DTypeLike, n: int, K: int, rounds: int | None = None,
+def measure_cross_entropy(dtype: DTypeLike, n: int, K: int, rounds: Rounds = None,
                           seed: int = 0, threads: int = 1, op: str = "loss_gradient"
                           ) -> List[Result]:
     samples = _time_rounds(cross_entropy_candidates(dtype, n, K, threads, seed, op), rounds)
@@ -506,7 +514,7 @@ def measure_cross_entropy(dtype: DTypeLike, n: int, K: int, rounds: int | None =
     return _result("cross_entropy", dtype, n, samples, moved, threads, classes=K, op=op)
 
 
-def measure(name: str, dtype: DTypeLike, n: int, rounds: int | None = None, seed: int = 0,
+def measure(name: str, dtype: DTypeLike, n: int, rounds: Rounds = None, seed: int = 0,
             threads: int = 1, op: str = "loss_gradient") -> List[Result]:
     samples = _time_rounds(candidates(name, dtype, n, threads, seed, op), rounds)
     return _result(name, dtype, n, samples, TRAFFIC[op] * n * np.dtype(dtype).itemsize,
@@ -516,9 +524,9 @@ def measure(name: str, dtype: DTypeLike, n: int, rounds: int | None = None, seed
 # ------------------------------------------------------------------------------ the machine
 def machine_info() -> Dict[str, object]:
     """What the numbers were measured on: CPU model and flags, cores, the instruction set the
-    kernels dispatched to, compiler, versions, and the git commit when run from a checkout."""
+    kernels dispatched to, compilers, versions, the git commit (of the checkout it runs from,
+    else the one pip recorded or the kernels were built from) and the thread count rule."""
     import platform
-    import subprocess
     import sysconfig
     from importlib import metadata
     model = platform.processor() or platform.machine()
@@ -540,16 +548,9 @@ def machine_info() -> Dict[str, object]:
             return metadata.version(dist)
         except metadata.PackageNotFoundError:
             return None
-    commit = None
-    try:            # the package's own checkout, else the commit its kernels were built from
-        here = os.path.dirname(os.path.abspath(__file__))
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5)
-        if out.returncode == 0:
-            commit = out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    commit = commit or kernels.GIT_COMMIT or None
+    commit, dirty = _git_commit()
+    if commit is None:             # installed: what pip recorded, else what built the kernels
+        commit = _installed_commit() or kernels.GIT_COMMIT or None
     info = lf.kernel_info()
     return {
         "cpu": model, "cpu_flags": flags, "cores": os.cpu_count(),
@@ -558,33 +559,61 @@ def machine_info() -> Dict[str, object]:
         "platform": platform.platform(), "python": platform.python_version(),
         "numpy": np.__version__, "cython": kernels.CYTHON_VERSION,
         "kernel_compiler": kernels.COMPILER, "lossfuse": lf.__version__,
-        "git_commit": commit,
+        "git_commit": commit, "git_dirty": dirty, "threads_rule": threads_rule(),
     }
 
 
-# ------------------------------------------------------------------------------ comparison
-def _key(r: Result) -> Key:
-    return (r["loss"], r.get("op", "loss_gradient"), r["dtype"], r["n"], r.get("classes", 1),
-            r.get("threads", 1))
+def _git_commit() -> Tuple[Optional[str], Optional[bool]]:
+    """The commit of the checkout this package is imported from (src/lossfuse of a git work
+    tree) and whether the tree has changes, or (None, None) when it is not in one."""
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def git(*words: str) -> Optional[str]:
+        try:
+            out = subprocess.run(["git", *words], cwd=here, capture_output=True, text=True,
+                                 timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+    top = git("rev-parse", "--show-toplevel")
+    if top is None or os.path.realpath(os.path.join(top, "src", "lossfuse")) != \
+            os.path.realpath(here):                    # a site-packages inside another repo
+        return None, None
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "HEAD"), (bool(status) if status is not None else None)
 
 
-def compare(base: Sequence[Result], new: Sequence[Result], max_slowdown: float = 0.10
-            ) -> List[Tuple[Key, float, float, float]]:
-    """The cases of `new` whose speedup over NumPy fell below the baseline's by more than
-    `max_slowdown` (a fraction) beyond the noise of the two runs (their spreads added): a list
-    of (case key, base speedup, new speedup, allowed minimum).  Cases in one run only are
-    skipped."""
-    by_key = {_key(r): r for r in base}
-    out = []
-    for r in new:
-        b = by_key.get(_key(r))
-        if b is None:
-            continue
-        noise = float(b.get("spread", 0.0)) + float(r.get("spread", 0.0))
-        floor = b["speedup_vs_numpy"] * (1.0 - max_slowdown - noise)
-        if r["speedup_vs_numpy"] < floor:
-            out.append((_key(r), b["speedup_vs_numpy"], r["speedup_vs_numpy"], floor))
-    return out
+def _installed_commit() -> Optional[str]:
+    """The commit pip recorded when it installed lossfuse from a git URL (its
+    direct_url.json), if it did."""
+    from importlib import metadata
+    try:
+        text = metadata.distribution("lossfuse").read_text("direct_url.json")
+        commit = json.loads(text or "{}").get("vcs_info", {}).get("commit_id")
+    except (metadata.PackageNotFoundError, ValueError, AttributeError):
+        return None
+    return commit if isinstance(commit, str) else None
+
+
+def threads_rule() -> str:
+    """How the default thread count was decided: lossfuse's order of precedence (see
+    `lossfuse.get_num_threads`), as it stands in this process."""
+    from lossfuse import _threads
+    n = lf.get_num_threads()
+    if _threads._process:
+        return f"{n}: set by lossfuse.set_num_threads"
+    for var in _threads._ENV_VARS:
+        value = os.environ.get(var, "").strip()
+        if value and value.split(",")[0].strip().isdigit() and int(value.split(",")[0]) >= 1:
+            return f"{n}: from {var}={value}"
+    try:
+        mask = f"affinity mask of {len(os.sched_getaffinity(0))} CPUs"
+    except (AttributeError, OSError):
+        mask = f"{os.cpu_count()} CPUs"
+    quota = _threads.cgroup_cpu_quota()
+    return (f"{n}: the CPUs this process may use ({mask}, cgroup CPU quota "
+            + ("none" if quota is None else f"{quota:g}") + ")")
 
 
 class _Progress:
@@ -601,20 +630,43 @@ class _Progress:
         self.bar.close()
 
 
+def _sizes(args: argparse.Namespace) -> Tuple[Sequence[int], Sequence[Tuple[int, int]]]:
+    """The sizes of the elementwise losses and cross_entropy's shapes a run times: those
+    given, else --quick's, else the defaults; --sizes alone gives cross_entropy those rows
+    of CE_CLASSES classes."""
+    sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
+    shapes = args.ce_shapes or ([(n, CE_CLASSES) for n in args.sizes] if args.sizes
+                                else CE_QUICK if args.quick else CE_CASES)
+    return sizes, shapes
+
+
 def _cases(args: argparse.Namespace) -> List[Case]:
-    ce_cases = CE_QUICK if args.quick else CE_CASES
-    return [(loss, op, dt, n, K) for loss in args.losses for dt in args.dtypes
-            for n, K in (ce_cases if loss == "cross_entropy" else [(n, 1) for n in args.sizes])
-            for op in args.ops]          # the ops of a case in a row: one `problem` for all
+    sizes, shapes = _sizes(args)
+    return [(loss, op, dt, n, K) for loss in args.losses or LOSSES
+            for dt in args.dtypes or DTYPES
+            for n, K in (shapes if loss == "cross_entropy" else [(n, 1) for n in sizes])
+            for op in args.ops or OPS]   # the ops of a case in a row: one `problem` for all
+
+
+def _chosen(r: Result, args: argparse.Namespace) -> bool:
+    """Whether a saved run's row is among the cases the options given choose (all, where
+    none is given)."""
+    if r["loss"] == "cross_entropy":
+        size_ok = ((r["n"], r["classes"]) in args.ce_shapes if args.ce_shapes
+                   else r["n"] in args.sizes if args.sizes else True)
+    else:
+        size_ok = not args.sizes or r["n"] in args.sizes
+    return (size_ok and (not args.losses or r["loss"] in args.losses)
+            and (not args.ops or r["op"] in args.ops)
+            and (not args.dtypes or r["dtype"] in args.dtypes))
 
 
 def _cases_of(results: Sequence[Result]) -> List[Case]:
-    cases = [(r["loss"], r.get("op", "loss_gradient"), r["dtype"], r["n"], r.get("classes", 1))
-             for r in results]
+    cases = [(r["loss"], r["op"], r["dtype"], r["n"], r["classes"]) for r in results]
     return sorted(set(cases), key=cases.index)          # one per thread count: once
 
 
-def run(cases: Sequence[Case], rounds: int | None = None, threads: int = 1,
+def run(cases: Sequence[Case], rounds: Rounds = None, threads: int = 1,
         out: Optional[TextIO] = None, progress: bool = True, wide: bool = False
         ) -> List[Result]:
     """Time `cases` ((loss, op, dtype, n, classes) tuples), print the table (to `out`, default
@@ -652,79 +704,143 @@ def save_json(path: str, data: Mapping[str, object]) -> None:
         raise
 
 
-def read_baseline(path: str) -> List[Result]:
-    """The results of a run saved with ``--save``, each checked to name a case this benchmark
-    times and to hold a speedup; a ValueError (or OSError) says what is wrong."""
+def _number(value: object, low: float = 0.0) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and low <= value < float("inf"))
+
+
+def read_run(path: str, samples: bool = False) -> Dict[str, Any]:
+    """A run saved with ``--save``: its rows checked to name cases this benchmark times and to
+    hold their numbers, those of an older schema completed where they can be (`samples`:
+    refused, when the per-round samples are needed but an older version did not save them);
+    a ValueError (or OSError) says what is wrong."""
     with open(path) as f:
-        data = json.load(f)
+        try:
+            data = json.load(f)
+        except ValueError as e:
+            raise ValueError(f"it is not JSON ({e})") from None
     if not isinstance(data, dict) or "results" not in data:
         raise ValueError("it holds no 'results' (a file that --save wrote does)")
+    schema = data.get("schema", 1)
+    if schema not in range(1, SCHEMA + 1):
+        raise ValueError(f"its schema is {schema!r}: written by a newer lossfuse bench (this "
+                         f"one, lossfuse {lf.__version__}, reads schemas 1 to {SCHEMA})")
+    if samples and schema < 2:
+        raise ValueError("it was written by an older lossfuse bench (schema 1), which did not "
+                         "save each round's times: --compare's significance test needs them; "
+                         "save the baseline again with this version")
     results = data["results"]
     if not isinstance(results, list):
         raise ValueError("'results' is not a list")
     for i, r in enumerate(results):
-        try:
-            loss, op, dtype, n, classes, threads = _key(r)
-        except (KeyError, TypeError):
-            raise ValueError(f"result {i} is not a case (loss, dtype, n)") from None
-        if loss not in LOSSES or op not in tuple(OPS) or dtype not in DTYPES:
+        if not isinstance(r, dict) or not all(k in r for k in ("loss", "dtype", "n")):
+            raise ValueError(f"result {i} is not a case (loss, dtype, n)")
+        r.setdefault("op", "loss_gradient")            # schema 1 rows lack these
+        r.setdefault("classes", 1)
+        r.setdefault("threads", 1)
+        loss, op, dtype = r["loss"], r["op"], r["dtype"]
+        if loss not in LOSSES or op not in OPS or dtype not in DTYPES:
             raise ValueError(f"result {i}: no case {loss!r} {op!r} {dtype!r} here")
-        for name, value in (("n", n), ("classes", classes), ("threads", threads)):
+        r.setdefault("family", family(loss))
+        for name in ("n", "classes", "threads"):
+            value = r[name]
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"result {i}: {name} is {value!r}, not a whole number >= 1")
-        for name in ("speedup_vs_numpy", "spread"):
-            value = r.get(name, 0.0 if name == "spread" else None)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or \
-                    not 0 <= value < float("inf"):
+        for name in ("seconds", "numpy_seconds", "add_seconds", "speedup_vs_numpy",
+                     "fraction_of_add", "gb_per_s", "spread"):
+            value = r.setdefault(name, 0.0) if name == "spread" else r.get(name)
+            if not _number(value):
                 raise ValueError(f"result {i}: {name} is {value!r}, not a number >= 0")
-    return results
+        got = r.get("samples")
+        if schema >= 2 and not (isinstance(got, dict) and all(
+                isinstance(got.get(k), list) and got[k] and all(map(_number, got[k]))
+                for k in ("seconds", "speedup_vs_numpy"))):
+            raise ValueError(f"result {i}: samples is {got!r}, not lists of seconds and "
+                             "speedups")
+    return data
+
+
+def _say_error(message: str) -> int:
+    print(f"lossfuse bench: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _title(machine: Mapping[str, Any]) -> str:
+    """The line that says what a run ran on."""
+    return (f"lossfuse {machine.get('lossfuse')}, kernels: {machine.get('isa')}, "
+            f"{machine.get('cpu')}, numpy {machine.get('numpy')}")
 
 
 def command(args: argparse.Namespace) -> int:
     """``lossfuse bench`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
-    print the table and return 0; with ``--compare``, 1 on a regression."""
+    time the cases and print the table and summary (or, with ``--report``, those of a saved
+    run); return 0, or with ``--compare`` 1 on a regression, 2 on a wrong command line."""
     global SAMPLE_SECONDS
-    if args.quick:                # seconds: every loss, small sizes, short timing loops
-        SAMPLE_SECONDS = 2e-4
-        args.rounds = args.rounds or QUICK_ROUNDS
-    args.sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
-    base: Optional[List[Result]] = None
-    if args.compare:
-        try:
-            base = read_baseline(args.compare)
-        except (OSError, ValueError) as e:
-            print(f"lossfuse bench: error: cannot read the baseline {args.compare}: {e}",
-                  file=sys.stderr)
-            return 2
+    from lossfuse import _bench_compare, _bench_report
+    if args.report and args.compare:
+        return _say_error("--report and --compare: to compare two saved runs, give both to "
+                          "--compare: --compare BASE.json NEW.json")
+    if args.compare and len(args.compare) > 2:
+        return _say_error(f"--compare takes BASE.json and at most NEW.json, got "
+                          f"{len(args.compare)} files")
     if args.plot:                  # before the run, not after it
         try:
             check_plot(args.plot)
         except ValueError as e:
-            print(f"lossfuse bench: error: --plot {args.plot}: {e}", file=sys.stderr)
-            return 2
-    cases = _cases_of(base) if base is not None else _cases(args)
-    if base is not None:           # the thread counts of the baseline
-        args.threads = max([r.get("threads", 1) for r in base] + [1])
-    info = lf.kernel_info()
-    print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
-          f"{', '.join(info['available'])}), numpy {np.__version__}, threads: 1"
-          + (f" and {args.threads}" if args.threads > 1 else ""))
-    results = run(cases, args.rounds, args.threads, progress=args.progress)
-    if args.save:
-        save_json(args.save, {"schema": SCHEMA, "machine": machine_info(), "results": results})
+            return _say_error(f"--plot {args.plot}: {e}")
+    runs = []
+    for option, path in ([("--report", args.report)] if args.report else []) + [
+            ("--compare", p) for p in args.compare or []]:
+        try:
+            data = read_run(path, samples=option == "--compare")
+        except (OSError, ValueError) as e:
+            return _say_error(f"{option}: cannot read {path}: {getattr(e, 'strerror', None) or e}")
+        data["results"] = [r for r in data["results"] if _chosen(r, args)]
+        if not data["results"]:
+            return _say_error(f"{option}: {path} holds no case that --losses, --ops, --dtypes, "
+                              "--sizes and --ce-shapes choose")
+        runs.append(data)
+    markdown = args.format == "markdown"
+    if args.report or len(runs) == 2:               # nothing to time
+        new = runs[-1]
+    else:
+        base = runs[0]["results"] if runs else None
+        threads = max(r["threads"] for r in base) if base else args.threads
+        rounds = args.rounds or (
+            (QUICK_ROUNDS if args.quick else None) if base is None
+            else (max(QUICK_ROUNDS, COMPARE_ROUNDS) if args.quick
+                  else (COMPARE_ROUNDS, ROUNDS[1])))
+        cases = _cases_of(base) if base else _cases(args)
+        info = lf.kernel_info()
+        if not markdown:
+            print(f"# lossfuse {lf.__version__}, kernels: {info['isa']} (available: "
+                  f"{', '.join(info['available'])}), numpy {np.__version__}, threads: 1"
+                  + (f" and {threads}" if threads > 1 else ""))
+        sample_seconds = SAMPLE_SECONDS
+        if args.quick:
+            SAMPLE_SECONDS = QUICK_SAMPLE_SECONDS
+        try:
+            results = run(cases, rounds, threads, progress=args.progress, wide=args.wide,
+                          out=io.StringIO() if markdown else None)
+        finally:
+            SAMPLE_SECONDS = sample_seconds
+        new = {"schema": SCHEMA, "machine": machine_info(), "results": results}
+        if args.save:
+            save_json(args.save, new)
+        if not args.compare:
+            print(_bench_report.report(new, "markdown") if markdown
+                  else _bench_report.summary(results))
+    if args.report:
+        print(_bench_report.report(new, args.format, wide=args.wide))
     if args.plot:
-        plot(results, args.plot)
-    if base is not None:
-        bad = compare(base, results, args.max_slowdown)
-        for key, was, now, floor in bad:
-            print(f"regression: {' '.join(str(k) for k in key)}: {now:.2f}x NumPy, was "
-                  f"{was:.2f}x (allowed down to {floor:.2f}x)")
-        if bad:
-            print(f"{len(bad)} regression(s) beyond {args.max_slowdown:.0%} and the noise")
-            return 1
-        print(f"no regression: {len(results)} cases within {args.max_slowdown:.0%} of "
-              f"{args.compare} beyond the noise")
-    return 0
+        plot(new["results"], args.plot, title=_title(new.get("machine", {})))
+        print(f"plot written to {args.plot}", file=sys.stderr if markdown else sys.stdout)
+    if not args.compare:
+        return 0
+    changes = _bench_compare.compare(runs[0]["results"], new["results"], args.max_slowdown,
+                                     args.alpha)
+    print(_bench_compare.compare_table(changes, args.format, args.max_slowdown, args.alpha))
+    return 1 if _bench_compare.regressions(changes) else 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
