@@ -403,12 +403,12 @@ def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000) -> str:
     one = [r for r in rows if r["threads"] == 1]
     threads, narrower = _threads(rows), _narrower(rows)
     ops = _op_order(rows)
-    ratios = ["x NumPy"] + [f"x {narrower.upper()}"] * (narrower is not None) \
-        + [f"x {threads} thr"] * (threads > 1)
+    extras = ([("x " + narrower.upper(), "dispatch_speedup")] if narrower else []) \
+        + ([(f"x {threads} thr", "thread_speedup")] if threads > 1 else [])
+    ratios = ["x NumPy"] + [name for name, _ in extras]
 
     def extra(r: Result) -> List[str]:
-        return [_ratio(r.get("dispatch_speedup"))] * (narrower is not None) \
-            + [_ratio(r.get("thread_speedup"))] * (threads > 1)
+        return [_ratio(r.get(key)) for _, key in extras]
 
     out: List[str] = []
     lg = sorted((r for r in one if r["op"] == "loss_gradient" and r["loss"] != "cross_entropy"),
@@ -428,9 +428,9 @@ def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000) -> str:
     if at:
         by = {(r["loss"], r["dtype"], r["op"]): r for r in at}
         out += _markdown(
-            ["loss", "dtype", *ops],
+            ["loss", "dtype", *_op_order(at)],
             [[loss, dtype, *(_ratio(by[loss, dtype, op]["speedup_vs_numpy"])
-                             if (loss, dtype, op) in by else "" for op in ops)]
+                             if (loss, dtype, op) in by else "" for op in _op_order(at))]
              for loss, dtype in sorted({(r["loss"], r["dtype"]) for r in at})],
             range(2))
         out += ["", f"Speedup over NumPy of every operation at n = {short_size(n_ops)}, one "
