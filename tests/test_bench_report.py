@@ -313,7 +313,7 @@ def test_machine_line_leaves_out_what_the_run_lacks():
 
 def test_readme_tables_every_op_at_the_size_asked():
     run = synthetic_run()
-    first, ops, ce = md_tables(br.readme_tables(run, n_ops=1000))
+    _, ops, _ = md_tables(br.readme_tables(run, n_ops=1000))
     assert ops[0] == ["loss", "dtype", "loss_gradient"]        # only this op at 1000
     assert [r[2] for r in ops[2:]] == ["10.00", "10.00", "20.00", "20.00"]
     assert "every operation at n = 1000" in br.readme_tables(run, n_ops=1000)

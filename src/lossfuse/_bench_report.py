@@ -92,10 +92,6 @@ def _case(r: Result) -> str:
 
 
 # ------------------------------------------------------------------------------ the rows
-def _number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def _rows(results: Sequence[Mapping[str, Any]], what: str = "results") -> List[Result]:
     """Copies of `results` checked to hold what the tables show, with the defaults of
     older runs filled in (op ``loss_gradient``, one class, one thread, the loss's family);
@@ -124,7 +120,8 @@ def _rows(results: Sequence[Mapping[str, Any]], what: str = "results") -> List[R
                 raise ValueError(f"{what}[{i}]: {k} is {row[k]!r}, not a whole number >= 1")
         for k in _REQUIRED[3:] + _OPTIONAL_NUMBERS:
             v = row.get(k)
-            if (v is not None or k in _REQUIRED) and not (_number(v) and v >= 0):
+            number = isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+            if not number and (v is not None or k in _REQUIRED):
                 raise ValueError(f"{what}[{i}]: {k} is {v!r}, not a number >= 0")
         row.setdefault("family", family(row["loss"]))
         rows.append(row)
@@ -159,7 +156,7 @@ def _op_order(rows: Sequence[Result]) -> List[str]:
 
 def _threads(rows: Sequence[Result]) -> int:
     """The thread count of the run's N-thread rows (1 when it has none)."""
-    return max(r["threads"] for r in rows)
+    return int(max(r["threads"] for r in rows))
 
 
 def _narrower(rows: Sequence[Result]) -> Optional[str]:
@@ -421,8 +418,8 @@ def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000) -> str:
               _us(r["numpy_seconds"]), _ratio(r["speedup_vs_numpy"]), _ratio(_limit(r)),
               *extra(r)] for r in lg],
             range(3))
-        out += ["", f"At n = {SMALL} a time is the whole call, lossfuse's facade against "
-                "`np.mean((p - y) ** 2)`.", ""]
+        out += ["", (f"At n = {SMALL} a time is the whole call, lossfuse's facade against "
+                     "`np.mean((p - y) ** 2)`."), ""]
 
     at = [r for r in one if r["n"] == n_ops and r["loss"] != "cross_entropy"]
     if at:
@@ -433,8 +430,8 @@ def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000) -> str:
                              if (loss, dtype, op) in by else "" for op in _op_order(at))]
              for loss, dtype in sorted({(r["loss"], r["dtype"]) for r in at})],
             range(2))
-        out += ["", f"Speedup over NumPy of every operation at n = {short_size(n_ops)}, one "
-                "thread.", ""]
+        out += ["", (f"Speedup over NumPy of every operation at n = {short_size(n_ops)}, "
+                     "one thread."), ""]
 
     ce = sorted((r for r in one if r["loss"] == "cross_entropy" and r["n"] > SMALL),
                 key=lambda r: (r["dtype"], r["n"] * r["classes"], r["n"], ops.index(r["op"])))
