@@ -336,7 +336,7 @@ def test_readme_tables_without_thread_rows_or_baseline_have_no_such_column():
     check_well_formed(first)
     assert first[0] == ["loss", "dtype", "n", "lossfuse µs", "NumPy µs", "x NumPy",
                         "x np.add"]
-    assert "None" not in text and "thr" not in text
+    assert "None" not in text and "x 2 thr" not in text
 
 
 def test_readme_tables_with_thread_rows_but_cells_missing_are_empty():
@@ -359,7 +359,7 @@ def test_older_rows_without_family_op_classes_threads_are_read_with_defaults():
               "baseline_seconds", "dispatch_speedup", "thread_speedup", "gb_per_s"):
         del r[k]
     text = br.report(run_of([r]), "markdown")
-    first, = md_tables(text.split("Summary")[0])
+    first, = md_tables(text.split("<details>")[1])
     assert first[2] == ["poisson", "float64", "1000", "10.0", "40.0", "4.00", "0.50"]
     assert summary_lines(br.summary([r]))["deviance", "x numpy"][0] == 1
 
@@ -393,7 +393,12 @@ def test_wide_text_report_has_the_secondary_columns():
 def test_markdown_report_is_the_tables_and_the_summary():
     run = synthetic_run()
     text = br.report(run, "markdown")
-    assert text == br.readme_tables(run) + "\n" + br.summary(run["results"], "markdown") + "\n"
+    assert text == (br.summary(run["results"], "markdown") + "\n\n"
+                    + br.readme_tables(run, collapsed=True))
+    tables = br.readme_tables(run)
+    assert text.count("<details><summary>") == text.count("</details>") == 3
+    assert md_tables(text) == md_tables(br.summary(run["results"], "markdown")) + md_tables(
+        tables)        # the same tables, collapsed
     tables = md_tables(text)
     assert len(tables) == 4
     for t in tables:

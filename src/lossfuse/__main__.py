@@ -22,6 +22,7 @@ from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import lossfuse as lf
 from . import _bench, _load, _score
+from ._bench_report import short_size
 from ._losses import SPECS
 from ._optional import MissingDependencyError
 from ._threads import MAX_THREADS
@@ -108,12 +109,6 @@ def output_file(text: str) -> str:
     if not os.path.isdir(folder):
         raise argparse.ArgumentTypeError(f"cannot write {text}: no directory {folder}")
     return text
-
-
-def _short(n: int) -> str:
-    """`n` as it is written on the command line: 1e6 for 1000000, else its digits."""
-    mantissa, _, exponent = f"{n:.0e}".partition("e")
-    return f"{mantissa}e{int(exponent)}" if n >= 10_000 and float(f"{n:.0e}") == n else str(n)
 
 
 def _listing(title: str, rows: Sequence[Tuple[str, str]]) -> str:
@@ -203,8 +198,8 @@ def shape(text: str) -> Tuple[int, int]:
 
 
 def _bench_arguments(ap: argparse.ArgumentParser) -> None:
-    shapes = " ".join(f"{_short(n)}x{k}" for n, k in _bench.CE_CASES)
-    quick_shapes = " ".join(f"{_short(n)}x{k}" for n, k in _bench.CE_QUICK)
+    shapes = " ".join(f"{short_size(n)}x{k}" for n, k in _bench.CE_CASES)
+    quick_shapes = " ".join(f"{short_size(n)}x{k}" for n, k in _bench.CE_QUICK)
     quick = " ".join(map(str, _bench.QUICK_SIZES))
     chosen = ("; with --compare or --report: chooses among the cases of the saved run")
     ap.add_argument("--losses", nargs="+", choices=_bench.LOSSES, metavar="LOSS",
@@ -219,7 +214,7 @@ def _bench_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--sizes", nargs="+", type=count(), metavar="N",
                     help="elements per call, e.g. 1e6; for cross_entropy, without "
                          f"--ce-shapes: rows of {_bench.CE_CLASSES} classes (default: "
-                    + " ".join(map(_short, _bench.SIZES)) + f"; with --quick: {quick})")
+                    + " ".join(map(short_size, _bench.SIZES)) + f"; with --quick: {quick})")
     ap.add_argument("--ce-shapes", nargs="+", type=shape, metavar="ROWSxK",
                     help=f"cross_entropy's shapes, rows x classes (default: {shapes}; with "
                          f"--quick: {quick_shapes}; with --sizes: those rows x "
@@ -299,7 +294,7 @@ def _load_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sizes", nargs="+", type=count(), default=list(_load.SIZES),
                     metavar="N", help="elements per call, e.g. 1e6 (default: "
-                    + " ".join(map(_short, _load.SIZES)) + ")")
+                    + " ".join(map(short_size, _load.SIZES)) + ")")
     ap.add_argument("--losses", nargs="+", default=list(_load.LOSSES), choices=elementwise,
                     metavar="LOSS", help="the losses to time: any of lossfuse bench's but "
                     "cross_entropy (default: " + " ".join(_load.LOSSES) + ")")

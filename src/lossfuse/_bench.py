@@ -776,7 +776,7 @@ def command(args: argparse.Namespace) -> int:
     time the cases and print the table and summary (or, with ``--report``, those of a saved
     run); return 0, or with ``--compare`` 1 on a regression, 2 on a wrong command line."""
     global SAMPLE_SECONDS
-    from lossfuse import _bench_compare, _bench_report
+    from lossfuse import _bench_report
     if args.report and args.compare:
         return _say_error("--report and --compare: to compare two saved runs, give both to "
                           "--compare: --compare BASE.json NEW.json")
@@ -829,14 +829,15 @@ def command(args: argparse.Namespace) -> int:
             save_json(args.save, new)
         if not args.compare:
             print(_bench_report.report(new, "markdown") if markdown
-                  else _bench_report.summary(results))
+                  else "\n" + _bench_report.summary(results))
     if args.report:
-        print(_bench_report.report(new, args.format, wide=args.wide))
+        print(_bench_report.report(new, args.format, wide=args.wide), end="")
     if args.plot:
         plot(new["results"], args.plot, title=_title(new.get("machine", {})))
         print(f"plot written to {args.plot}", file=sys.stderr if markdown else sys.stdout)
     if not args.compare:
         return 0
+    from lossfuse import _bench_compare
     changes = _bench_compare.compare(runs[0]["results"], new["results"], args.max_slowdown,
                                      args.alpha)
     print(_bench_compare.compare_table(changes, args.format, args.max_slowdown, args.alpha))

@@ -16,6 +16,7 @@ A value a row does not hold (no thread row, no narrower build, n <= 16) is an em
 
 from __future__ import annotations
 
+import re
 import statistics
 import textwrap
 from typing import Any, Callable, Container, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -361,7 +362,8 @@ def machine_line(machine: Mapping[str, Any]) -> str:
     return "Run on " + "; ".join(parts) + "." if parts else "Run on an unrecorded machine."
 
 
-def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000) -> str:
+def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000,
+                  collapsed: bool = False) -> str:
     """The Markdown tables of the README's speed section, from a saved run.
 
     1. The fused ``loss_gradient`` of every elementwise loss at every size, one thread: the
@@ -379,6 +381,9 @@ def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000) -> str:
         A saved run: ``{"schema", "machine", "results"}`` (``lossfuse bench --save``).
     n_ops : int, default 1_000_000
         The size of the every-operation table.
+    collapsed : bool, default False
+        Each table in a ``<details>`` block, its caption the block's summary (GitHub shows
+        the captions, and a table on a click).
 
     Returns
     -------
@@ -408,41 +413,48 @@ def readme_tables(data: Mapping[str, Any], n_ops: int = 1_000_000) -> str:
         return [_ratio(r.get(key)) for _, key in extras]
 
     out: List[str] = []
+
+    def section(table: List[str], caption: str) -> None:
+        if collapsed:
+            title = re.sub(r"`([^`]*)`", r"<code>\1</code>", caption)     # HTML: no Markdown
+            out.extend([f"<details><summary>{title}</summary>", "", *table, "", "</details>",
+                        ""])
+        else:
+            out.extend([*table, "", caption, ""])
     lg = sorted((r for r in one if r["op"] == "loss_gradient" and r["loss"] != "cross_entropy"),
                 key=lambda r: (r["loss"], r["dtype"], r["n"]))
     if lg:
-        out += _markdown(
+        section(_markdown(
             ["loss", "dtype", "n", "lossfuse µs", "NumPy µs", ratios[0], "x np.add",
              *ratios[1:]],
             [[r["loss"], r["dtype"], short_size(r["n"]), _us(r["seconds"]),
               _us(r["numpy_seconds"]), _ratio(r["speedup_vs_numpy"]), _ratio(_limit(r)),
               *extra(r)] for r in lg],
-            range(3))
-        out += ["", (f"At n = {SMALL} a time is the whole call, lossfuse's facade against "
-                     "`np.mean((p - y) ** 2)`."), ""]
+            range(3)), (
+            "The fused `loss_gradient` of every elementwise loss, one thread (at n = "
+            f"{SMALL} a time is the whole call, lossfuse's facade against "
+            "`np.mean((p - y) ** 2)`)."))
 
     at = [r for r in one if r["n"] == n_ops and r["loss"] != "cross_entropy"]
     if at:
         by = {(r["loss"], r["dtype"], r["op"]): r for r in at}
-        out += _markdown(
+        section(_markdown(
             ["loss", "dtype", *_op_order(at)],
             [[loss, dtype, *(_ratio(by[loss, dtype, op]["speedup_vs_numpy"])
                              if (loss, dtype, op) in by else "" for op in _op_order(at))]
              for loss, dtype in sorted({(r["loss"], r["dtype"]) for r in at})],
-            range(2))
-        out += ["", (f"Speedup over NumPy of every operation at n = {short_size(n_ops)}, "
-                     "one thread."), ""]
+            range(2)),
+            f"Speedup over NumPy of every operation at n = {short_size(n_ops)}, one thread.")
 
     ce = sorted((r for r in one if r["loss"] == "cross_entropy" and r["n"] > SMALL),
                 key=lambda r: (r["dtype"], r["n"] * r["classes"], r["n"], ops.index(r["op"])))
     if ce:
-        out += _markdown(
+        section(_markdown(
             ["dtype", "rows x classes", "op", "lossfuse µs", "NumPy µs", *ratios],
             [[r["dtype"], f"{short_size(r['n'])} x {r['classes']}", r["op"], _us(r["seconds"]),
               _us(r["numpy_seconds"]), _ratio(r["speedup_vs_numpy"]), *extra(r)]
              for r in ce],
-            range(3))
-        out += ["", "`cross_entropy` on its shapes, one thread.", ""]
+            range(3)), "`cross_entropy` on its shapes, every operation, one thread.")
     out.append(machine_line(machine))
     return "\n".join(out) + "\n"
 
@@ -452,8 +464,8 @@ def report(data: Mapping[str, Any], fmt: str = "text", wide: bool = False) -> st
     """The report of a saved run (``lossfuse bench --report FILE``).
 
     Text: what the run ran on, the table of every row (as `lossfuse bench` prints it while
-    it runs; `wide`: with the secondary columns) and the summary.  Markdown: the README's
-    tables (`readme_tables`) and the summary.  The same run gives the same report.
+    it runs; `wide`: with the secondary columns) and the summary.  Markdown: the summary, then
+    the README's tables (`readme_tables`), each in a ``<details>`` block.  The same run gives the same report.
 
     Parameters
     ----------
@@ -480,7 +492,7 @@ def report(data: Mapping[str, Any], fmt: str = "text", wide: bool = False) -> st
     _check_format(fmt)
     machine, rows = _data(data)
     if fmt == "markdown":
-        return readme_tables(data) + "\n" + summary(rows, "markdown") + "\n"
+        return summary(rows, "markdown") + "\n\n" + readme_tables(data, collapsed=True)
     cases = list(dict.fromkeys((r["loss"], r["op"], r["dtype"], r["n"], r["classes"])
                                for r in rows))
     table = Table(cases, _threads(rows), _narrower(rows) or "narrower", wide)
