@@ -15,6 +15,7 @@ Nothing here times anything: it reads result rows (see `lossfuse._bench.Result`)
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ REGRESSION, IMPROVEMENT, UNCHANGED = "regression", "improvement", "unchanged"
 INCONCLUSIVE = "inconclusive"
 #: The case is only in the new run (NEW) or only in the base run (MISSING).
 NEW, MISSING = "new", "missing"
+#: How far within a threshold a change still counts as reaching it (rounding, not timing)
+_SLACK = 1e-9
 #: The order in which `compare_table` lists the verdicts.
 VERDICTS = (REGRESSION, IMPROVEMENT, NEW, MISSING, INCONCLUSIVE, UNCHANGED)
 
@@ -303,12 +306,15 @@ def compare(base_rows: Sequence[Result], new_rows: Sequence[Result],
             if xs and ys and min_p_value(len(xs), len(ys)) < alpha:
                 p = mann_whitney_u(xs, ys)[1]
                 significant = p < alpha
+            # a change at a threshold counts (10 -> 9 is a fall of 10%, though 9/10 - 1 is
+            # -0.09999999999999998 in floating point): hence the slack, far below any timing
             verdict = (INCONCLUSIVE if p is None
-                       else REGRESSION if significant and change <= -max_slowdown
-                       else IMPROVEMENT if significant and change >= max_slowdown
+                       else REGRESSION if significant and change <= _SLACK - max_slowdown
+                       else IMPROVEMENT if significant and change >= max_slowdown - _SLACK
                        else UNCHANGED)
-        out.append(Change(*k, old=old, new=now, change=change, p=p, significant=significant,
-                          verdict=verdict, rounds=(len(xs), len(ys))))
+        loss, op, dtype, n, classes, threads = k
+        out.append(Change(loss, op, dtype, n, classes, threads, old, now, change, p,
+                          significant, verdict, (len(xs), len(ys))))
     return out
 
 
@@ -342,12 +348,17 @@ def _marker(c: Change) -> str:
 
 
 def _cells(c: Change) -> List[str]:
-    def ratio(v: Optional[float]) -> str:
-        return "" if v is None else f"{v:.2f}"
-    p = "" if c.p is None else f"{c.p:.2g}"
+    def ratio(v: Optional[float]) -> str:          # 3-4 significant digits, 6 characters
+        return "" if v is None else f"{v:.2f}" if v < 100 else f"{v:.1f}"
+    change = ("" if c.change is None else f"{c.change:+.1%}" if abs(c.change) < 1
+              else f"{c.change:+.0%}")
     return [c.loss, c.op, c.dtype, size({"loss": c.loss, "n": c.n, "classes": c.classes}),
-            str(c.threads), ratio(c.old), ratio(c.new),
-            "" if c.change is None else f"{c.change:+.1%}", p, _marker(c)]
+            str(c.threads), ratio(c.old), ratio(c.new), change,
+            "" if c.p is None else f"{c.p:.2g}", _marker(c)]
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:g}%"
 
 
 def _markdown_escape(cell: str) -> str:
@@ -372,18 +383,17 @@ def _notes(changes: Sequence[Change], listed: Sequence[Change], max_slowdown: fl
     if same:
         small = sum(c.significant for c in same)
         out.append(f"unchanged, not listed: {_plural(len(same), 'case')}" + (
-            f" ({small} of them with a significant change under {max_slowdown:.0%})"
+            f" ({small} of them with a significant change under {_percent(max_slowdown)})"
             if small else ""))
     if any(c.verdict == UNCHANGED and c.significant for c in listed):
-        out.append(f"*: a significant change (p < {alpha:g}) under {max_slowdown:.0%}")
+        out.append(f"*: a significant change (p < {alpha:g}) under {_percent(max_slowdown)}")
     few = [c for c in changes if c.verdict == INCONCLUSIVE and min(c.rounds)]
     if few:
-        pairs = sorted({c.rounds for c in few})
-        shown = ", ".join(f"{a} vs {b} rounds: p >= {min_p_value(a, b):.2f}"
-                          for a, b in pairs[:3]) + (", ..." if len(pairs) > 3 else "")
+        (a, b), _ = collections.Counter(c.rounds for c in few).most_common(1)[0]
         out.append(f"too few rounds to test{', not listed' if few[0] in hidden else ''}: "
-                   f"{_plural(len(few), 'case')} ({shown}; p < {alpha:g} needs "
-                   f"{_rounds_needed(alpha)} rounds a side)")
+                   f"{_plural(len(few), 'case')}, e.g. {a} vs {b} rounds: p >= "
+                   f"{min_p_value(a, b):.2g} whatever they hold")
+        out.append(f"  (p < {alpha:g} takes {_rounds_needed(alpha)} rounds a side or more)")
     bare = [c for c in changes if c.verdict == INCONCLUSIVE and not min(c.rounds)]
     if bare:
         out.append(f"no per-round samples in a run{', not listed' if bare[0] in hidden else ''}"
@@ -394,14 +404,14 @@ def _notes(changes: Sequence[Change], listed: Sequence[Change], max_slowdown: fl
 def _totals(changes: Sequence[Change], max_slowdown: float, alpha: float) -> List[str]:
     """The verdict lines: the cases compared and what became of them, and the thresholds."""
     count = {v: sum(c.verdict == v for c in changes) for v in VERDICTS}
-    lines = [f"compared: {_plural(len(changes) - count[NEW] - count[MISSING], 'case')}; "
-             f"regressions: {count[REGRESSION]}, improvements: {count[IMPROVEMENT]}, "
-             f"unchanged: {count[UNCHANGED]}, too few rounds: {count[INCONCLUSIVE]}"]
+    lines = [(f"compared: {_plural(len(changes) - count[NEW] - count[MISSING], 'case')}; "
+              f"regressions: {count[REGRESSION]}, improvements: {count[IMPROVEMENT]}, "
+              f"unchanged: {count[UNCHANGED]}, too few rounds: {count[INCONCLUSIVE]}")]
     if count[NEW] or count[MISSING]:
         lines.append(f"in one run only (never a regression): new: {count[NEW]}, "
                      f"missing: {count[MISSING]}")
-    lines.append(f"thresholds: x NumPy changed by {max_slowdown:.0%} or more with p < "
-                 f"{alpha:g} (two-sided Mann-Whitney U over the rounds)")
+    lines.append(f"thresholds: a change of {_percent(max_slowdown)} or more in x NumPy at p < "
+                 f"{alpha:g} (two-sided Mann-Whitney U test)")
     return lines
 
 
