@@ -1,7 +1,8 @@
 """``lossfuse bench --compare``'s statistics and report: the Mann-Whitney U test against SciPy
 and against a count of every ordering, the verdict of each case of two runs, and the table.
-The runs are a real saved run (``tests/data``-free: built from the rows below or from a run of
-the benchmark's shape) with every per-round sample scaled, so the expected verdicts are known."""
+The runs are synthetic rows of the shape ``lossfuse bench --save`` writes, with per-round
+samples about 2% apart; a run and the same run with every sample scaled make the expected
+verdicts known."""
 
 import copy
 import itertools
@@ -164,6 +165,14 @@ def test_the_test_is_symmetric_and_leaves_its_inputs_alone():
 def test_bad_samples_are_named(x, y, says):
     with pytest.raises(ValueError, match=says):
         bc.mann_whitney_u(x, y)
+
+
+@pytest.mark.parametrize("bad", [["1.0", "2.0"], [True, False], [1 + 2j]])
+def test_samples_of_other_than_real_numbers_are_refused(bad):
+    with pytest.raises(TypeError, match="x must hold real numbers"):
+        bc.mann_whitney_u(bad, [1.0, 2.0])
+    with pytest.raises(TypeError, match="y must hold real numbers"):
+        bc.mann_whitney_u([1.0, 2.0], bad)
 
 
 def test_bad_method_and_exact_with_ties_are_refused():

@@ -47,7 +47,10 @@ VERDICTS = (REGRESSION, IMPROVEMENT, NEW, MISSING, INCONCLUSIVE, UNCHANGED)
 
 # ------------------------------------------------------------------------------ the U test
 def _sample(values: Any, name: str) -> np.ndarray:
-    a = np.asarray(values, dtype=float)
+    a = np.asarray(values)
+    if a.size and a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers, not {a.dtype}")
+    a = a.astype(float)
     if a.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, not of shape {a.shape}")
     if a.size == 0:
@@ -117,6 +120,8 @@ def mann_whitney_u(x: Sequence[float], y: Sequence[float], method: str = "auto"
 
     Raises
     ------
+    TypeError
+        A sample that holds other than real numbers (strings, booleans, complex numbers).
     ValueError
         A sample that is empty, not one-dimensional or not finite; an unknown `method`;
         ``method="exact"`` on samples with ties.
