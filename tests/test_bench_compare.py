@@ -332,8 +332,12 @@ def test_too_few_rounds_are_reported_as_such_never_as_no_change():
     assert changes[0].change == pytest.approx(-0.5)
     assert bc.regressions(changes) == []
     table = bc.compare_table(changes)
-    assert "too few rounds to test, not listed: 2 cases, e.g. 3 vs 3 rounds: p >= 0.1 " in table
-    assert "p < 0.05 takes 4 rounds a side or more" in table and "unchanged: 0" in table
+    assert "too few rounds to test, not listed: 2 cases, e.g. 3 vs 3 rounds, whose p is never " \
+        "below 0.1\n  (p < 0.05 takes 4 rounds a side or more)\n" in table
+    assert "unchanged: 0" in table
+    md = bc.compare_table(changes, fmt="markdown")
+    assert "\n- too few rounds to test, not listed: 2 cases, e.g. 3 vs 3 rounds, whose p is " \
+        "never below 0.1 (p < 0.05 takes 4 rounds a side or more)\n" in md
     assert "too few rounds: 2" in table
     full = bc.compare_table(changes, show_all=True)
     assert case_line(full, changes[0]).split()[-5:] == ["10.00", "5.00", "-50.0%", "too",

@@ -381,7 +381,7 @@ def _rounds_needed(alpha: float) -> int:
 def _notes(changes: Sequence[Change], listed: Sequence[Change], max_slowdown: float,
            alpha: float) -> List[str]:
     """What the rows do not say: the cases left out of them, why a case went untested, what
-    the markers mean."""
+    the markers mean (a note a line, or a line and its indented continuation)."""
     out = []
     hidden = [c for c in changes if c not in listed]
     same = [c for c in hidden if c.verdict == UNCHANGED]
@@ -396,9 +396,9 @@ def _notes(changes: Sequence[Change], listed: Sequence[Change], max_slowdown: fl
     if few:
         (a, b), _ = collections.Counter(c.rounds for c in few).most_common(1)[0]
         out.append(f"too few rounds to test{', not listed' if few[0] in hidden else ''}: "
-                   f"{_plural(len(few), 'case')}, e.g. {a} vs {b} rounds: p >= "
-                   f"{min_p_value(a, b):.2g} whatever they hold")
-        out.append(f"  (p < {alpha:g} takes {_rounds_needed(alpha)} rounds a side or more)")
+                   f"{_plural(len(few), 'case')}, e.g. {a} vs {b} rounds, whose p is never "
+                   f"below {min_p_value(a, b):.2g}\n  (p < {alpha:g} takes "
+                   f"{_rounds_needed(alpha)} rounds a side or more)")
     bare = [c for c in changes if c.verdict == INCONCLUSIVE and not min(c.rounds)]
     if bare:
         out.append(f"no per-round samples in a run{', not listed' if bare[0] in hidden else ''}"
@@ -472,7 +472,7 @@ def compare_table(changes: Sequence[Change], fmt: str = "text", max_slowdown: fl
                       for row in rows]
             lines.append("")
         if notes:
-            lines += [f"- {note}" for note in notes] + [""]
+            lines += [f"- {note}".replace("\n ", "") for note in notes] + [""]
         lines.append(f"**{totals[0]}**")
         lines += [f"<br>{line}" for line in totals[1:]]
         return "\n".join(lines) + "\n"
