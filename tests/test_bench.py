@@ -91,6 +91,64 @@ def test_save_writes_results_and_machine(tmp_path, capsys):
     assert {r["loss"] for r in data["results"]} == {"squared_error", "cross_entropy"}
 
 
+def quick_run(tmp_path, capsys, name="base.json", *extra):
+    path = tmp_path / name
+    code = _bench.main(["--quick", "--no-progress", "--losses", "huber", "poisson",
+                        "--sizes", "1000", "--threads", "1", "--ops", "loss", "loss_gradient",
+                        "--save", str(path), *extra])
+    assert code == 0
+    capsys.readouterr()
+    return path
+
+
+def test_a_run_compared_with_itself_has_no_significant_change(tmp_path, capsys):
+    base = quick_run(tmp_path, capsys)
+    assert _bench.main(["--compare", str(base), str(base), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "regressions: 0, improvements: 0, unchanged: 8" in out
+    assert "SLOWER" not in out and "faster" not in out and " * " not in out
+    # timed again: nothing beyond a generous threshold (a shared machine's noise is not
+    # what this checks), and the rounds --compare needs
+    new = tmp_path / "new.json"
+    code = _bench.main(["--compare", str(base), "--no-progress", "--max-slowdown", "0.9",
+                        "--save", str(new)])
+    assert code == 0 and "regressions: 0, improvements: 0" in capsys.readouterr().out
+    assert min(len(r["samples"]["seconds"])
+               for r in json.loads(new.read_text())["results"]) >= _bench.COMPARE_ROUNDS
+
+
+def test_a_baseline_30_percent_faster_everywhere_fails_naming_each_case(tmp_path, capsys):
+    base = quick_run(tmp_path, capsys)
+    data = json.loads(base.read_text())
+    for r in data["results"]:
+        r["speedup_vs_numpy"] *= 1.3
+        r["samples"]["speedup_vs_numpy"] = [v * 1.3 for v in r["samples"]["speedup_vs_numpy"]]
+    base.write_text(json.dumps(data))
+    assert _bench.main(["--compare", str(base), "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    out = out[out.index(" against "):]                  # the comparison, after the run's table
+    assert f"regressions: {len(data['results'])}," in out
+    for r in data["results"]:
+        line = next(line for line in out.splitlines()
+                    if line.split()[:5] == [r["loss"], r["op"], r["dtype"], str(r["n"]), "1"])
+        assert f"{r['speedup_vs_numpy']:.2f}" in line.split() and "SLOWER" in line
+
+
+def test_compare_in_markdown_for_a_ci_job_summary(tmp_path, capsys):
+    base = quick_run(tmp_path, capsys)
+    data = json.loads(base.read_text())
+    data["results"][0]["samples"]["speedup_vs_numpy"] = [
+        v * 2 for v in data["results"][0]["samples"]["speedup_vs_numpy"]]
+    data["results"][0]["speedup_vs_numpy"] *= 2
+    slow = tmp_path / "slow.json"
+    slow.write_text(json.dumps(data))
+    assert _bench.main(["--compare", str(slow), str(base), "--format", "markdown"]) == 1
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("|")]
+    assert len(rows) == 3 and len({row.count("|") for row in rows}) == 1   # head, rule, case
+    assert "SLOWER" in rows[2] and out.startswith(f"**{base} against {slow}**")
+
+
 def test_compare_with_an_unreadable_baseline_says_so(tmp_path, capsys):
     missing = tmp_path / "missing.json"
     code = _bench.main(["--compare", str(missing)])

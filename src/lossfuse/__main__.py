@@ -251,6 +251,9 @@ def _bench_arguments(ap: argparse.ArgumentParser) -> None:
                          "by more than --max-slowdown (default: no comparison)")
     ap.add_argument("--max-slowdown", type=fraction, default=0.10, metavar="FRACTION",
                     help="with --compare: the fall of a speedup over NumPy tolerated")
+    ap.add_argument("--all", action="store_true",
+                    help="with --compare: list every case (default: the regressions, "
+                         "improvements and cases in one run only; the rest counted)")
     ap.add_argument("--alpha", type=fraction, default=0.05, metavar="P",
                     help="with --compare: the significance level of the U test")
     ap.add_argument("--report", metavar="RUN.json",

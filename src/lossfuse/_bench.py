@@ -22,13 +22,19 @@ batch-scoring loop pays) and NumPy's is ``np.mean((p - y) ** 2)``.
 Ratios are of medians over the rounds; ``spread`` is the largest relative spread of the
 candidates a row compares (twice the median absolute deviation over the median): lossfuse,
 the narrower build, NumPy and np.add for the row on one thread, lossfuse on N threads, NumPy
-and np.add for the row on N.  A sample is the best
-of three loops of calls lasting about SAMPLE_SECONDS (one call from LONG_CALL on), and a case
-gets as many rounds as fit in about CASE_SECONDS, from 3 to 7 (``--rounds``: exactly that
-many).  ``--save`` writes the results and the machine as JSON; ``--compare BASE.json`` times
-the cases of a saved run again and fails (exit 1) where the speedup over NumPy -- a ratio
-measured within one run, so it carries across machines of different speed -- fell by more
-than ``--max-slowdown`` beyond the measured noise.
+and np.add for the row on N.  A sample is the best of three loops of calls lasting about
+SAMPLE_SECONDS (one call from LONG_CALL on), and a case gets as many rounds as fit in about
+CASE_SECONDS, from 3 to 7 (``--rounds``: exactly that many).
+
+The table is printed as the cases run (`lossfuse._bench_report`), then a summary per family.
+``--save`` writes the results, each row with its per-round samples, and the machine as JSON
+(schema SCHEMA); ``--report RUN.json`` prints a saved run's table and summary, or in Markdown
+the README's tables; ``--compare BASE.json [NEW.json]`` times the cases of a saved run again
+(or takes them from NEW.json) and compares each case's speedup over NumPy -- a ratio
+measured within one run, so it carries across machines of different speed -- with a
+Mann-Whitney U test on the rounds (`lossfuse._bench_compare`): exit status 1 where it fell
+significantly by ``--max-slowdown`` or more.  ``--plot`` draws the run
+(`lossfuse._bench_plot`).
 """
 
 from __future__ import annotations
@@ -739,7 +745,8 @@ def read_run(path: str, samples: bool = False) -> Dict[str, Any]:
         r.setdefault("classes", 1)
         r.setdefault("threads", 1)
         loss, op, dtype = r["loss"], r["op"], r["dtype"]
-        if loss not in LOSSES or op not in OPS or dtype not in DTYPES:
+        if not all(isinstance(v, str) for v in (loss, op, dtype)) or loss not in LOSSES \
+                or op not in OPS or dtype not in DTYPES:
             raise ValueError(f"result {i}: no case {loss!r} {op!r} {dtype!r} here")
         r.setdefault("family", family(loss))
         for name in ("n", "classes", "threads"):
@@ -840,7 +847,11 @@ def command(args: argparse.Namespace) -> int:
     from lossfuse import _bench_compare
     changes = _bench_compare.compare(runs[0]["results"], new["results"], args.max_slowdown,
                                      args.alpha)
-    print(_bench_compare.compare_table(changes, args.format, args.max_slowdown, args.alpha))
+    against = args.compare[1] if len(args.compare) == 2 else "this run"
+    print(f"{'**' if markdown else ''}{against} against {args.compare[0]}"
+          f"{'**' if markdown else ''}" + ("" if markdown else "\n"))
+    print(_bench_compare.compare_table(changes, args.format, args.max_slowdown, args.alpha,
+                                       show_all=args.all), end="")
     return 1 if _bench_compare.regressions(changes) else 0
 
 

@@ -222,8 +222,13 @@ class Change:
         return (self.loss, self.op, self.dtype, self.n, self.classes, self.threads)
 
 
+def _key(r: Result) -> Key:
+    """A row's case and thread count: what matches it with the other run's."""
+    return (r["loss"], r.get("op", "loss_gradient"), r["dtype"], r["n"], r.get("classes", 1),
+            r.get("threads", 1))
+
+
 def _by_key(rows: Sequence[Result], name: str) -> Dict[Key, Result]:
-    from lossfuse._bench import _key
     out: Dict[Key, Result] = {}
     for i, r in enumerate(rows):
         try:
