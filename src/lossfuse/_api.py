@@ -1167,9 +1167,10 @@ class Loss:
             n = y_pred.shape[0]
             if n_threads is None:
                 nt = 1 if n < _PARALLEL_MIN else _n_threads(None)
+            elif type(n_threads) is int and 0 < n_threads <= _MAX_THREADS:
+                nt = n_threads
             else:
-                nt = min(n_threads, _MAX_THREADS) \
-                    if type(n_threads) is int and n_threads > 0 else 0
+                nt = 0                   # the general path checks (and clips) it
             if (dt is _F64 or dt is _F32) and y_true.shape[0] == n and y_true.ndim == 1 and n \
                     and nt:
                 mean = reduction == "mean"
