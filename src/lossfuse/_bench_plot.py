@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import colorsys
 import math
+import numbers
 import os
 import statistics
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
@@ -156,7 +157,8 @@ def figure(results: Sequence[Result], ops: Optional[Sequence[str]] = None,
     Returns
     -------
     matplotlib.figure.Figure
-        Not attached to pyplot: nothing to close.  The legend (``fig.legends[0]``) names
+        Not attached to pyplot: nothing to close.  Its legend (``fig.subfigs[1].legends[0]``)
+        names
         every loss, dtype and thread count drawn, and the references.
 
     Raises
@@ -215,7 +217,8 @@ def _checked(results: Sequence[Result]) -> List[Result]:
         if missing:
             raise ValueError(f"results[{i}] lacks {', '.join(map(repr, missing))}")
         for k in ("n", "seconds", "gb_per_s", "numpy_seconds", "add_seconds"):
-            if not (isinstance(r[k], (int, float)) and 0 < r[k] < math.inf):
+            if not (isinstance(r[k], numbers.Real) and not isinstance(r[k], bool)
+                    and 0 < r[k] < math.inf):
                 raise ValueError(f"results[{i}][{k!r}] must be a positive finite number, "
                                  f"not {r[k]!r}")
         row = dict(r, classes=r.get("classes", 1))
