@@ -354,6 +354,48 @@ def test_a_throughput_or_time_that_is_not_positive_and_finite(key, value):
         figure(rows)
 
 
+@pytest.mark.parametrize("key", ["threads", "classes"])
+@pytest.mark.parametrize("value", [0, -2, 1.5, "2", None, True])
+def test_a_count_that_is_not_a_positive_integer(key, value):
+    rows = run(losses=["huber"], ops=["loss"])
+    rows[1][key] = value
+    with pytest.raises(ValueError, match=rf"results\[1\]\['{key}'\] must be a positive integer"):
+        figure(rows)
+
+
+@pytest.mark.parametrize("key", ["loss", "op", "dtype"])
+@pytest.mark.parametrize("value", ["", None, 3, ("huber",)])
+def test_a_name_that_is_not_a_string(key, value):
+    rows = run(losses=["huber"], ops=["loss"])
+    rows[0][key] = value
+    with pytest.raises(ValueError, match=rf"results\[0\]\['{key}'\] must be a name"):
+        figure(rows)
+
+
+def test_numpy_scalars_are_numbers():
+    rows = run(losses=["huber"], ops=["loss"])
+    for r in rows:
+        r.update(n=np.int64(r["n"]), threads=np.int32(r["threads"]),
+                 gb_per_s=np.float32(r["gb_per_s"]))
+    (ax,) = figure(rows).axes
+    assert {ln.get_label() for ln in lines(ax, "lossfuse")} == set(series_of(rows))
+
+
+def test_more_thread_counts_and_dtypes_than_markers_and_styles():
+    """Every (dtype, thread count) still a line of its own, each named in the legend."""
+    rows = [r for t in (2, 3, 4, 6, 8, 16)
+            for r in run(losses=["huber"], ops=["loss"], threads=t,
+                         dtypes=("float16", "float32", "float64", "longdouble"))
+            if t == 2 or r["threads"] > 1]
+    fig = figure(rows)
+    (ax,) = fig.axes
+    got = {ln.get_label(): ln for ln in lines(ax, "lossfuse")}
+    assert set(got) == set(series_of(rows)) and len(got) == 4 * 7
+    assert {"float16", "longdouble", "16 threads", "1 thread"} <= set(legend_texts(fig))
+    assert {got["huber, float32, 1 thread"].get_linestyle(),
+            got["huber, float64, 1 thread"].get_linestyle()} == {"-", "--"}
+
+
 def test_a_case_twice_is_a_value_error():
     rows = run(losses=["huber"], ops=["loss"])
     with pytest.raises(ValueError, match=r"results\[\d+\]: the case .*huber.* appears twice"):

@@ -14,6 +14,7 @@ share the unit.
 from __future__ import annotations
 
 import colorsys
+import itertools
 import math
 import numbers
 import os
@@ -31,9 +32,6 @@ Result = Dict[str, Any]
 #: A series: the rows one line joins, by (name, op, dtype, threads)
 _SeriesKey = Tuple[str, str, str, int]
 
-#: The keys of a row the plot reads (``classes`` is 1 where it is missing)
-NEEDS = ("loss", "op", "dtype", "n", "threads", "seconds", "gb_per_s", "numpy_seconds",
-         "add_seconds")
 #: The resolution of the saved figure (a figure is at least 12.5 inches wide: 1250 pixels)
 DPI = 100
 #: The order of the families, and the hue (0-1) of each: its losses are shades of it
@@ -47,6 +45,28 @@ MARKERS = ("o", "^", "s", "D", "v")
 _SPREAD = 0.8
 NP_ADD = "np.add (streaming limit)"
 NUMPY = "NumPy: median of the losses,\nband: their range"
+
+
+def _is_name(v: object) -> bool:
+    return isinstance(v, str) and v != ""
+
+
+def _is_count(v: object) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 1
+
+
+def _is_positive(v: object) -> bool:
+    return (isinstance(v, numbers.Real) and not isinstance(v, bool)
+            and 0 < float(v) < math.inf)
+
+
+#: The keys of a row the plot reads: what each must be (``classes`` is 1 where it is missing)
+KEYS = {"loss": (_is_name, "a name"), "op": (_is_name, "a name"),
+        "dtype": (_is_name, "a name"), "n": (_is_positive, "a positive finite number"),
+        "classes": (_is_count, "a positive integer"),
+        "threads": (_is_count, "a positive integer"),
+        **{k: (_is_positive, "a positive finite number")
+           for k in ("seconds", "gb_per_s", "numpy_seconds", "add_seconds")}}
 
 
 def check_plot(path: str) -> None:
@@ -146,8 +166,9 @@ def figure(results: Sequence[Result], ops: Optional[Sequence[str]] = None,
     Parameters
     ----------
     results : sequence of dict
-        The rows of a run; each needs the keys of `NEEDS` (and ``classes``: K for
-        cross_entropy, 1 when missing).
+        The rows of a run; each needs the keys of `KEYS`: ``loss``, ``op``, ``dtype``, ``n``,
+        ``threads``, ``seconds``, ``gb_per_s``, ``numpy_seconds``, ``add_seconds`` and
+        ``classes`` (K for cross_entropy; 1 where it is missing).
     ops : sequence of str, optional
         The operations to draw, a panel each, in that order; by default those of `results`
         in the order of ``lossfuse._bench.OPS``.
@@ -168,9 +189,9 @@ def figure(results: Sequence[Result], ops: Optional[Sequence[str]] = None,
     TypeError
         If `results` is not a sequence of mappings, or `ops` not a sequence of names.
     ValueError
-        If `results` (or the part of it `ops` selects) is empty, a row lacks a key or has a
-        throughput or time that is not positive and finite, a case appears twice, or `ops`
-        names an unknown operation or one without results.
+        If `results` is empty, a row lacks a key of `KEYS` or has a value that is not what
+        it must be (a name, a positive integer, a positive finite number), a case appears
+        twice, or `ops` is empty or names an unknown operation or one without results.
     """
     import_optional("matplotlib", "--plot")
     from matplotlib.figure import Figure
@@ -183,8 +204,9 @@ def figure(results: Sequence[Result], ops: Optional[Sequence[str]] = None,
     colours = _colours(rows)
     threads = sorted({r["threads"] for r in rows})
     dtypes = sorted({r["dtype"] for r in rows}, key=lambda d: (d not in STYLES, d))
-    styles = dict(zip(dtypes, [STYLES[d] for d in dtypes if d in STYLES] + list(_MORE_STYLES)))
-    markers = dict(zip(threads, MARKERS))
+    more = itertools.cycle(_MORE_STYLES)
+    styles = {d: STYLES[d] if d in STYLES else next(more) for d in dtypes}
+    markers = {t: MARKERS[i % len(MARKERS)] for i, t in enumerate(threads)}
     width = max(12.5, 4.2 * len(ops) + 3.4)
     fig = Figure(figsize=(width, 1.0 + 4.4 * len(panel_rows)), layout="constrained")
     graphs, key = fig.subfigures(1, 2, squeeze=False, width_ratios=[width - 3.4, 3.4])[0]
@@ -213,15 +235,13 @@ def _checked(results: Sequence[Result]) -> List[Result]:
     for i, r in enumerate(results):
         if not isinstance(r, Mapping):
             raise TypeError(f"results[{i}] must be a mapping, not {type(r).__name__}")
-        missing = [k for k in NEEDS if k not in r]
+        row = dict(r, classes=r.get("classes", 1))
+        missing = [k for k in KEYS if k not in row]
         if missing:
             raise ValueError(f"results[{i}] lacks {', '.join(map(repr, missing))}")
-        for k in ("n", "seconds", "gb_per_s", "numpy_seconds", "add_seconds"):
-            if not (isinstance(r[k], numbers.Real) and not isinstance(r[k], bool)
-                    and 0 < r[k] < math.inf):
-                raise ValueError(f"results[{i}][{k!r}] must be a positive finite number, "
-                                 f"not {r[k]!r}")
-        row = dict(r, classes=r.get("classes", 1))
+        for k, (ok, what) in KEYS.items():
+            if not ok(row[k]):
+                raise ValueError(f"results[{i}][{k!r}] must be {what}, not {row[k]!r}")
         key = tuple(row[k] for k in ("loss", "op", "dtype", "n", "classes", "threads"))
         if key in seen:
             raise ValueError(f"results[{i}]: the case {key} (loss, op, dtype, n, classes, "
