@@ -207,10 +207,12 @@ def figure(results: Sequence[Result], ops: Optional[Sequence[str]] = None,
     more = itertools.cycle(_MORE_STYLES)
     styles = {d: STYLES[d] if d in STYLES else next(more) for d in dtypes}
     markers = {t: MARKERS[i % len(MARKERS)] for i, t in enumerate(threads)}
-    width = max(12.5, 4.2 * len(ops) + 3.4)
-    fig = Figure(figsize=(width, 1.0 + 4.4 * len(panel_rows)), layout="constrained")
+    width = max(12.5, 4.2 * len(ops) + 3.4)                   # inches, at DPI
+    heights = [3.6 if part is ce else 5.0 for part in panel_rows]  # fewer lines, less room
+    fig = Figure(figsize=(width, 1.0 + sum(heights)), layout="constrained")
     graphs, key = fig.subfigures(1, 2, squeeze=False, width_ratios=[width - 3.4, 3.4])[0]
-    axes = graphs.subplots(len(panel_rows), len(ops), squeeze=False, sharey="row")
+    axes = graphs.subplots(len(panel_rows), len(ops), squeeze=False, sharey="row",
+                           gridspec_kw={"height_ratios": heights})
     order = [name for names in colours.values() for name in names]
     for part, row_axes in zip(panel_rows, axes):
         for op, ax in zip(ops, row_axes):
