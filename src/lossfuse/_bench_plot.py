@@ -317,6 +317,8 @@ def _panel(ax: "Axes", rows: Sequence[Result], order: Sequence[str],
     sizes = sorted({r["n"] for r in rows})
     single = len(sizes) == 1
     dtypes = [d for d in styles if any(k[2] == d for k in series)]
+    if not rows:                        # the op was run for the other row of panels only
+        ax.text(0.5, 0.5, "not run", transform=ax.transAxes, ha="center", color="0.4")
     ticks = []
     for j, dtype in enumerate(dtypes):
         keys = sorted((k for k in series if k[2] == dtype),
@@ -345,12 +347,15 @@ def _panel(ax: "Axes", rows: Sequence[Result], order: Sequence[str],
 def _references(ax: "Axes", rows: Sequence[Result], style: str,
                 span: Optional[Tuple[float, float]]) -> None:
     """np.add's throughput and NumPy's (median and range over the losses) on the data of
-    `rows` (one dtype) at each of their sizes; with a single size, a level across `span`
+    `rows` (one dtype) at each of their sizes, a loss counted once (its row on the fewest
+    threads: the references are timed on one); with a single size, a level across `span`
     (the factors of n its series are spread over)."""
     sizes = sorted({r["n"] for r in rows})
     add, numpy = [], []
     for n in sizes:
-        at = [r for r in rows if r["n"] == n]
+        fewest = {_name(r): r for r in sorted((r for r in rows if r["n"] == n),
+                                              key=lambda r: -r["threads"])}
+        at = list(fewest.values())
         add.append(statistics.median(_moved(r) / r["add_seconds"] for r in at))
         numpy.append(sorted(_moved(r) / r["numpy_seconds"] for r in at))
     x = sizes
