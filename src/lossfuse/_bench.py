@@ -56,7 +56,7 @@ from numpy.typing import DTypeLike, NDArray
 import lossfuse as lf
 from lossfuse import _api
 from lossfuse._kernels import available, kernels
-from lossfuse._bench_plot import check_plot, plot
+from lossfuse._bench_plot import check_plot, machine_title, plot
 from lossfuse._bench_report import Table
 from lossfuse._progress import ProgressBar
 
@@ -772,12 +772,6 @@ def _say_error(message: str) -> int:
     return 2
 
 
-def _title(machine: Mapping[str, Any]) -> str:
-    """The line that says what a run ran on."""
-    return (f"lossfuse {machine.get('lossfuse')}, kernels: {machine.get('isa')}, "
-            f"{machine.get('cpu')}, numpy {machine.get('numpy')}")
-
-
 def command(args: argparse.Namespace) -> int:
     """``lossfuse bench`` on its parsed arguments (the command line is `lossfuse.__main__`'s):
     time the cases and print the table and summary (or, with ``--report``, those of a saved
@@ -840,8 +834,10 @@ def command(args: argparse.Namespace) -> int:
     if args.report:
         print(_bench_report.report(new, args.format, wide=args.wide), end="")
     if args.plot:
-        plot(new["results"], args.plot, title=_title(new.get("machine", {})))
-        print(f"plot written to {args.plot}", file=sys.stderr if markdown else sys.stdout)
+        timed = {r["op"] for r in new["results"]}
+        plot(new["results"], args.plot, ops=[op for op in args.ops or OPS if op in timed],
+             title=machine_title(new.get("machine", {})))
+        print(f"plot: {args.plot}", file=sys.stderr if markdown else sys.stdout)
     if not args.compare:
         return 0
     from lossfuse import _bench_compare
