@@ -416,6 +416,27 @@ def test_readme_tables_from_a_saved_run(tmp_path, capsys):
     assert len(rows) == (1 + 2) + (1 + 1) + (1 + 4)     # each table: its header and rows
 
 
+def test_the_readme_speed_section_is_the_report_of_a_saved_default_run(capsys):
+    """README.md's speed tables are, to the character, what --report prints of the run kept in
+    the repository, and that run is a whole default run: every case of ``lossfuse bench``."""
+    import argparse
+    import pathlib
+    root = pathlib.Path(__file__).parent.parent
+    run = root / "bench" / "results" / "readme.json"
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    begin = ("<!-- lossfuse bench --report bench/results/readme.json --format markdown: "
+             "begin -->\n")
+    end = "<!-- lossfuse bench --report: end -->"
+    block = readme[readme.index(begin) + len(begin):readme.index(end)]
+    assert _bench.main(["--report", str(run), "--format", "markdown"]) == 0
+    assert capsys.readouterr().out == block
+    data = _bench.read_run(str(run), samples=True)
+    default = argparse.Namespace(losses=None, ops=None, dtypes=None, quick=False,
+                                 ce_shapes=None, sizes=None)
+    assert _bench._cases_of(data["results"]) == _bench._cases(default)
+    assert {r["threads"] for r in data["results"]} == {1, data["machine"]["num_threads"]}
+
+
 # ------------------------------------------------------------------------ lossfuse bench --load
 def _busy_children():
     """Pids of this process's children still running the load's busy loop."""
