@@ -149,6 +149,26 @@ def test_compare_in_markdown_for_a_ci_job_summary(tmp_path, capsys):
     assert "SLOWER" in rows[2] and out.startswith(f"**{base} against {slow}**")
 
 
+def test_compare_saves_its_verdicts_with_the_run(tmp_path, capsys):
+    base = quick_run(tmp_path, capsys)
+    data = json.loads(base.read_text())
+    for r in data["results"]:
+        r["samples"]["speedup_vs_numpy"] = [v * 2 for v in r["samples"]["speedup_vs_numpy"]]
+        r["speedup_vs_numpy"] *= 2
+    fast = tmp_path / "fast.json"
+    fast.write_text(json.dumps(data))
+    out = tmp_path / "out.json"
+    assert _bench.main(["--compare", str(fast), str(base), "--save", str(out)]) == 1
+    saved_run = json.loads(out.read_text())
+    assert saved_run["results"] == json.loads(base.read_text())["results"]
+    comparison = saved_run["comparison"]
+    assert comparison["base"] == str(fast) and comparison["max_slowdown"] == 0.1
+    assert len(comparison["changes"]) == len(data["results"])
+    for c in comparison["changes"]:
+        assert c["verdict"] == "regression" and c["significant"] and c["p"] < 0.05
+        assert c["change"] == pytest.approx(-0.5)
+
+
 def test_compare_with_an_unreadable_baseline_says_so(tmp_path, capsys):
     missing = tmp_path / "missing.json"
     code = _bench.main(["--compare", str(missing)])

@@ -242,7 +242,8 @@ def _bench_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--save", "--json", dest="save", type=output_file, metavar="FILE",
                     help="write the results (with each round's times) and the machine they "
                          "ran on (CPU and flags, instruction set, compilers, versions, git "
-                         "commit, thread count rule) to FILE as JSON (default: not saved)")
+                         "commit, thread count rule) to FILE as JSON; with --compare, its "
+                         "verdict per case too (default: not saved)")
     ap.add_argument("--compare", nargs="+", metavar=("BASE.json", "NEW.json"),
                     help="time the cases of a run saved with --save "
                          "again (or, given NEW.json, take them from that saved run) and "

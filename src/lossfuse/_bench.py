@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import functools
 import io
 import json
@@ -848,6 +849,11 @@ def command(args: argparse.Namespace) -> int:
           f"{'**' if markdown else ''}" + ("" if markdown else "\n"))
     print(_bench_compare.compare_table(changes, args.format, args.max_slowdown, args.alpha,
                                        show_all=args.all), end="")
+    if args.save:                  # the run, and what the comparison found
+        save_json(args.save, dict(new, comparison={
+            "base": args.compare[0], "max_slowdown": args.max_slowdown, "alpha": args.alpha,
+            "test": "two-sided Mann-Whitney U on the per-round speedups over NumPy",
+            "changes": [dataclasses.asdict(c) for c in changes]}))
     return 1 if _bench_compare.regressions(changes) else 0
 
 
