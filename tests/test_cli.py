@@ -426,11 +426,14 @@ def test_a_progress_bar_on_a_terminal_only(long_input, command, bar):
                                    "nice 19"]])
 def test_an_interrupt_is_one_line_and_exit_130(args):
     import signal
+    # as at a terminal: SIGINT at its default (a suite started in the background of a shell
+    # without job control inherits it ignored, and so would the command)
     proc = subprocess.Popen(LOSSFUSE + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = proc.stdout.readline()              # the run has started
     assert first.startswith("# lossfuse"), first
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err == f"lossfuse {args[0]}" + (
-        " --load" if "--load" in args else "") + ": interrupted\n"
+        " --load" if "--load" in args else "") + ": interrupted\n", (proc.returncode, err)
