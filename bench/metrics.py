@@ -21,6 +21,9 @@ METRICS = {
     "root_mean_squared_error": {},
     "mean_absolute_error": {},
     "mean_pinball_loss": {"alpha": 0.9},
+    "mean_squared_log_error": {},
+    "root_mean_squared_log_error": {},
+    "mean_absolute_percentage_error": {},
     "mean_poisson_deviance": {},
     "mean_gamma_deviance": {},
     "mean_tweedie_deviance": {"power": 1.5},
@@ -29,9 +32,9 @@ METRICS = {
 
 
 def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
-    """(y_true, y_pred) for metric `name`: values and predictions around them; counts (or
-    amounts, for gamma) and positive means for the deviances; labels and probabilities for
-    log_loss."""
+    """(y_true, y_pred) for metric `name`: values and predictions around them (amounts for
+    the logarithmic errors); counts (or amounts, for gamma) and positive means for the
+    deviances; labels and probabilities for log_loss."""
     rng = np.random.default_rng(seed)
     if name == "log_loss":
         return rng.integers(0, 2, n).astype(dtype), rng.uniform(0, 1, n).astype(dtype)
@@ -40,7 +43,10 @@ def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
         y = rng.gamma(2.0, mu / 2) if name == "mean_gamma_deviance" else rng.poisson(mu)
         return y.astype(dtype), mu.astype(dtype)
     y = rng.normal(0, 1, n)
-    return y.astype(dtype), (y + rng.normal(0, 1, n)).astype(dtype)
+    p = y + rng.normal(0, 1, n)
+    if "log_error" in name:              # values above -1: amounts
+        y, p = np.exp(y), np.exp(p)
+    return y.astype(dtype), p.astype(dtype)
 
 
 def candidates(name: str, dtype, n: int, seed: int = 0) -> dict:

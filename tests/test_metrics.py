@@ -18,7 +18,12 @@ REGRESSION = {
     "root_mean_squared_error": {},
     "mean_absolute_error": {},
     "mean_pinball_loss": {"alpha": 0.5},
+    "mean_squared_log_error": {},
+    "root_mean_squared_log_error": {},
+    "mean_absolute_percentage_error": {},
 }
+#: the metrics of log1p: every value above -1
+LOGARITHMIC = ("mean_squared_log_error", "root_mean_squared_log_error")
 PINBALL_ALPHAS = [0.0, 0.1, 0.5, 0.9, 1.0]
 
 
@@ -28,10 +33,16 @@ def cases():
             yield name, ({} if alpha is None else {"alpha": alpha})
 
 
-def data(shape, dtype, seed=0, weights=None):
+def data(shape, dtype, seed=0, weights=None, name=None):
+    """y, p and weights of `shape`: values around 0 (sd 3), and p near y; for the logarithmic
+    metrics (`name`) their absolute values and a few values in (-1, 0)."""
     rng = np.random.default_rng(seed)
-    y = rng.normal(0, 3, shape).astype(dtype)
-    p = (y + rng.normal(0, 1, shape)).astype(dtype)
+    y = rng.normal(0, 3, shape)
+    p = y + rng.normal(0, 1, shape)
+    if name in LOGARITHMIC:
+        y, p = np.abs(y), np.abs(p)
+        y.flat[::7] = -rng.uniform(0, 0.999, y.flat[::7].shape)
+    y, p = y.astype(dtype), p.astype(dtype)
     n = shape[0]
     w = {None: None, "positive": rng.uniform(0.1, 2, n), "zeros": rng.integers(0, 3, n) * 1.0,
          "mixed": np.r_[rng.uniform(0.5, 2, n - 1), -0.3]}[weights]
@@ -51,7 +62,7 @@ def both(name, *args, **kw):
 @pytest.mark.parametrize("weights", [None, "positive", "zeros", "mixed"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_values_equal_scikit_learns(name, params, shape, weights, dtype):
-    y, p, w = data(shape, dtype, weights=weights)
+    y, p, w = data(shape, dtype, weights=weights, name=name)
     outputs = ["uniform_average", "raw_values"] + ([[0.2, 0.3, 0.5]] if len(shape) == 2
                                                    and shape[1] == 3 else [])
     rtol = 1e-12 if dtype == np.float64 else 2e-5   # scikit-learn sums float32 in float32
@@ -67,19 +78,20 @@ def test_values_equal_scikit_learns(name, params, shape, weights, dtype):
 
 @pytest.mark.parametrize("name,params", list(cases()))
 def test_lists_ints_and_mixed_dtypes_as_scikit_learn_takes_them(name, params):
-    y = [3, -1, 2, 7]
+    y = [3, 0, 2, 7] if name in LOGARITHMIC else [3, -1, 2, 7]
     for p in ([2.5, 0.0, 2, 8], np.array([2.5, 0.0, 2, 8], np.float32), [1, 2, 3, 4]):
         for yy in (y, np.array(y, np.float32), np.array(y, np.int8), [str(v) for v in y]):
             got, want = both(name, yy, p, **params)
-            assert got == pytest.approx(want, rel=1e-6)
+            # float32: a difference of two logarithms of float32 keeps fewer digits
+            assert got == pytest.approx(want, rel=1e-5 if name in LOGARITHMIC else 1e-6)
     got, want = both(name, [[1, 2], [3, 4]], [[1, 3], [2, 2]],
                      multioutput=np.array([0.5, 1.5]), **params)
     assert got == pytest.approx(want, rel=1e-12)
 
 
 def test_the_short_path_and_the_full_path_agree_to_the_bit():
-    y, p, _ = data((1001,), np.float64, seed=3)
     for name, params in cases():
+        y, p, _ = data((1001,), np.float64, seed=3, name=name)
         f = getattr(metrics, name)
         fast = f(y, p, **params)
         full = f(list(y), list(p), **params)
@@ -359,10 +371,11 @@ def test_the_probability_log_loss_kernel_and_builds():
             k.run_float64(module.OPERATIONS["loss"], np.r_[y[:5], 3.0], p[:6], None, 1,
                           None, None, None, 1.0, 1)
         for kernel in ["proba_log_loss", "poisson_deviance", "gamma_deviance",
-                       "tweedie_deviance"]:
+                       "tweedie_deviance", "squared_log_error", "absolute_percentage_error"]:
             k2 = module.LossKernel(module.LOSSES[kernel][0],
                                    (1.5,) if kernel == "tweedie_deviance" else k.params
-                                   if kernel == "proba_log_loss" else ())
+                                   if kernel == "proba_log_loss" else (1e-3,)
+                                   if kernel == "absolute_percentage_error" else ())
             for op in ["gradient", "loss_gradient", "gradient_hessian"]:
                 g, h = np.empty_like(p), np.empty_like(p)
                 with pytest.raises(ValueError, match="loss operation only"):
@@ -377,3 +390,94 @@ def test_the_probability_log_loss_kernel_and_builds():
     np.testing.assert_allclose(lo[clipped], -np.log(np.where(q[clipped] < eps, eps, 1 - eps)),
                                rtol=4e-16)
     assert np.isnan(lo[5])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_logarithm_of_the_log_error_is_accurate_over_its_domain(dtype):
+    """(log1p(p) - log1p(0))^2 per element, against mpmath: near -1, across (-1, -1/2) and
+    [-1/2, 0), for tiny |p|, up to the largest finite values; within a few ulp of the square
+    (computed in the dtype, as scikit-learn computes it)."""
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(7)
+    info = np.finfo(dtype)
+    p = np.concatenate([
+        -1 + np.logspace(np.log10(info.eps), -0.31, 60),      # just above -1 to -0.5
+        -np.logspace(-0.3, np.log10(info.tiny), 60),           # -0.5 to the smallest normal
+        np.logspace(np.log10(info.tiny), np.log10(info.max) - 1, 120),
+        rng.uniform(-0.999, 3, 100), [0.0, -0.5, 0.41421356, 2.0 ** -30]]).astype(dtype)
+    p = p[p > -1]
+    zero = np.zeros(1, dtype)
+    with mpmath.workdps(40):
+        for v in p:
+            got = metrics.mean_squared_log_error(zero, np.array([v], dtype))
+            want = float(mpmath.log1p(mpmath.mpf(float(v))) ** 2)
+            # a square below the smallest normal number is rounded to a subnormal of the dtype
+            assert got == pytest.approx(want, rel=8 * float(info.eps),
+                                        abs=2 * float(info.smallest_subnormal)), v
+
+
+def test_the_logarithmic_errors_refuse_values_at_most_minus_one_after_nan():
+    for name, metric in (("Mean Squared", "mean_squared_log_error"),
+                         ("Root Mean Squared", "root_mean_squared_log_error")):
+        f = getattr(metrics, metric)
+        for y, p in (([0.0, -1.0], [1.0, 1.0]), ([0.0, 1.0], [1.0, -2.0])):
+            with pytest.raises(ValueError, match=f"^{name} Logarithmic Error cannot be used "
+                                                 "when targets contain values less than or "
+                                                 "equal to -1.$"):
+                f(np.array(y), np.array(p))
+        with pytest.raises(ValueError, match="Input contains NaN"):   # NaN is said first
+            f(np.array([np.nan, -2.0]), np.array([1.0, 1.0]))
+        with pytest.raises(ValueError, match="Input contains infinity"):
+            f(np.array([-np.inf, 1.0]), np.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_percentage_error_divides_by_epsilon_at_zero_and_overflows_to_inf(dtype):
+    y = np.array([1.0, 0.0, 2.4, 7.0, -0.0, 1e-300 if dtype == np.float64 else 1e-40], dtype)
+    p = np.array([1.2, 0.1, 2.4, 8.0, -3.0, 1.0], dtype)
+    got, want = both("mean_absolute_percentage_error", y, p)
+    assert got == pytest.approx(want, rel=1e-12 if dtype == np.float64 else 1e-6)
+    big = np.array([0.0, 1.0], dtype)
+    huge = np.array([np.finfo(dtype).max, 1.0], dtype)
+    got, want = both("mean_absolute_percentage_error", big, huge)
+    assert got == want == np.inf                  # not an error: scikit-learn's value
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_log_and_percentage_error_kernels_and_builds(dtype):
+    """Per element: (log1p(p) - log1p(y))^2 and |p - y| / max(|y|, eps), against NumPy in
+    float64, with -1 (an infinite loss), values below -1 and NaN (NaN), infinity; every
+    instruction-set build agrees."""
+    from lossfuse._kernels import available
+    rng = np.random.default_rng(11)
+    y = np.r_[rng.uniform(-0.99, 50, 3000), rng.normal(0, 1e-3, 1000)].astype(dtype)
+    p = np.r_[rng.uniform(-0.99, 50, 3000), rng.normal(0, 1e-3, 1000)].astype(dtype)
+    y[:6] = [-1.0, -2.0, np.nan, np.inf, 0.0, 3.0]
+    p[:6] = [0.5, 0.5, 0.5, 0.5, np.inf, -1.0]
+    eps = float(np.finfo(np.float64).eps)
+    outs = {}
+    for name, module in available.items():
+        got = []
+        for kernel, params in (("squared_log_error", ()), ("absolute_percentage_error", (eps,))):
+            k = module.LossKernel(module.LOSSES[kernel][0], params)
+            lo = np.empty_like(p)
+            run = k.run_float64 if dtype == np.float64 else k.run_float32
+            run(module.OPERATIONS["loss"], y, p, None, 1, lo, None, None, 1.0, 1)
+            got.append(lo)
+        outs[name] = tuple(got)
+    assert_builds_agree(outs, dtype, ulps=4)
+    log_err, pct = next(iter(outs.values()))
+    with np.errstate(all="ignore"):
+        y64, p64 = y.astype(np.float64), p.astype(np.float64)
+        want_log = (np.log1p(p64) - np.log1p(y64)) ** 2
+        want_pct = np.abs(p64 - y64) / np.maximum(np.abs(y64), eps)
+        scale = np.maximum(np.abs(np.log1p(p64)), np.abs(np.log1p(y64)))
+    assert log_err[0] == np.inf and np.isnan(log_err[1]) and np.isnan(log_err[2])
+    assert log_err[3] == log_err[4] == log_err[5] == np.inf
+    ok = np.arange(p.size) >= 6
+    tol = 1e-6 if dtype == np.float32 else 1e-13        # the dtype's logarithms, squared
+    scale = scale[ok]
+    assert np.all(np.abs(log_err[ok] - want_log[ok])
+                  <= tol * (want_log[ok] + scale * np.sqrt(want_log[ok]) + scale ** 2 * tol))
+    np.testing.assert_allclose(pct[ok], want_pct[ok], rtol=4 * np.finfo(dtype).eps)
+    assert np.isnan(pct[2]) and np.isnan(pct[3]) and pct[4] == np.inf

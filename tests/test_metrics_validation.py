@@ -19,7 +19,9 @@ torch = pytest.importorskip("torch")
 sparse = pytest.importorskip("scipy.sparse")
 
 REGRESSION = [("mean_squared_error", {}), ("root_mean_squared_error", {}),
-              ("mean_absolute_error", {}), ("mean_pinball_loss", {"alpha": 0.3})]
+              ("mean_absolute_error", {}), ("mean_pinball_loss", {"alpha": 0.3}),
+              ("mean_squared_log_error", {}), ("root_mean_squared_log_error", {}),
+              ("mean_absolute_percentage_error", {})]
 DEVIANCES = [("mean_tweedie_deviance", {"power": power}) for power in (-1, 0, 1, 1.5, 2, 3)] \
     + [("mean_poisson_deviance", {}), ("mean_gamma_deviance", {})]
 

@@ -36,9 +36,10 @@ from ._api import (FloatArray, RealArrayLike, _aligned, _Array, _as_array, _DTyp
 from ._threads import resolve as _n_threads
 from ._kernels import kernels as _kernels
 
-__all__ = ["InvalidParameterError", "log_loss", "mean_absolute_error", "mean_gamma_deviance",
-           "mean_pinball_loss", "mean_poisson_deviance", "mean_squared_error",
-           "mean_tweedie_deviance", "root_mean_squared_error"]
+__all__ = ["InvalidParameterError", "log_loss", "mean_absolute_error",
+           "mean_absolute_percentage_error", "mean_gamma_deviance", "mean_pinball_loss",
+           "mean_poisson_deviance", "mean_squared_error", "mean_squared_log_error",
+           "mean_tweedie_deviance", "root_mean_squared_error", "root_mean_squared_log_error"]
 
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
@@ -295,7 +296,9 @@ def _zero_sum(w: _Array) -> ZeroDivisionError:
 
 # -------------------------------------------------------------------------------- engine
 def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: Any,
-                sample_weight: Any, multioutput: Any, root: bool = False) -> float | FloatArray:
+                sample_weight: Any, multioutput: Any, root: bool = False,
+                domain: Optional[Callable[[_Array, _Array], None]] = None,
+                checked: bool = False) -> float | FloatArray:
     """The metric of `kernel` (a LossKernel of a function of ``y_pred - y_true``), averaged
     as scikit-learn averages: over the rows (weighted by `sample_weight`), per output, then
     over the outputs (`multioutput`).  With `root`, the square root of each output's mean
@@ -304,12 +307,18 @@ def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: An
     The loss is infinite or NaN where ``d = y_pred - y_true`` is, and d is finite only where
     y_true and y_pred are (IEEE arithmetic: inf - inf is NaN, 0 * inf is NaN): a finite sum
     of the weighted losses proves them all finite, and they are looked at only when it is
-    not -- the common call reads its inputs once."""
+    not -- the common call reads its inputs once.  The same holds of the kernels whose loss
+    is NaN or infinite outside a `domain` of y_true and y_pred: that check, which raises, is
+    made only then, after the check for NaN and infinity (as scikit-learn orders them).
+    `checked`: `multioutput` weights are checked as mean_squared_error checks them (NaN and
+    infinity refused) even with `root` (root_mean_squared_log_error checks them so before it
+    takes the root; root_mean_squared_error does not)."""
     total = _fast(kernel, y_true, y_pred, sample_weight, multioutput)
     if total is not None:
         return math.sqrt(total) if root else total
     y, p, w, multioutput = _check_reg_targets(fname, y_true, y_pred, sample_weight,
-                                              multioutput, root, finite=False)
+                                              multioutput, root and not checked,
+                                              finite=False)
     n, m = p.shape
     dt = p.dtype
     run = kernel.run_float64 if dt == _F64 else kernel.run_float32
@@ -330,6 +339,8 @@ def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: An
     if not np.all(np.isfinite(totals)):
         _check_finite(y)
         _check_finite(p)
+        if domain is not None:
+            domain(y, p)
     if pooled:
         return float(totals[0] / (m * wsum))
     errors = totals / wsum
@@ -364,6 +375,19 @@ def _fast(kernel: _kernels.LossKernel, y_true: Any, y_pred: Any, sample_weight: 
 
 _SQUARED = _kernel("squared_error")
 _ABSOLUTE = _kernel("absolute_error")
+_SQUARED_LOG = _kernel("squared_log_error")
+#: scikit-learn's floor of |y_true| in mean_absolute_percentage_error: float64's epsilon
+_PERCENTAGE = _kernel("absolute_percentage_error", float(np.finfo(np.float64).eps))
+
+
+def _log_domain(name: str) -> Callable[[_Array, _Array], None]:
+    """The domain check of the logarithmic errors: no value at most -1 (log1p is -inf or NaN
+    there), with scikit-learn's message naming the metric `name`."""
+    def check(y: _Array, p: _Array) -> None:
+        if np.any(y <= -1) or np.any(p <= -1):
+            raise ValueError(f"{name} cannot be used when targets contain values less than "
+                             "or equal to -1.")
+    return check
 
 
 # ------------------------------------------------------------------------------- metrics
@@ -514,6 +538,161 @@ def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
     0.5
     """
     return _regression("mean_absolute_error", _ABSOLUTE, y_true, y_pred, sample_weight, multioutput)
+
+
+@overload
+def mean_squared_log_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                           sample_weight: ArrayLike | None = None,
+                           multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def mean_squared_log_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                           sample_weight: ArrayLike | None = None,
+                           multioutput: Literal["raw_values"]) -> FloatArray: ...
+
+
+def mean_squared_log_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                           sample_weight: ArrayLike | None = None,
+                           multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                           ) -> float | FloatArray:
+    """Mean squared logarithmic error (scikit-learn's ``mean_squared_log_error``).
+
+    The mean of ``(log1p(y_pred) - log1p(y_true)) ** 2``, each log1p computed in the
+    computation's dtype on vector registers, in one pass.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth, every value above -1.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values, every value above -1.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `mean_squared_error`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values"; else a float.
+
+    Raises
+    ------
+    ValueError
+        For a value of `y_true` or `y_pred` at most -1 (after the checks of
+        `mean_squared_error`, which it raises as that does).
+    TypeError, ZeroDivisionError
+        As `mean_squared_error` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_squared_log_error
+    >>> round(mean_squared_log_error([3, 5, 2.5, 7], [2.5, 5, 4, 8]), 12)
+    0.039730122985
+    """
+    return _regression("mean_squared_log_error", _SQUARED_LOG, y_true, y_pred, sample_weight,
+                       multioutput, domain=_log_domain("Mean Squared Logarithmic Error"))
+
+
+@overload
+def root_mean_squared_log_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                                sample_weight: ArrayLike | None = None,
+                                multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def root_mean_squared_log_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                                sample_weight: ArrayLike | None = None,
+                                multioutput: Literal["raw_values"]) -> FloatArray: ...
+
+
+def root_mean_squared_log_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                                sample_weight: ArrayLike | None = None,
+                                multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                                ) -> float | FloatArray:
+    """Root mean squared logarithmic error (scikit-learn's ``root_mean_squared_log_error``).
+
+    The square root of each output's `mean_squared_log_error`, then averaged over the outputs
+    as `multioutput` says.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth, every value above -1.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values, every value above -1.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `mean_squared_error`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values"; else a float.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_squared_log_error` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import root_mean_squared_log_error
+    >>> round(root_mean_squared_log_error([3, 5, 2.5, 7], [2.5, 5, 4, 8]), 12)
+    0.199324165581
+    """
+    return _regression("root_mean_squared_log_error", _SQUARED_LOG, y_true, y_pred,
+                       sample_weight, multioutput, root=True, checked=True,
+                       domain=_log_domain("Root Mean Squared Logarithmic Error"))
+
+
+@overload
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                                   sample_weight: ArrayLike | None = None,
+                                   multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                                   sample_weight: ArrayLike | None = None,
+                                   multioutput: Literal["raw_values"]) -> FloatArray: ...
+
+
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                                   sample_weight: ArrayLike | None = None,
+                                   multioutput: Literal["raw_values"] | Averaged
+                                   = "uniform_average") -> float | FloatArray:
+    """Mean absolute percentage error (scikit-learn's ``mean_absolute_percentage_error``).
+
+    The mean of ``|y_pred - y_true| / max(|y_true|, eps)`` with ``eps`` float64's machine
+    epsilon, as scikit-learn defines it: not a percentage (no factor 100), and arbitrarily
+    large where ``y_true`` is 0 (infinite where that overflows). One pass.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `mean_squared_error`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values"; else a float.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_squared_error` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import mean_absolute_percentage_error
+    >>> round(mean_absolute_percentage_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 12)
+    0.327380952381
+    """
+    return _regression("mean_absolute_percentage_error", _PERCENTAGE, y_true, y_pred,
+                       sample_weight, multioutput)
 
 
 @overload

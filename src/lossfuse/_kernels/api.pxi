@@ -26,7 +26,9 @@ cdef enum:
     LOSS_POISSON_MEAN = 16
     LOSS_GAMMA_MEAN = 17
     LOSS_TWEEDIE_MEAN = 18
-    N_LOSSES = 19
+    LOSS_SQUARED_LOG_ERROR = 19
+    LOSS_ABSOLUTE_PERCENTAGE_ERROR = 20
+    N_LOSSES = 21
 
 # Kernel ids by canonical loss name, with the parameter names each kernel reads, in order.
 LOSSES = {
@@ -51,6 +53,9 @@ LOSSES = {
     "tweedie_deviance": (LOSS_TWEEDIE_MEAN, ("power",)),
     # lossfuse.metrics.log_loss: binary targets (two labels) and probabilities, clipped
     "proba_log_loss": (LOSS_PROBA_LOG_LOSS, ("positive", "negative", "lo", "hi")),
+    # lossfuse.metrics' mean_squared_log_error and mean_absolute_percentage_error
+    "squared_log_error": (LOSS_SQUARED_LOG_ERROR, ()),
+    "absolute_percentage_error": (LOSS_ABSOLUTE_PERCENTAGE_ERROR, ("eps",)),
 }
 
 # Bits of `LabelError.flags` (see `label_flags` in pointwise.pxi).
@@ -237,7 +242,8 @@ cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object
     if row_len < 1:
         raise ValueError("row_len must be >= 1")
     if _loss_only(loss) and op != OP_LOSS and op != OP_WEIGHT_SUM:
-        raise ValueError("the metrics' kernels (proba_log_loss and the *_deviance ones) have "
+        raise ValueError("the metrics' kernels (proba_log_loss, the *_deviance ones, "
+                         "squared_log_error and absolute_percentage_error) have "
                          "the loss operation only")
     a.n = w.n0 * row_len if op == OP_WEIGHT_SUM else p.n0
     if a.n == 0:

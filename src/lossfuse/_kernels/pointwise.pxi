@@ -1139,6 +1139,43 @@ cdef inline void proba_log_loss(const ProbaLogLoss* L, floating y, floating p,
     if l != NULL: l[0] = -_log(c)
 
 
+# ----------------------------------------------- the logarithmic and percentage errors
+# lossfuse.metrics' mean_squared_log_error and mean_absolute_percentage_error: functions of y
+# and p themselves, the loss alone (`_loss_only` in loops.pxi).
+cdef struct SquaredLogError:
+    char _unused
+
+cdef struct AbsolutePercentageError:
+    double eps            # the floor of |y| (scikit-learn: float64's epsilon)
+
+cdef inline floating _log1p(floating u) noexcept nogil:
+    """log1p(u) for any u: -1 -> -inf, below -1 -> NaN, inf -> inf, NaN -> NaN; relatively
+    accurate for tiny u; vectorizable.  One logarithm, as `_log1p_pos`: t = 1 + u is normal
+    for every u > -1 (at least 2^-53 above 0), and from u = -1/2 down it is exact (Sterbenz),
+    so the correction c is then 0; the cases outside are selected after."""
+    cdef floating t = <floating>1 + u
+    cdef floating v = _log_split(t if t > 0 else <floating>1, <floating>0,
+                                 (u - (t - <floating>1)) / t)
+    v = -<floating>INFINITY if t == 0 else v
+    v = <floating>NAN if t < 0 else v
+    v = u if u == <floating>INFINITY else v
+    return u if u != u else v
+
+cdef inline void squared_log_error(const SquaredLogError* L, floating y, floating p,
+                                   floating* l) noexcept nogil:
+    # (log1p(p) - log1p(y))^2, as scikit-learn's mean_squared_error of the two log1p: NaN or
+    # infinite where y or p is at most -1 (the facade then says which is out of the domain)
+    cdef floating d = _log1p(p) - _log1p(y)
+    if l != NULL: l[0] = d * d
+
+cdef inline void absolute_percentage_error(const AbsolutePercentageError* L, floating y,
+                                           floating p, floating* l) noexcept nogil:
+    # |p - y| / max(|y|, eps), in the dtype of the data, as scikit-learn computes it
+    cdef floating a = _abs(y)
+    cdef floating e = <floating>L.eps
+    if l != NULL: l[0] = _abs(p - y) / (a if a > e else e)
+
+
 # ------------------------------------------------------------------- the set of all losses
 ctypedef fused Loss:
     SquaredError
@@ -1160,6 +1197,8 @@ ctypedef fused Loss:
     SquaredHinge
     Exponential
     ProbaLogLoss
+    SquaredLogError
+    AbsolutePercentageError
 
 cdef inline void pointwise(const Loss* L, floating y, floating p,
                            floating* l, floating* g, floating* h) noexcept nogil:
@@ -1202,6 +1241,10 @@ cdef inline void pointwise(const Loss* L, floating y, floating p,
         exponential(L, y, p, l, g, h)
     elif Loss is ProbaLogLoss:
         proba_log_loss(L, y, p, l)
+    elif Loss is SquaredLogError:
+        squared_log_error(L, y, p, l)
+    elif Loss is AbsolutePercentageError:
+        absolute_percentage_error(L, y, p, l)
 
 
 # -------------------------------------------------------------------- label domain checks
