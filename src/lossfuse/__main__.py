@@ -192,9 +192,15 @@ def _bench_epilog() -> str:
 def shape(text: str) -> Tuple[int, int]:
     """An argparse type: a shape ROWSxK (``1e5x10``): ROWS from 1, K from 1."""
     rows, sep, k = text.strip().lower().partition("x")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a shape ROWSxK, e.g. 1e5x10")
-    return count()(rows), count(1 << 20)(k)
+    try:
+        if not sep:
+            raise argparse.ArgumentTypeError("no x")
+        return count()(rows), count(1 << 20)(k)
+    except argparse.ArgumentTypeError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape ROWSxK of whole numbers, "
+                                         f"e.g. 1e5x10 ({e})" if sep else
+                                         f"{text!r} is not a shape ROWSxK, e.g. 1e5x10"
+                                         ) from None
 
 
 def _bench_arguments(ap: argparse.ArgumentParser) -> None:
