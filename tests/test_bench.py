@@ -558,3 +558,11 @@ def test_machine_information_says_what_built_the_kernels():
         assert (module.COMPILER, module.CYTHON_VERSION, module.GIT_COMMIT) == \
             (info["kernel_compiler"], info["cython"], kernels.GIT_COMMIT)
         assert module.GIT_COMMIT == "" or len(module.GIT_COMMIT) == 40
+
+
+def test_the_thread_count_rule_reads_the_environment_as_the_default_does(monkeypatch):
+    monkeypatch.delenv("LOSSFUSE_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "+3,2")          # int() takes it: so does the rule
+    assert "from OMP_NUM_THREADS=+3,2" in _bench.threads_rule()
+    monkeypatch.setenv("OMP_NUM_THREADS", "three")         # invalid: skipped, as by the default
+    assert "the CPUs this process may use" in _bench.threads_rule()

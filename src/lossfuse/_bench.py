@@ -610,10 +610,9 @@ def threads_rule() -> str:
     n = lf.get_num_threads()
     if _threads._process:
         return f"{n}: set by lossfuse.set_num_threads"
-    for var in _threads._ENV_VARS:
-        value = os.environ.get(var, "").strip()
-        if value and value.split(",")[0].strip().isdigit() and int(value.split(",")[0]) >= 1:
-            return f"{n}: from {var}={value}"
+    chosen = _threads.environment_threads(warn=False)
+    if chosen:
+        return f"{n}: from {chosen[0]}={chosen[1]}"
     try:
         mask = f"affinity mask of {len(os.sched_getaffinity(0))} CPUs"
     except (AttributeError, OSError):

@@ -23,7 +23,7 @@ import math
 import operator
 import os
 import warnings
-from typing import Callable, Iterator, Mapping, Optional, SupportsIndex
+from typing import Callable, Iterator, Mapping, Optional, SupportsIndex, Tuple
 
 __all__ = ["get_num_threads", "set_num_threads", "threads"]
 
@@ -174,6 +174,15 @@ def default_threads(environ: Optional[Mapping[str, str]] = None, root: str = "/"
     """The automatic default: the first valid of ``LOSSFUSE_NUM_THREADS`` and
     ``OMP_NUM_THREADS`` in `environ`, else `available_cpus`.  An invalid value is skipped with
     a RuntimeWarning that names the variable."""
+    chosen = environment_threads(environ)
+    return chosen[2] if chosen else available_cpus(root)
+
+
+def environment_threads(environ: Optional[Mapping[str, str]] = None, warn: bool = True
+                        ) -> Optional[Tuple[str, str, int]]:
+    """(variable, its value, the thread count) of the first valid of ``LOSSFUSE_NUM_THREADS``
+    and ``OMP_NUM_THREADS`` in `environ` (default: the process's), or None; an invalid value is
+    skipped (with a RuntimeWarning naming the variable, if `warn`)."""
     env = os.environ if environ is None else environ
     for var in _ENV_VARS:
         value = env.get(var, "").strip()
@@ -185,10 +194,11 @@ def default_threads(environ: Optional[Mapping[str, str]] = None, root: str = "/"
         except ValueError:
             n = 0
         if n >= 1:
-            return min(n, MAX_THREADS)
-        warnings.warn(f"lossfuse: ignoring {var}={value!r} (not a positive integer)",
-                      RuntimeWarning, stacklevel=3)
-    return available_cpus(root)
+            return var, value, min(n, MAX_THREADS)
+        if warn:
+            warnings.warn(f"lossfuse: ignoring {var}={value!r} (not a positive integer)",
+                          RuntimeWarning, stacklevel=4)
+    return None
 
 
 def available_cpus(root: str = "/") -> int:
