@@ -234,11 +234,17 @@ def _output_weights(multioutput: Any, n_outputs: int, finite: bool) -> _Array:
 
 
 def _check_reg_targets(fname: str, y_true: Any, y_pred: Any, sample_weight: Any,
-                       multioutput: Any, root: bool = False, finite: bool = True
+                       multioutput: Any, root: bool = False, finite: bool = True,
+                       numeric: bool = False
                        ) -> Tuple[_Array, _Array, Optional[_Array], Union[str, _Array]]:
     """scikit-learn's `_check_reg_targets`: (y_true, y_pred) as 2-d arrays of one floating
     dtype, finite (unless not `finite`: the caller proves it), the weights, the output
-    weights (`root`: root_mean_squared_error's)."""
+    weights (`root`: root_mean_squared_error's).
+
+    `numeric`: scikit-learn's ``dtype="numeric"`` variant (median_absolute_error): strings
+    are refused rather than read as numbers, the weights are float64, and the dtype is that
+    of ``y_pred - y_true`` on the inputs as given (integers compute in float64), which
+    `_numeric_dtype` says."""
     _array_like(fname, "y_true", y_true)
     _array_like(fname, "y_pred", y_pred)
     _array_like(fname, "sample_weight", sample_weight, none_ok=True)
@@ -246,15 +252,22 @@ def _check_reg_targets(fname: str, y_true: Any, y_pred: Any, sample_weight: Any,
     _check_lengths(y_true, y_pred, sample_weight)
     ya, pa = _array(y_true, "y_true"), _array(y_pred, "y_pred")
     wa = None if sample_weight is None else _array(sample_weight, "sample_weight")
-    dt = _floating_dtype((y_true, ya), (y_pred, pa), (sample_weight, wa))
+    if numeric:
+        ya, pa = _numeric(ya), _numeric(pa)
+        dt = _numeric_dtype(ya, pa)
+    else:
+        dt = _floating_dtype((y_true, ya), (y_pred, pa), (sample_weight, wa))
     y = _target_values(ya, dt, finite)
     p = _target_values(pa, dt, finite)
-    w = _sample_weight(wa, dt, y.shape[0])
+    w = _sample_weight(wa, _F64 if numeric else dt, y.shape[0])
     if y.shape[1] != p.shape[1]:
         raise ValueError("y_true and y_pred have different number of output "
                          f"({y.shape[1]}!={p.shape[1]})")
     if not isinstance(multioutput, str):
         multioutput = _output_weights(multioutput, y.shape[1], not root)
+    if numeric and ya.dtype.kind == "b" and pa.dtype.kind == "b":
+        raise TypeError("y_true and y_pred are both boolean, whose difference NumPy (and so "
+                        f"scikit-learn's {fname}) does not take: pass them as numbers")
     return y, p, w, multioutput
 
 
@@ -266,6 +279,25 @@ def _target_values(a: _Array, dt: _DType, finite: bool) -> _Array:
     if finite:
         _check_finite(a)
     return a.reshape(-1, 1) if a.ndim == 1 else a
+
+
+def _numeric(a: _Array) -> _Array:
+    """scikit-learn's `check_array(a, dtype="numeric")` conversion: numbers keep their dtype,
+    objects become float64, strings are refused (not read as numbers)."""
+    if a.dtype.kind in "SUV":
+        raise ValueError("dtype='numeric' is not compatible with arrays of bytes/strings."
+                         "Convert your data to numeric values explicitly instead.")
+    return _as_float(a, _F64) if a.dtype.kind == "O" else a
+
+
+def _numeric_dtype(y: _Array, p: _Array) -> _DType:
+    """The dtype scikit-learn computes ``y_pred - y_true`` in for numeric arrays `y` and `p`
+    of their own dtypes (NumPy's promotion: an int8 and a float32 give float32, an int64 and
+    a float32 float64), as lossfuse computes it: integers in float64, float16 in float32."""
+    dt = np.result_type(y.dtype, p.dtype)
+    if dt.kind != "f":
+        return _F64
+    return _F32 if dt.itemsize <= 4 else _F64
 
 
 def _weighted_sums(w: Optional[_Array], n: int,
@@ -744,11 +776,16 @@ def mean_pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, *,
     >>> mean_pinball_loss([1, 2, 3], [0, 2, 3], alpha=0.1)
     0.03333333333333333
     """
-    if not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
-        raise InvalidParameterError("The 'alpha' parameter of mean_pinball_loss must be a "
-                                    f"float in the range [0.0, 1.0]. Got {alpha!r} instead.")
+    _check_alpha("mean_pinball_loss", alpha)
     return _regression("mean_pinball_loss", _kernel("pinball", float(alpha)), y_true, y_pred,
                        sample_weight, multioutput)
+
+
+def _check_alpha(fname: str, alpha: Any) -> None:
+    """scikit-learn's check of a quantile `alpha` of function `fname`: a real in [0, 1]."""
+    if not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
+        raise InvalidParameterError(f"The 'alpha' parameter of {fname} must be a float in "
+                                    f"the range [0.0, 1.0]. Got {alpha!r} instead.")
 
 
 # ----------------------------------------------------------------------------- deviances
@@ -805,20 +842,41 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
     1.4260151319598084
     """
     fname = "mean_tweedie_deviance"
+    _check_power(fname, power)
+    y, p, w = _one_output(fname, y_true, y_pred, sample_weight)
+    return _mean_deviance(y, p, w, power)
+
+
+def _check_power(fname: str, power: Any) -> None:
+    """scikit-learn's check of a Tweedie `power` of function `fname`: a real in (-inf, 0] or
+    [1, inf)."""
     if (not isinstance(power, numbers.Real) or math.isnan(power)
             or not (-math.inf < power <= 0 or 1 <= power < math.inf)):
         raise InvalidParameterError(
             f"The 'power' parameter of {fname} must be a float in the range (-inf, 0.0] or "
             f"a float in the range [1.0, inf). Got {power!r} instead.")
+
+
+def _one_output(fname: str, y_true: Any, y_pred: Any, sample_weight: Any
+                ) -> Tuple[_Array, _Array, Optional[_Array]]:
+    """`_check_reg_targets` for the metrics of one output: y_true and y_pred as contiguous
+    1-d arrays (a single column is one), the weights."""
     y, p, w, _ = _check_reg_targets(fname, y_true, y_pred, sample_weight, "uniform_average")
     if y.shape[1] > 1:
         raise ValueError(f"Multioutput not supported in {fname}")
-    y, p = np.ascontiguousarray(y.reshape(-1)), np.ascontiguousarray(p.reshape(-1))
+    return np.ascontiguousarray(y.reshape(-1)), np.ascontiguousarray(p.reshape(-1)), w
+
+
+def _mean_deviance(y: _Array, p: _Array, w: Optional[_Array], power: float,
+                   domain_checked: bool = False) -> float:
+    """The mean Tweedie deviance of 1-d `y` at the means `p` (weighted by `w`), with
+    scikit-learn's errors for values outside the domain of `power` (unless
+    `domain_checked`: y is known inside it, p positive)."""
     message = f"Mean Tweedie deviance error with power={power} can only be used on "
     domain = (None if power == 0 else "strictly positive y_pred." if power < 0 else
               "non-negative y and strictly positive y_pred." if power < 2 else
               "strictly positive y and y_pred.")
-    if domain is not None and p.min() <= 0:
+    if domain is not None and not domain_checked and p.min() <= 0:
         raise ValueError(message + domain)
     kernel = _deviance_kernel(power)
     run = kernel.run_float64 if p.dtype == _F64 else kernel.run_float32
