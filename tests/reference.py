@@ -6,6 +6,8 @@ than the kernels' where the textbook form cancels to nothing for tiny d (``sqrt(
 hessian) per element, as functions of y and p.
 """
 
+from fractions import Fraction
+
 import numpy as np
 
 LD = np.longdouble
@@ -260,3 +262,44 @@ def deviance_atol(name, y, p, w, reduction, rtol):
     if reduction == "mean":
         f = f / (p.size if w is None else np.sum(w, dtype=np.float64) * (p.size // len(w)))
     return rtol * (cl * f if reduction == "none" else np.sum(cl * f)), rtol * cg * f
+
+
+# ----------------------------------------------------------- scores of explained variance
+def explained_score(name, y, p, w=None, multioutput="uniform_average", force_finite=True):
+    """r2_score or explained_variance_score (`name`) from its definition in rational
+    arithmetic, with scikit-learn's semantics (force_finite, the multioutput averages),
+    rounded to float64 (infinite where the fraction overflows)."""
+    y = np.asarray(y, float).reshape(len(y), -1)
+    p = np.asarray(p, float).reshape(len(p), -1)
+    w = [Fraction(1)] * len(y) if w is None else [Fraction(float(v)) for v in w]
+    W = sum(w)
+
+    def mean(v):
+        return sum(a * b for a, b in zip(w, v)) / W
+
+    scores, dens = [], []
+    for j in range(y.shape[1]):
+        yj = [Fraction(v) for v in y[:, j]]
+        e = [a - Fraction(b) for a, b in zip(yj, p[:, j])]
+        if name == "explained_variance_score":
+            me, my = mean(e), mean(yj)
+            num = mean([(v - me) ** 2 for v in e])
+            den = mean([(v - my) ** 2 for v in yj])
+        else:
+            my = mean(yj)
+            num = sum(a * v * v for a, v in zip(w, e))
+            den = sum(a * (v - my) ** 2 for a, v in zip(w, yj))
+        if den == 0:
+            s = (1.0 if num == 0 else 0.0) if force_finite else (np.nan if num == 0 else -np.inf)
+        else:
+            s = 1 - num / den
+            s = float(s) if abs(s) < 2 ** 1024 else float(np.sign(s)) * np.inf
+        scores.append(s)
+        dens.append(den)
+    if isinstance(multioutput, str) and multioutput == "raw_values":
+        return np.array(scores)
+    if isinstance(multioutput, str) and multioutput == "variance_weighted" and any(dens):
+        return float(np.average(scores, weights=[float(d / max(dens)) for d in dens]))
+    if multioutput is None or isinstance(multioutput, str):
+        return float(np.mean(scores))
+    return float(np.average(scores, weights=multioutput))

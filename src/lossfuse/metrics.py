@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import struct
+import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, Callable, Dict, Literal, Optional, Tuple, Union, overload
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -36,10 +38,12 @@ from ._api import (FloatArray, RealArrayLike, _aligned, _Array, _as_array, _DTyp
 from ._threads import resolve as _n_threads
 from ._kernels import kernels as _kernels
 
-__all__ = ["InvalidParameterError", "log_loss", "mean_absolute_error",
+__all__ = ["InvalidParameterError", "explained_variance_score", "log_loss", "max_error",
+           "mean_absolute_error",
            "mean_absolute_percentage_error", "mean_gamma_deviance", "mean_pinball_loss",
            "mean_poisson_deviance", "mean_squared_error", "mean_squared_log_error",
-           "mean_tweedie_deviance", "root_mean_squared_error", "root_mean_squared_log_error"]
+           "mean_tweedie_deviance", "r2_score", "root_mean_squared_error",
+           "root_mean_squared_log_error"]
 
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
@@ -96,20 +100,25 @@ def _array(x: Any, name: str) -> _Array:
     return _as_array(x, name)
 
 
-def _check_multioutput_param(fname: str, multioutput: Any) -> None:
+def _check_multioutput_param(fname: str, multioutput: Any,
+                             allowed: Tuple[str, ...] = _MULTIOUTPUT,
+                             none_ok: bool = False) -> None:
+    """scikit-learn's `validate_params` for `multioutput`: a str among `allowed`, an
+    array-like, or (`none_ok`) None."""
     try:
         if isinstance(multioutput, str):
-            ok = multioutput in _MULTIOUTPUT
+            ok = multioutput in allowed
         else:
-            _array_like(fname, "multioutput", multioutput)
+            _array_like(fname, "multioutput", multioutput, none_ok)
             ok = True
     except InvalidParameterError:
         ok = False
     if not ok:
+        among = ", ".join(repr(a) for a in allowed)
         raise InvalidParameterError(
-            f"The 'multioutput' parameter of {fname} must be a str among "
-            f"{{'raw_values', 'uniform_average'}} or an array-like. Got {multioutput!r} "
-            "instead.")
+            f"The 'multioutput' parameter of {fname} must be a str among {{{among}}}"
+            f"{', an array-like or None' if none_ok else ' or an array-like'}. Got "
+            f"{multioutput!r} instead.")
 
 
 def _n_samples(x: Any) -> int:
@@ -727,6 +736,427 @@ def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike, *,
                        sample_weight, multioutput)
 
 
+# ------------------------------------------------------- r2, explained variance, max error
+# R^2 and the explained variance are ratios of sums of squares: the moments kernel sums, in
+# one pass, the weights, y shifted by a value K of the data near its mean (u = y - K), u^2,
+# the squared residuals d^2 and the shifted residuals e = d - Ke with e^2 (see moments.pxi
+# for why shifted sums keep full accuracy where the spread is tiny next to the mean).
+_MOMENTS = {_F64: _kernels.moments_float64, _F32: _kernels.moments_float32}
+_MAX_ABS = {_F64: _kernels.max_abs_error_float64, _F32: _kernels.max_abs_error_float32}
+_SCORE_MULTIOUTPUT = ("raw_values", "uniform_average", "variance_weighted")
+#: sums of squares below this may have lost bits to underflow (they are computed again on
+#: the data scaled by a power of two)
+_TINY = 2.0 ** -900
+
+
+# TEMP-MERGE: begin (the median/D^2 branch defines these)
+class UndefinedMetricWarning(UserWarning):
+    """A metric is not defined on the data given (a D^2 score of fewer than two samples):
+    the metric returns NaN.
+
+    When scikit-learn is imported, lossfuse warns with scikit-learn's own
+    ``sklearn.exceptions.UndefinedMetricWarning`` instead, so that warning filters and tests
+    written for scikit-learn's metrics hold for lossfuse's.
+    """
+
+
+def _undefined(message: str, stacklevel: int = 2) -> None:
+    """Warn that a metric is undefined: with scikit-learn's UndefinedMetricWarning when
+    scikit-learn is imported (never importing it), else lossfuse's.  `stacklevel` is the
+    caller's, as it would pass it to `warnings.warn` (2: the caller's own caller)."""
+    exceptions = sys.modules.get("sklearn.exceptions")
+    category = getattr(exceptions, "UndefinedMetricWarning", UndefinedMetricWarning)
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+def _assemble(numerator: _Array, denominator: _Array, multioutput: Any,
+              force_finite: bool = True) -> float | FloatArray:
+    """Scores ``1 - numerator / denominator`` per output (arrays of the computation dtype),
+    averaged over the outputs as scikit-learn's `_assemble_fraction_of_explained_deviance`
+    averages them.  `force_finite`: 1.0 where the numerator is 0 (a perfect prediction, even
+    of a constant), 0.0 where only the denominator is; without it, NumPy's NaN and -inf.
+    `multioutput`: "raw_values" (the array), "uniform_average" or None (the mean),
+    "variance_weighted" (weighted by the denominators; the mean if all are 0), or weights."""
+    if not force_finite:
+        scores = 1 - numerator / denominator
+    else:
+        scores = np.ones(numerator.shape, numerator.dtype)
+        given, constant = numerator != 0, denominator == 0
+        fraction = given & ~constant
+        scores[fraction] = 1 - numerator[fraction] / denominator[fraction]
+        scores[given & constant] = 0.0
+    if isinstance(multioutput, str) and multioutput == "raw_values":
+        return scores
+    weights = None
+    if isinstance(multioutput, str) and multioutput == "variance_weighted":
+        weights = denominator if np.any(denominator != 0) else None
+    elif multioutput is not None and not isinstance(multioutput, str):
+        weights = multioutput
+    return float(np.average(scores, weights=weights))
+# TEMP-MERGE: end
+
+
+_FLOAT32 = struct.Struct("f")
+_F32_RANGE = (float(np.finfo(_F32).tiny), float(np.finfo(_F32).max))   # normal float32s
+
+
+def _round32(x: float) -> float:
+    """`x` rounded to float32 (faster than NumPy's scalars; float64 arithmetic rounded so is
+    float32 arithmetic, for + - * / of float32 operands)."""
+    return float(_FLOAT32.unpack(_FLOAT32.pack(x))[0])
+
+
+def _check_bool(fname: str, name: str, value: Any) -> None:
+    """scikit-learn's `validate_params` for "boolean"."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {fname} must be an instance of 'bool' or an instance "
+            f"of 'numpy.bool'. Got {value!r} instead.")
+
+
+def _fractions(sums: Any, explained: bool) -> Tuple[Any, Any]:
+    """(numerator, denominator) of r2_score (`explained` False: the sums of squares of the
+    residuals and of the deviations from the weighted mean) or explained_variance_score (the
+    weighted variances of the residuals and of y), from moments (W, U, UU, DD, E, EE) -- a
+    tuple of floats, or columns of an array of one row per output."""
+    W, U, UU, DD, E, EE = sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]
+    deviations = UU - U * (U / W)
+    if explained:
+        return (EE - E * (E / W)) / W, deviations / W
+    return DD, deviations
+
+
+def _sound(sums: Any, explained: bool) -> bool:
+    """Whether moments (W, U, UU, DD, E, EE; the last two only if `explained`) are finite and
+    their sums of squares neither zero nor so small that they may have underflowed (then
+    `_column_moments` decides)."""
+    return (math.isfinite(sums[0] + sums[1] + sums[4]) and _TINY <= sums[2] < math.inf
+            and _TINY <= sums[3] < math.inf
+            and (not explained or _TINY <= sums[5] < math.inf))
+
+
+def _recentred(sums: Tuple[float, ...], explained: bool) -> Optional[Tuple[float, float]]:
+    """New shifts (K, Ke) for moments (W, U, UU, DD, E, EE, K, Ke) whose sum of squared
+    deviations ``UU - U^2 / W`` (or ``EE - E^2 / W``) cancelled more than four bits -- the
+    shift was far from the mean next to the spread, as where a few weights dominate or the
+    data drift -- or None.  Shifted by the mean just computed, a second pass keeps every bit
+    (a score near 0 amplifies every bit its fraction loses: ``1 - N / D``)."""
+    W, U, UU, _, E, EE, K, Ke = sums
+
+    def shift(first: float, second: float, old: float) -> float:
+        new = old + first / W
+        cancelled = second > 16 * (second - first * (first / W))
+        return new if cancelled and math.isfinite(new) else old
+
+    shifts = (shift(U, UU, K), shift(E, EE, Ke) if explained else Ke)
+    return None if shifts == (K, Ke) else shifts
+
+
+def _centred(run: Callable[..., Tuple[float, ...]], y: _Array, p: _Array,
+             w: Optional[_Array], explained: bool, nt: int) -> Tuple[float, ...]:
+    """The moments of 1-d `y` and `p` (`run`), computed again around their means where the
+    kernel's shifts were far from them (`_recentred`; at most three times more)."""
+    sums = run(y, p, w, math.nan, math.nan, explained, nt)
+    for _ in range(3):                 # each pass takes the shift far closer to the mean
+        shifts = _recentred(sums, explained)
+        if shifts is None:
+            break
+        sums = run(y, p, w, shifts[0], shifts[1], explained, nt)
+    return sums
+
+
+def _varies(a: _Array) -> bool:
+    """Whether 1-d `a` holds two different values."""
+    return bool(np.any(a != a[0]))
+
+
+def _column_fractions(run: Callable[..., Tuple[float, ...]], y: _Array, p: _Array,
+                      w: Optional[_Array], j: int, explained: bool, nt: int
+                      ) -> Tuple[float, float, int]:
+    """(numerator, denominator, k) of output j of the 2-d `y` and `p` weighted by `w`
+    (`_fractions`), each times 2**k.
+
+    k is 0 unless the sums were not finite or their squares tiny.  Sums that are not finite
+    come from NaN or infinity in an input (scikit-learn's errors) or from float64 values
+    whose squares overflow; sums of squares that are tiny, or 0 where what they sum is not
+    (a pass to tell, only then), from values whose squares underflow.  Then the denominator, a function of y_true
+    alone, is computed on the data scaled by the power of two that brings the largest
+    |y_true| near 1, and the numerator on the data scaled by the one that brings the
+    largest of |y_true| and |y_pred| near 1; the fraction of the two is then exact to
+    rounding, and infinite only where it truly overflows."""
+    yc, pc = y[:, j], p[:, j]
+    sums = _centred(run, yc, pc, w, explained, nt)
+    if not _sound(sums, explained):
+        finite = math.isfinite(sum(sums[:6]))
+        if not finite:
+            _check_finite(y)
+            _check_finite(p)
+        underflow = any(0 < s < _TINY for s in sums[2:6]) or (
+            sums[2] == 0 and _varies(yc)) or (sums[3] == 0 and bool(np.any(yc != pc))) or (
+            explained and sums[5] == 0 and _varies(yc - pc))
+        if (underflow or not finite) and y.dtype == _F64:
+            if w is not None:                    # rows of weight 0 would only spoil the scale
+                kept = w != 0
+                yc, pc, w = yc[kept], pc[kept], w[kept]
+            top_y = float(np.max(np.abs(yc)))
+            top = max(top_y, float(np.max(np.abs(pc))))
+            ey = math.frexp(top_y)[1] if top_y else 0
+            ep = math.frexp(top)[1] if top else 0
+            _, denominator = _fractions(_centred(run, np.ldexp(yc, -ey), np.ldexp(pc, -ey), w,
+                                                 explained, nt), explained)
+            numerator, _ = _fractions(_centred(run, np.ldexp(yc, -ep), np.ldexp(pc, -ep), w,
+                                               explained, nt), explained)
+            if denominator == 0:                 # y_true constant: only 0 or not matters
+                return numerator, denominator, 2 * ep
+            with np.errstate(over="ignore"):
+                return float(np.ldexp(numerator, 2 * (ep - ey))), denominator, 2 * ey
+    numerator, denominator = _fractions(sums, explained)
+    return numerator, denominator, 0
+
+
+def _score_fast(y_true: Any, y_pred: Any, sample_weight: Any, multioutput: Any,
+                force_finite: Any, explained: bool) -> Optional[float]:
+    """The short path of r2_score / explained_variance_score -- 1-d NumPy arrays of one float
+    dtype, at least two samples, no weights, multioutput="uniform_average" -- or None (the
+    full path decides, where any sum of squares is 0, tiny or not finite)."""
+    if (type(y_pred) is np.ndarray and type(y_true) is np.ndarray and sample_weight is None
+            and type(multioutput) is str and multioutput == "uniform_average"
+            and (force_finite is True or force_finite is False)
+            and y_pred.ndim == 1 and y_true.ndim == 1):
+        dt = y_pred.dtype
+        n = y_pred.shape[0]
+        if y_true.dtype is dt and (dt is _F64 or dt is _F32) and y_true.shape[0] == n > 1:
+            sums = (_kernels.moments_float64 if dt is _F64 else _kernels.moments_float32)(
+                y_true, y_pred, None, math.nan, math.nan, explained, _n_threads(None))
+            if _sound(sums, explained) and _recentred(sums, explained) is None:
+                numerator, denominator = _fractions(sums, explained)
+                if dt is _F64:
+                    if denominator > 0 and numerator > 0:
+                        return 1 - numerator / denominator
+                    return None
+                lo, hi = _F32_RANGE
+                if lo <= denominator <= hi and lo <= numerator <= hi:
+                    # in float32, as scikit-learn computes it
+                    return _round32(1 - _round32(_round32(numerator) / _round32(denominator)))
+    return None
+
+
+def _explained(fname: str, y_true: Any, y_pred: Any, sample_weight: Any, multioutput: Any,
+               force_finite: Any, explained: bool) -> float | FloatArray:
+    """r2_score (`explained` False) or explained_variance_score: scikit-learn's checks in its
+    order, the moments of every output in one pass each, then its scores."""
+    _array_like(fname, "y_true", y_true)
+    _array_like(fname, "y_pred", y_pred)
+    _array_like(fname, "sample_weight", sample_weight, none_ok=True)
+    _check_multioutput_param(fname, multioutput, _SCORE_MULTIOUTPUT, none_ok=not explained)
+    _check_bool(fname, "force_finite", force_finite)
+    given = multioutput if multioutput is None or isinstance(multioutput, str) else None
+    y, p, w, weights = _check_reg_targets(fname, y_true, y_pred, sample_weight,
+                                          "raw_values" if given or multioutput is None
+                                          else multioutput, finite=False)
+    n, m = p.shape
+    if n < 2 and not explained:
+        _check_finite(y)
+        _check_finite(p)
+        _undefined("R^2 score is not well-defined with less than two samples.")
+        return math.nan
+    dt = p.dtype
+    run = _MOMENTS[dt]
+    nt = _n_threads(None)
+
+    def fractions_of(wt: Optional[_Array], _: float) -> _Array:
+        return np.array([_column_fractions(run, y, p, wt, j, explained, nt)
+                         for j in range(m)])
+
+    fractions, _ = _weighted_sums(w, n, fractions_of)
+    numerator, denominator, k = fractions.T
+    how = given if given is not None or multioutput is None else weights
+    if np.any(k) and isinstance(how, str) and how == "variance_weighted":
+        # outputs scaled apart: each fraction holds, and the weights are the denominators
+        # brought to one scale
+        with np.errstate(under="ignore"):
+            scaled = np.ldexp(denominator, (k - k.max()).astype(int))
+        how = scaled if np.any(scaled) else "uniform_average"
+    return _assemble(numerator.astype(dt), denominator.astype(dt), how, bool(force_finite))
+
+
+@overload
+def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
+             multioutput: Literal["uniform_average", "variance_weighted"] | RealArrayLike
+             | None = "uniform_average", force_finite: bool = True) -> float: ...
+@overload
+def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
+             multioutput: Literal["raw_values"], force_finite: bool = True) -> FloatArray: ...
+
+
+def r2_score(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayLike | None = None,
+             multioutput: Literal["raw_values", "uniform_average", "variance_weighted"]
+             | RealArrayLike | None = "uniform_average",
+             force_finite: bool = True) -> float | FloatArray:
+    """The coefficient of determination R^2 (scikit-learn's ``r2_score``).
+
+    ``1 - sum(w (y_true - y_pred)^2) / sum(w (y_true - mean_w(y_true))^2)`` per output. One
+    pass over the data: the sums of squares come from sums shifted by a value of the data
+    near its mean, so they keep full accuracy where the variance is tiny next to the mean
+    (``y = 1e8 + N(0, 1)``), where the textbook one-pass formula loses most of its digits.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average", "variance_weighted"}, array-like of shape \
+(n_outputs,) or None, default "uniform_average"
+        How the outputs' scores are combined: each apart, their mean (also None), their mean
+        weighted by each output's sum of squared deviations, or weighted by the numbers given.
+    force_finite : bool, default True
+        Where ``y_true`` is constant the score is NaN (perfect prediction) or -inf: with
+        True these are 1.0 and 0.0.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values" (float32 for float32 inputs); else a float. NaN, with an
+        `UndefinedMetricWarning`, for fewer than two samples.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_squared_error` raises them (weights that sum to zero: ZeroDivisionError).
+
+    Notes
+    -----
+    A constant ``y_true`` gives a sum of squared deviations of exactly 0, so `force_finite`
+    always applies to it. scikit-learn computes the mean first, which for some constants
+    (``[0.1, 0.1, 0.1]``) is not exactly the constant: its score is then a huge negative
+    number rather than 0.0.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import r2_score
+    >>> round(r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 12)
+    0.948608137045
+    >>> r2_score([1, 2], [1, 2], force_finite=False)
+    1.0
+    """
+    score = _score_fast(y_true, y_pred, sample_weight, multioutput, force_finite, False)
+    if score is not None:
+        return score
+    return _explained("r2_score", y_true, y_pred, sample_weight, multioutput, force_finite,
+                      False)
+
+
+@overload
+def explained_variance_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                             sample_weight: ArrayLike | None = None,
+                             multioutput: Literal["uniform_average", "variance_weighted"]
+                             | RealArrayLike = "uniform_average",
+                             force_finite: bool = True) -> float: ...
+@overload
+def explained_variance_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                             sample_weight: ArrayLike | None = None,
+                             multioutput: Literal["raw_values"],
+                             force_finite: bool = True) -> FloatArray: ...
+
+
+def explained_variance_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                             sample_weight: ArrayLike | None = None,
+                             multioutput: Literal["raw_values", "uniform_average",
+                                                  "variance_weighted"]
+                             | RealArrayLike = "uniform_average",
+                             force_finite: bool = True) -> float | FloatArray:
+    """The explained variance (scikit-learn's ``explained_variance_score``).
+
+    ``1 - var_w(y_true - y_pred) / var_w(y_true)`` per output, with weighted variances. Unlike
+    `r2_score` it ignores a constant bias of the predictions. One pass over the data, with
+    the shifted sums `r2_score` describes (the residuals shifted too).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average", "variance_weighted"} or array-like of \
+shape (n_outputs,), default "uniform_average"
+        As for `r2_score` (None is not accepted, as in scikit-learn).
+    force_finite : bool, default True
+        As for `r2_score`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values" (float32 for float32 inputs); else a float.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `r2_score` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import explained_variance_score
+    >>> round(explained_variance_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 12)
+    0.957173447537
+    """
+    score = _score_fast(y_true, y_pred, sample_weight, multioutput, force_finite, True)
+    if score is not None:
+        return score
+    return _explained("explained_variance_score", y_true, y_pred, sample_weight, multioutput,
+                      force_finite, True)
+
+
+def max_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """The largest absolute residual (scikit-learn's ``max_error``).
+
+    ``max(|y_true - y_pred|)``, in one pass, computed in the dtype scikit-learn computes the
+    difference in (float32 for float32 inputs).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth (one output; a single column is one).
+    y_pred : array-like of shape (n_samples,)
+        Estimated target values.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError, TypeError
+        As scikit-learn raises them (strings are refused; more than one output:
+        "Multioutput not supported in max_error").
+
+    Notes
+    -----
+    Integers are compared in float64, which holds them exactly up to 2**53: the result is
+    the true largest difference. scikit-learn subtracts them in their own dtype, which wraps
+    around (int8 ``[-128]`` and ``[127]`` give 1.0 there, 255.0 here).
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import max_error
+    >>> max_error([3, 2, 7, 1], [4, 2, 7, 1])
+    1.0
+    """
+    if (type(y_pred) is np.ndarray and type(y_true) is np.ndarray and y_pred.ndim == 1
+            and y_true.ndim == 1):
+        dt = y_pred.dtype
+        if y_true.dtype is dt and (dt is _F64 or dt is _F32) and y_true.shape == y_pred.shape:
+            top: float = _MAX_ABS[dt](y_true, y_pred, _n_threads(None))
+            if math.isfinite(top) and y_pred.shape[0]:
+                return top
+    y, p, _ = _one_output("max_error", y_true, y_pred, None, numeric=True)
+    return float(_MAX_ABS[y.dtype](y, p, _n_threads(None)))
+
+
 @overload
 def mean_pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, *,
                       sample_weight: ArrayLike | None = None, alpha: float = 0.5,
@@ -857,11 +1287,12 @@ def _check_power(fname: str, power: Any) -> None:
             f"a float in the range [1.0, inf). Got {power!r} instead.")
 
 
-def _one_output(fname: str, y_true: Any, y_pred: Any, sample_weight: Any
-                ) -> Tuple[_Array, _Array, Optional[_Array]]:
+def _one_output(fname: str, y_true: Any, y_pred: Any, sample_weight: Any,
+                numeric: bool = False) -> Tuple[_Array, _Array, Optional[_Array]]:
     """`_check_reg_targets` for the metrics of one output: y_true and y_pred as contiguous
-    1-d arrays (a single column is one), the weights."""
-    y, p, w, _ = _check_reg_targets(fname, y_true, y_pred, sample_weight, "uniform_average")
+    1-d arrays (a single column is one), the weights (`numeric`: as `_check_reg_targets`)."""
+    y, p, w, _ = _check_reg_targets(fname, y_true, y_pred, sample_weight, "uniform_average",
+                                    numeric=numeric)
     if y.shape[1] > 1:
         raise ValueError(f"Multioutput not supported in {fname}")
     return np.ascontiguousarray(y.reshape(-1)), np.ascontiguousarray(p.reshape(-1)), w
@@ -1200,10 +1631,7 @@ def _log_loss(y_true: Any, y_proba: Any, normalize: Any, sample_weight: Any,
     fname = "log_loss"
     _array_like(fname, "y_true", y_true)
     _array_like(fname, "y_proba", y_proba, none_ok=True)
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise InvalidParameterError(
-            "The 'normalize' parameter of log_loss must be an instance of 'bool' or an "
-            f"instance of 'numpy.bool'. Got {normalize!r} instead.")
+    _check_bool(fname, "normalize", normalize)
     _array_like(fname, "sample_weight", sample_weight, none_ok=True)
     _array_like(fname, "labels", labels, none_ok=True)
     if y_proba is None:

@@ -38,6 +38,18 @@ _F32 = Optional[_Array]                    # a float32 array, or None where abse
 def table_codes(keys: _Array, table: _Array, lo: int, out: _Array) -> int: ...
 # out[i] = table[keys[i] - lo] (int64), -1 outside the table; returns the count of -1s
 
+_Moments = Tuple[float, float, float, float, float, float, float, float]
+# r2_score / explained_variance_score: (W, U, UU, DD, E, EE, K, Ke), the float64 sums of w,
+# w u, w u^2, w d^2, w e, w e^2 with u = y - K, d = y - p, e = d - Ke (NaN K, Ke: chosen;
+# E, EE only with residuals)
+def moments_float64(y_true: _Array, y_pred: _Array, sample_weight: _F64, K: float,
+                    Ke: float, residuals: bool, n_threads: int) -> _Moments: ...
+def moments_float32(y_true: _Array, y_pred: _Array, sample_weight: _F32, K: float,
+                    Ke: float, residuals: bool, n_threads: int) -> _Moments: ...
+# max_error: the largest |y - p| (in the dtype); NaN if one is NaN or infinite
+def max_abs_error_float64(y_true: _Array, y_pred: _Array, n_threads: int) -> float: ...
+def max_abs_error_float32(y_true: _Array, y_pred: _Array, n_threads: int) -> float: ...
+
 @disjoint_base
 class LossKernel:
     # __cinit__(int loss, tuple params=())
