@@ -21,9 +21,11 @@ sparse = pytest.importorskip("scipy.sparse")
 REGRESSION = [("mean_squared_error", {}), ("root_mean_squared_error", {}),
               ("mean_absolute_error", {}), ("mean_pinball_loss", {"alpha": 0.3}),
               ("mean_squared_log_error", {}), ("root_mean_squared_log_error", {}),
-              ("mean_absolute_percentage_error", {})]
+              ("mean_absolute_percentage_error", {}), ("median_absolute_error", {}),
+              ("d2_pinball_score", {"alpha": 0.3}), ("d2_absolute_error_score", {})]
 DEVIANCES = [("mean_tweedie_deviance", {"power": power}) for power in (-1, 0, 1, 1.5, 2, 3)] \
-    + [("mean_poisson_deviance", {}), ("mean_gamma_deviance", {})]
+    + [("mean_poisson_deviance", {}), ("mean_gamma_deviance", {})] \
+    + [("d2_tweedie_score", {"power": power}) for power in (-1, 0, 1, 1.5, 2, 3)]
 
 Y = [1.0, 2.0, 0.5, 3.0]
 P = [1.5, 2.0, 1.0, 2.5]
@@ -189,6 +191,20 @@ def _deviance(kw):
     return float(value)
 
 
+def _d2_tweedie(kw):
+    """d2_tweedie_score of `kw` from the deviances in 100-digit arithmetic (`_deviance`),
+    the constant model scikit-learn's weighted mean of y_true."""
+    y = np.asarray(kw["y_true"]() if callable(kw["y_true"]) else kw["y_true"], float)
+    w = kw.get("sample_weight")
+    w = None if w is None else np.asarray(w() if callable(w) else w, float)
+    with np.errstate(all="ignore"):
+        mean = float(np.average(y.reshape(-1), weights=w))
+    flat = {k: (np.asarray(v() if callable(v) else v, float).reshape(-1)
+                if k in ("y_true", "y_pred") else v) for k, v in kw.items()}
+    denominator = _deviance(dict(flat, y_pred=[mean] * y.size))
+    return 1 - _deviance(flat) / denominator
+
+
 def assert_like_scikit_learn(name, kw):
     want = _outcome(getattr(sk, name), kw)
     got = _outcome(getattr(metrics, name), kw)
@@ -199,6 +215,12 @@ def assert_like_scikit_learn(name, kw):
                 assert isinstance(got, cls), (got, want)
         assert str(got), got
         return
+    if name == "d2_tweedie_score" and isinstance(got, ZeroDivisionError):
+        # the deviance of a y_true constant (where weighted) at its mean is 0: scikit-learn's
+        # formula leaves rounding residue there, and a score of it
+        with pytest.raises(ZeroDivisionError):
+            _d2_tweedie(kw)
+        return
     assert not isinstance(got, Exception), f"scikit-learn gives {want!r}; lossfuse raises {got!r}"
     if isinstance(want, np.ndarray):
         assert isinstance(got, np.ndarray) and got.shape == want.shape
@@ -207,6 +229,12 @@ def assert_like_scikit_learn(name, kw):
     if "deviance" in name and np.isnan(want):
         # scikit-learn loses an overflowing deviance to inf - inf; lossfuse gives the value
         assert got == pytest.approx(_deviance(kw), rel=8 * np.finfo(float).eps)
+        return
+    if name == "d2_tweedie_score" and not np.isclose(got, want, rtol=_precision(kw),
+                                                     atol=1e-13, equal_nan=True):
+        # scikit-learn's deviance formula loses its digits (at y_true near y_pred, or at
+        # the constant mean); lossfuse gives the value
+        assert got == pytest.approx(_d2_tweedie(kw), rel=1e-9, abs=1e-12, nan_ok=True)
         return
     np.testing.assert_allclose(got, want, rtol=_precision(kw), atol=1e-13, equal_nan=True)
 

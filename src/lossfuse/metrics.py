@@ -256,7 +256,7 @@ def _check_reg_targets(fname: str, y_true: Any, y_pred: Any, sample_weight: Any,
     ya, pa = _array(y_true, "y_true"), _array(y_pred, "y_pred")
     wa = None if sample_weight is None else _array(sample_weight, "sample_weight")
     if numeric:
-        ya, pa = _numeric(ya), _numeric(pa)
+        ya, pa = _numeric(y_true, ya, "y_true"), _numeric(y_pred, pa, "y_pred")
         dt = _numeric_dtype(ya, pa)
     else:
         dt = _floating_dtype((y_true, ya), (y_pred, pa), (sample_weight, wa))
@@ -284,13 +284,24 @@ def _target_values(a: _Array, dt: _DType, finite: bool) -> _Array:
     return a.reshape(-1, 1) if a.ndim == 1 else a
 
 
-def _numeric(a: _Array) -> _Array:
-    """scikit-learn's `check_array(a, dtype="numeric")` conversion: numbers keep their dtype,
-    objects become float64, strings are refused (not read as numbers)."""
+def _numeric(x: Any, a: _Array, name: str) -> _Array:
+    """scikit-learn's `check_array(x, dtype="numeric")` conversion of `x` (`a`: as an array):
+    numbers keep their dtype, except pandas' nullable ones (float64); objects become float64
+    (None NaN), except in a list, where None is a TypeError as scikit-learn's arithmetic on
+    it is; strings are refused, not read as numbers."""
     if a.dtype.kind in "SUV":
         raise ValueError("dtype='numeric' is not compatible with arrays of bytes/strings."
                          "Convert your data to numeric values explicitly instead.")
-    return _as_float(a, _F64) if a.dtype.kind == "O" else a
+    if a.dtype.kind == "O":
+        if not hasattr(x, "dtype") and any(v is None for v in a.flat):
+            raise TypeError(f"{name} holds None, which is not a number")
+        return _as_float(a, _F64)
+    dtypes = (list(x.dtypes) if getattr(x, "ndim", 1) == 2 and hasattr(x, "dtypes")
+              else [getattr(x, "dtype", a.dtype)])
+    if a.dtype.kind == "b" and hasattr(x, "to_numpy") and not all(isinstance(d, np.dtype)
+                                                                 for d in dtypes):
+        return a.astype(_F64)            # pandas' "boolean": numbers to scikit-learn
+    return a
 
 
 def _numeric_dtype(y: _Array, p: _Array) -> _DType:
