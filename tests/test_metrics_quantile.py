@@ -23,6 +23,7 @@ sk = pytest.importorskip("sklearn.metrics")
 sk_regression = pytest.importorskip("sklearn.metrics._regression")
 from sklearn.exceptions import UndefinedMetricWarning as SkUndefinedMetricWarning  # noqa: E402
 from sklearn.utils.stats import _weighted_percentile  # noqa: E402
+from test_deviance_accuracy import true_deviance  # noqa: E402
 
 pd = pytest.importorskip("pandas")
 
@@ -596,27 +597,12 @@ def test_d2_tweedie_inputs_never_modified():
 def exact_d2_tweedie(y, p, w, power):
     """(1 - N/D, N/D) from the deviances in 50-digit arithmetic, the constant model
     scikit-learn's rounded weighted mean of y."""
-    mp.mp.dps = 50
     w = np.ones(len(y)) if w is None else w
     mean = float(np.average(y, weights=w))
-    q = mp.mpf(power)
-
-    def deviance(yi, mi):
-        yi, mi = mp.mpf(yi), mp.mpf(mi)
-        if yi == mi:
-            return mp.mpf(0)
-        if power == 0:
-            return (yi - mi) ** 2
-        if power == 1:
-            return 2 * ((yi * mp.log(yi / mi) if yi else 0) - yi + mi)
-        if power == 2:
-            return 2 * (mp.log(mi / yi) + yi / mi - 1)
-        return 2 * (max(yi, 0) ** (2 - q) / ((1 - q) * (2 - q)) - yi * mi ** (1 - q) / (1 - q)
-                    + mi ** (2 - q) / (2 - q))
-
-    num = mp.fsum(mp.mpf(wi) * deviance(yi, pi) for yi, pi, wi in zip(y, p, w))
-    den = mp.fsum(mp.mpf(wi) * deviance(yi, mean) for yi, wi in zip(y, w))
-    return float(1 - num / den), float(num / den)
+    with mp.workdps(50):
+        num = mp.fsum(mp.mpf(wi) * true_deviance(yi, pi, power) for yi, pi, wi in zip(y, p, w))
+        den = mp.fsum(mp.mpf(wi) * true_deviance(yi, mean, power) for yi, wi in zip(y, w))
+        return float(1 - num / den), float(num / den)
 
 
 @settings(max_examples=100, deadline=None)
