@@ -991,7 +991,9 @@ def median_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
     _check_multioutput_param(fname, multioutput)
     y, p, w, multioutput = _check_reg_targets(fname, y_true, y_pred, sample_weight,
                                               multioutput, finite=False, numeric=True)
-    if w is not None:
+    if w is not None:                    # scikit-learn's order: the targets, then the weights
+        _check_finite(y)
+        _check_finite(p)
         _weight_sum(w)                   # its errors for weights not finite or all zero
         w = w.astype(p.dtype)            # scikit-learn ranks in the dtype of |y_pred - y_true|
     run = _ABSOLUTE.run_float64 if p.dtype == _F64 else _ABSOLUTE.run_float32
