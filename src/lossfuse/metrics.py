@@ -810,8 +810,9 @@ def _check_alpha(fname: str, alpha: Any) -> None:
 # scikit-learn's value depend on the rounding of its cumulative sum in sorted order: that
 # computation is done as it does it (`_weighted_percentile`).
 class UndefinedMetricWarning(UserWarning):
-    """A metric is not defined on the data given (a D^2 score of fewer than two samples):
-    the metric returns NaN.
+    """A metric is not defined on the data given: it returns NaN.
+
+    A D^2 score of fewer than two samples, for example.
 
     When scikit-learn is imported, lossfuse warns with scikit-learn's own
     ``sklearn.exceptions.UndefinedMetricWarning`` instead, so that warning filters and tests
@@ -840,10 +841,10 @@ def _assemble(numerator: _Array, denominator: _Array, multioutput: Any,
         scores = 1 - numerator / denominator
     else:
         scores = np.ones(numerator.shape, numerator.dtype)
-        given, constant = numerator != 0, denominator == 0
-        fraction = given & ~constant
+        imperfect, constant = numerator != 0, denominator == 0
+        fraction = imperfect & ~constant
         scores[fraction] = 1 - numerator[fraction] / denominator[fraction]
-        scores[given & constant] = 0.0
+        scores[imperfect & constant] = 0.0
     if isinstance(multioutput, str) and multioutput == "raw_values":
         return scores
     weights = None
@@ -1053,8 +1054,7 @@ def d2_pinball_score(y_true: ArrayLike, y_pred: ArrayLike, *,
                      sample_weight: ArrayLike | None = None, alpha: float = 0.5,
                      multioutput: Literal["raw_values"] | Averaged = "uniform_average"
                      ) -> float | FloatArray:
-    """D^2 score, the fraction of pinball loss explained (scikit-learn's
-    ``d2_pinball_score``).
+    """D^2 score: the fraction of pinball loss explained (scikit-learn's d2_pinball_score).
 
     ``1 - L(y_true, y_pred) / L(y_true, q)`` per output, with L the (weighted) mean pinball
     loss of `alpha` and q the constant model: the `alpha`-quantile of that output's
@@ -1123,8 +1123,9 @@ def d2_absolute_error_score(y_true: ArrayLike, y_pred: ArrayLike, *,
                             sample_weight: ArrayLike | None = None,
                             multioutput: Literal["raw_values"] | Averaged = "uniform_average"
                             ) -> float | FloatArray:
-    """D^2 score, the fraction of absolute error explained (scikit-learn's
-    ``d2_absolute_error_score``).
+    """D^2 score: the fraction of absolute error explained (``d2_absolute_error_score``).
+
+    scikit-learn's ``d2_absolute_error_score``.
 
     `d2_pinball_score` at ``alpha=0.5``: the constant model is the (weighted) median of each
     output's `y_true`, found by a selection, equal to scikit-learn's bit for bit.
@@ -1164,8 +1165,7 @@ def d2_absolute_error_score(y_true: ArrayLike, y_pred: ArrayLike, *,
 
 def d2_tweedie_score(y_true: ArrayLike, y_pred: ArrayLike, *,
                      sample_weight: ArrayLike | None = None, power: float = 0) -> float:
-    """D^2 score, the fraction of Tweedie deviance explained (scikit-learn's
-    ``d2_tweedie_score``).
+    """D^2 score: the fraction of Tweedie deviance explained (scikit-learn's d2_tweedie_score).
 
     ``1 - D(y_true, y_pred) / D(y_true, m)`` with D the (weighted) mean Tweedie deviance of
     `power` (`mean_tweedie_deviance`) and m the constant model, the (weighted) mean of
