@@ -31,17 +31,21 @@ METRICS = {
     "mean_gamma_deviance": {},
     "mean_tweedie_deviance": {"power": 1.5},
     "log_loss": {},                     # binary: labels {0, 1}, probabilities of 1
+    "median_absolute_error": {},
+    "d2_pinball_score": {"alpha": 0.9},
+    "d2_absolute_error_score": {},
+    "d2_tweedie_score": {"power": 1.5},  # counts and positive means, as the deviances
 }
 
 
 def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
     """(y_true, y_pred) for metric `name`: values and predictions around them (amounts for
     the logarithmic errors); counts (or amounts, for gamma) and positive means for the
-    deviances; labels and probabilities for log_loss."""
+    deviances and d2_tweedie_score; labels and probabilities for log_loss."""
     rng = np.random.default_rng(seed)
     if name == "log_loss":
         return rng.integers(0, 2, n).astype(dtype), rng.uniform(0, 1, n).astype(dtype)
-    if "deviance" in name:
+    if "deviance" in name or "tweedie" in name:
         mu = np.exp(rng.normal(0, 1, n))
         y = rng.gamma(2.0, mu / 2) if name == "mean_gamma_deviance" else rng.poisson(mu)
         return y.astype(dtype), mu.astype(dtype)

@@ -13,7 +13,8 @@ import sklearn.metrics._regression
 from lossfuse import metrics
 
 #: the functions swapped: every metric lossfuse.metrics has
-SWAPPED = sorted(name for name in metrics.__all__ if name != "InvalidParameterError")
+SWAPPED = sorted(name for name in metrics.__all__
+                 if name not in ("InvalidParameterError", "UndefinedMetricWarning"))
 
 if os.environ.get("LOSSFUSE_SKLEARN_SWAP", "1") != "0":
     for name in SWAPPED:

@@ -393,3 +393,9 @@ def test_max_error_of_nan_in_the_short_path_is_scikit_learns_error():
         metrics.max_error(y, np.ones(3))
     with pytest.raises(ValueError, match="Input contains infinity"):
         metrics.max_error(np.ones(3, np.float32), np.array([1, np.inf, 2], np.float32))
+
+
+def test_the_one_sample_warning_points_at_the_callers_line():
+    with pytest.warns(UserWarning) as record:
+        metrics.r2_score([1.0], [2.0])
+    assert record[0].filename == __file__

@@ -43,7 +43,8 @@ __all__ = ["InvalidParameterError", "explained_variance_score", "log_loss", "max
            "mean_absolute_percentage_error", "mean_gamma_deviance", "mean_pinball_loss",
            "mean_poisson_deviance", "mean_squared_error", "mean_squared_log_error",
            "mean_tweedie_deviance", "r2_score", "root_mean_squared_error",
-           "root_mean_squared_log_error"]
+           "root_mean_squared_log_error", "median_absolute_error", "d2_pinball_score",
+           "d2_absolute_error_score", "d2_tweedie_score", "UndefinedMetricWarning"]
 
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
@@ -262,7 +263,7 @@ def _check_reg_targets(fname: str, y_true: Any, y_pred: Any, sample_weight: Any,
     ya, pa = _array(y_true, "y_true"), _array(y_pred, "y_pred")
     wa = None if sample_weight is None else _array(sample_weight, "sample_weight")
     if numeric:
-        ya, pa = _numeric(ya), _numeric(pa)
+        ya, pa = _numeric(y_true, ya, "y_true"), _numeric(y_pred, pa, "y_pred")
         dt = _numeric_dtype(ya, pa)
     else:
         dt = _floating_dtype((y_true, ya), (y_pred, pa), (sample_weight, wa))
@@ -290,13 +291,24 @@ def _target_values(a: _Array, dt: _DType, finite: bool) -> _Array:
     return a.reshape(-1, 1) if a.ndim == 1 else a
 
 
-def _numeric(a: _Array) -> _Array:
-    """scikit-learn's `check_array(a, dtype="numeric")` conversion: numbers keep their dtype,
-    objects become float64, strings are refused (not read as numbers)."""
+def _numeric(x: Any, a: _Array, name: str) -> _Array:
+    """scikit-learn's `check_array(x, dtype="numeric")` conversion of `x` (`a`: as an array):
+    numbers keep their dtype, except pandas' nullable ones (float64); objects become float64
+    (None NaN), except in a list, where None is a TypeError as scikit-learn's arithmetic on
+    it is; strings are refused, not read as numbers."""
     if a.dtype.kind in "SUV":
         raise ValueError("dtype='numeric' is not compatible with arrays of bytes/strings."
                          "Convert your data to numeric values explicitly instead.")
-    return _as_float(a, _F64) if a.dtype.kind == "O" else a
+    if a.dtype.kind == "O":
+        if not hasattr(x, "dtype") and any(v is None for v in a.flat):
+            raise TypeError(f"{name} holds None, which is not a number")
+        return _as_float(a, _F64)
+    dtypes = (list(x.dtypes) if getattr(x, "ndim", 1) == 2 and hasattr(x, "dtypes")
+              else [getattr(x, "dtype", a.dtype)])
+    if a.dtype.kind == "b" and hasattr(x, "to_numpy") and not all(isinstance(d, np.dtype)
+                                                                 for d in dtypes):
+        return a.astype(_F64)            # pandas' "boolean": numbers to scikit-learn
+    return a
 
 
 def _numeric_dtype(y: _Array, p: _Array) -> _DType:
@@ -749,53 +761,6 @@ _SCORE_MULTIOUTPUT = ("raw_values", "uniform_average", "variance_weighted")
 _TINY = 2.0 ** -900
 
 
-# TEMP-MERGE: begin (the median/D^2 branch defines these)
-class UndefinedMetricWarning(UserWarning):
-    """A metric is not defined on the data given (a D^2 score of fewer than two samples):
-    the metric returns NaN.
-
-    When scikit-learn is imported, lossfuse warns with scikit-learn's own
-    ``sklearn.exceptions.UndefinedMetricWarning`` instead, so that warning filters and tests
-    written for scikit-learn's metrics hold for lossfuse's.
-    """
-
-
-def _undefined(message: str, stacklevel: int = 2) -> None:
-    """Warn that a metric is undefined: with scikit-learn's UndefinedMetricWarning when
-    scikit-learn is imported (never importing it), else lossfuse's.  `stacklevel` is the
-    caller's, as it would pass it to `warnings.warn` (2: the caller's own caller)."""
-    exceptions = sys.modules.get("sklearn.exceptions")
-    category = getattr(exceptions, "UndefinedMetricWarning", UndefinedMetricWarning)
-    warnings.warn(message, category, stacklevel=stacklevel + 1)
-
-
-def _assemble(numerator: _Array, denominator: _Array, multioutput: Any,
-              force_finite: bool = True) -> float | FloatArray:
-    """Scores ``1 - numerator / denominator`` per output (arrays of the computation dtype),
-    averaged over the outputs as scikit-learn's `_assemble_fraction_of_explained_deviance`
-    averages them.  `force_finite`: 1.0 where the numerator is 0 (a perfect prediction, even
-    of a constant), 0.0 where only the denominator is; without it, NumPy's NaN and -inf.
-    `multioutput`: "raw_values" (the array), "uniform_average" or None (the mean),
-    "variance_weighted" (weighted by the denominators; the mean if all are 0), or weights."""
-    if not force_finite:
-        scores = 1 - numerator / denominator
-    else:
-        scores = np.ones(numerator.shape, numerator.dtype)
-        given, constant = numerator != 0, denominator == 0
-        fraction = given & ~constant
-        scores[fraction] = 1 - numerator[fraction] / denominator[fraction]
-        scores[given & constant] = 0.0
-    if isinstance(multioutput, str) and multioutput == "raw_values":
-        return scores
-    weights = None
-    if isinstance(multioutput, str) and multioutput == "variance_weighted":
-        weights = denominator if np.any(denominator != 0) else None
-    elif multioutput is not None and not isinstance(multioutput, str):
-        weights = multioutput
-    return float(np.average(scores, weights=weights))
-# TEMP-MERGE: end
-
-
 _FLOAT32 = struct.Struct("f")
 _F32_RANGE = (float(np.finfo(_F32).tiny), float(np.finfo(_F32).max))   # normal float32s
 
@@ -958,7 +923,7 @@ def _explained(fname: str, y_true: Any, y_pred: Any, sample_weight: Any, multiou
     if n < 2 and not explained:
         _check_finite(y)
         _check_finite(p)
-        _undefined("R^2 score is not well-defined with less than two samples.")
+        _undefined("R^2 score is not well-defined with less than two samples.", stacklevel=3)
         return math.nan
     dt = p.dtype
     run = _MOMENTS[dt]
@@ -1216,6 +1181,450 @@ def _check_alpha(fname: str, alpha: Any) -> None:
     if not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
         raise InvalidParameterError(f"The 'alpha' parameter of {fname} must be a float in "
                                     f"the range [0.0, 1.0]. Got {alpha!r} instead.")
+
+
+# ------------------------------------------------------ medians, quantiles and D^2 scores
+# A median or a quantile is a selection, not a sum: no one-pass accumulation gives it.  The
+# kernels write what is to be ranked (|y_pred - y_true|) in one pass, and a selection
+# (np.partition, in place on that scratch array) finds the order statistics scikit-learn's
+# sort-based definitions pick, so the values are the same.  Weights other than none make
+# scikit-learn's value depend on the rounding of its cumulative sum in sorted order: that
+# computation is done as it does it (`_weighted_percentile`).
+class UndefinedMetricWarning(UserWarning):
+    """A metric is not defined on the data given: it returns NaN.
+
+    An R^2 or D^2 score of fewer than two samples, for example.
+
+    When scikit-learn is imported, lossfuse warns with scikit-learn's own
+    ``sklearn.exceptions.UndefinedMetricWarning`` instead, so that warning filters and tests
+    written for scikit-learn's metrics hold for lossfuse's.
+    """
+
+
+def _undefined(message: str, stacklevel: int = 2) -> None:
+    """Warn that a metric is undefined: with scikit-learn's UndefinedMetricWarning when
+    scikit-learn is imported (never importing it), else lossfuse's.  `stacklevel` is the
+    caller's, as it would pass it to `warnings.warn` (2: the caller's own caller)."""
+    exceptions = sys.modules.get("sklearn.exceptions")
+    category = getattr(exceptions, "UndefinedMetricWarning", UndefinedMetricWarning)
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+def _assemble(numerator: _Array, denominator: _Array, multioutput: Any,
+              force_finite: bool = True) -> float | FloatArray:
+    """Scores ``1 - numerator / denominator`` per output (arrays of the computation dtype),
+    averaged over the outputs as scikit-learn's `_assemble_fraction_of_explained_deviance`
+    averages them.  `force_finite`: 1.0 where the numerator is 0 (a perfect prediction, even
+    of a constant), 0.0 where only the denominator is; without it, NumPy's NaN and -inf.
+    `multioutput`: "raw_values" (the array), "uniform_average" or None (the mean),
+    "variance_weighted" (weighted by the denominators; the mean if all are 0), or weights."""
+    if not force_finite:
+        scores = 1 - numerator / denominator
+    else:
+        scores = np.ones(numerator.shape, numerator.dtype)
+        imperfect, constant = numerator != 0, denominator == 0
+        fraction = imperfect & ~constant
+        scores[fraction] = 1 - numerator[fraction] / denominator[fraction]
+        scores[imperfect & constant] = 0.0
+    if isinstance(multioutput, str) and multioutput == "raw_values":
+        return scores
+    weights = None
+    if isinstance(multioutput, str) and multioutput == "variance_weighted":
+        weights = denominator if np.any(denominator != 0) else None
+    elif multioutput is not None and not isinstance(multioutput, str):
+        weights = multioutput
+    return float(np.average(scores, weights=weights))
+
+
+def _order_statistic(a: _Array, i: int, average: bool) -> np.floating:
+    """The i-th smallest element of `a` (reordered in place), or with `average` the mean of
+    the i-th and the next (the i-th again at the end), ``(a + b) / 2`` in a's dtype as NumPy
+    and scikit-learn compute it.  One selection: the i-th is the greatest element left of the
+    (i+1)-th, and NumPy's single-rank partition is several times faster than a two-rank one."""
+    if not average:
+        a.partition(i)
+        return a[i]
+    j = min(i + 1, a.shape[0] - 1)
+    a.partition(j)
+    lower = a[:j].max() if j > i else a[j]
+    with np.errstate(over="ignore"):
+        return (lower + a[j]) / a.dtype.type(2)
+
+
+def _unit_rank(n: int, percentile: float, dt: _DType) -> Tuple[int, bool]:
+    """(i, average) of scikit-learn's `_weighted_percentile(..., average=True)` of `n` values
+    of dtype `dt` with unit weights, whose cumulative sum in sorted order is i + 1 exactly:
+    the value is the i-th order statistic, or its mean with the next (`_order_statistic`)."""
+    t = dt.type
+    target = t(percentile) / t(100) * t(n)            # rounded as scikit-learn rounds it
+    if target == 0:
+        target = np.nextafter(target, t(1))
+    i = min(max(math.ceil(target) - 1, 0), n - 1)       # the first i with i + 1 >= target
+    return i, not t(i + 1) - target > np.finfo(dt).eps
+
+
+def _weighted_percentile(a: _Array, w: _Array, percentile: float) -> np.floating:
+    """scikit-learn's `_weighted_percentile(a, w, percentile, average=True)` of 1-d `a` and
+    `w` of one float dtype, by the same NumPy calls: its value depends on the rounding of the
+    cumulative sum of the weights in sorted order (and, with negative weights, on where a
+    binary search lands in a sum that is not monotone)."""
+    t = a.dtype.type
+    if not np.any(w):                  # all weights rounded to zero in float32
+        return t(np.nan)
+    order = np.argsort(a)
+    cdf = np.cumsum(w[order])
+    target = t(percentile) / t(100) * cdf[-1]
+    if target == 0:
+        target = np.nextafter(target, target + t(1))
+    last = a.shape[0] - 1
+    i = min(int(np.searchsorted(cdf, target)), last)
+    value = a[order[i]]
+    if cdf[i] - target > np.finfo(a.dtype).eps:
+        return value
+    j = min(i + 1, last)
+    if w[order[j]] == 0:               # the next value with weight: after the ties of cdf[i]
+        j = int(np.searchsorted(cdf, cdf[i], side="right"))
+        j = i if j > last else j
+    with np.errstate(over="ignore"):
+        return (value + a[order[j]]) / t(2)
+
+
+def _quantile(y: _Array, w: Optional[_Array], percentile: float) -> np.floating:
+    """scikit-learn's `_weighted_percentile(y, w or ones, percentile, average=True)` of 1-d
+    `y`: a selection on a copy when there are no weights (while the sum of unit weights is
+    exact in y's dtype), else its own computation."""
+    n = y.shape[0]
+    if w is None and n <= _EXACT_INT[y.dtype]:
+        i, average = _unit_rank(n, percentile, y.dtype)
+        return _order_statistic(np.array(y), i, average)
+    return _weighted_percentile(y, np.ones(n, y.dtype) if w is None else w, percentile)
+
+
+@overload
+def median_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                          multioutput: Averaged = "uniform_average",
+                          sample_weight: ArrayLike | None = None) -> float: ...
+@overload
+def median_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                          multioutput: Literal["raw_values"],
+                          sample_weight: ArrayLike | None = None) -> FloatArray: ...
+
+
+def median_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
+                          multioutput: Literal["raw_values"] | Averaged = "uniform_average",
+                          sample_weight: ArrayLike | None = None) -> float | FloatArray:
+    """Median absolute error regression loss (scikit-learn's ``median_absolute_error``).
+
+    The median of ``|y_pred - y_true|`` per output (with `sample_weight`, the weighted median
+    of scikit-learn's ``_weighted_percentile``, averaging the two middle values where the
+    weights split evenly), then averaged over the outputs as `multioutput` says.
+
+    A median is not a sum, and no single pass accumulates it: the kernel writes
+    ``|y_pred - y_true|`` in one pass (in the computation's dtype, as NumPy rounds it), and a
+    selection in place on that array finds the middle order statistic(s) -- O(n), where
+    scikit-learn sorts or copies.  The result equals scikit-learn's, bit for bit: the same
+    order statistics, averaged the same way (``(a + b) / 2`` in the dtype); with weights, its
+    own computation of the weighted median.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (numbers; strings are refused, as scikit-learn refuses them here).
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        "raw_values": one error per output; "uniform_average": their mean; weights: their
+        weighted mean.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples (negative ones are taken as scikit-learn takes them).
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array for "raw_values", float32 for float32 inputs, else float64 (integers
+        included); otherwise a float.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Where scikit-learn raises them, of its class: NaN or infinity in any input,
+        inconsistent lengths or outputs, empty or 3-d inputs, strings, complex data, two
+        boolean inputs, sparse matrices, np.matrix, a wrong `multioutput`, weights that are
+        all zero.
+
+    Notes
+    -----
+    Integers are subtracted in float64, so the result is the true median for every integer
+    dtype (scikit-learn subtracts them in their own dtype, which wraps around: int8 -128 and
+    127 give an error of 1, uint8 2 and 1 of 255).  float16 computes in float32.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import median_absolute_error
+    >>> median_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+    0.5
+    >>> median_absolute_error([[0.5, 1], [-1, 1], [7, -6]], [[0, 2], [-1, 2], [8, -5]],
+    ...                       multioutput="raw_values")
+    array([0.5, 1. ])
+    """
+    fname = "median_absolute_error"
+    _array_like(fname, "y_true", y_true)                 # scikit-learn's order: multioutput
+    _array_like(fname, "y_pred", y_pred)                 # before sample_weight
+    _check_multioutput_param(fname, multioutput)
+    y, p, w, multioutput = _check_reg_targets(fname, y_true, y_pred, sample_weight,
+                                              multioutput, finite=False, numeric=True)
+    if w is not None:                    # scikit-learn's order: the targets, then the weights
+        _check_finite(y)
+        _check_finite(p)
+        _weight_sum(w)                   # its errors for weights not finite or all zero
+        w = w.astype(p.dtype)            # scikit-learn ranks in the dtype of |y_pred - y_true|
+    run = _ABSOLUTE.run_float64 if p.dtype == _F64 else _ABSOLUTE.run_float32
+    n = p.shape[0]
+    errors = np.empty(p.shape[1], p.dtype)
+    for j in range(p.shape[1]):
+        d = np.empty(n, p.dtype)         # |y_pred - y_true| of output j, then selected in place
+        if not math.isfinite(run(_OP_LOSS, y[:, j], p[:, j], None, 1, d, None, None, 1.0,
+                                 _n_threads(None))):
+            _check_finite(y)             # NaN or infinity in an input, or an overflow
+            _check_finite(p)
+        errors[j] = (_order_statistic(d, (n - 1) // 2, n % 2 == 0) if w is None
+                     else _weighted_percentile(d, w, 50))
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return errors
+        multioutput = None
+    return float(np.average(errors, weights=multioutput))
+
+
+def _d2_pinball(fname: str, y_true: Any, y_pred: Any, sample_weight: Any, alpha: float,
+                multioutput: Any) -> float | FloatArray:
+    """d2_pinball_score (and d2_absolute_error_score, `fname`) once its parameters are
+    checked."""
+    y, p, w, multioutput = _check_reg_targets(fname, y_true, y_pred, sample_weight,
+                                              multioutput)
+    n, m = p.shape
+    if n < 2:
+        _undefined("D^2 score is not well-defined with less than two samples.", stacklevel=3)
+        return float("nan")
+    kernel = _kernel("pinball", float(alpha))
+    run = kernel.run_float64 if p.dtype == _F64 else kernel.run_float32
+    quantiles = [_quantile(y[:, j], w, alpha * 100) for j in range(m)]
+
+    def totals_of(w: Optional[_Array], _: float) -> _Array:
+        nt = _n_threads(None)
+        return np.array([[run(_OP_LOSS, y[:, j], prediction, w, 1, None, None, None, 1.0, nt)
+                          for prediction in (p[:, j], np.broadcast_to(quantiles[j], n))]
+                         for j in range(m)])
+
+    totals, wsum = _weighted_sums(w, n, totals_of)
+    means = (totals / wsum).astype(p.dtype)
+    return _assemble(means[:, 0], means[:, 1], multioutput)
+
+
+@overload
+def d2_pinball_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                     sample_weight: ArrayLike | None = None, alpha: float = 0.5,
+                     multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def d2_pinball_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                     sample_weight: ArrayLike | None = None, alpha: float = 0.5,
+                     multioutput: Literal["raw_values"]) -> FloatArray: ...
+
+
+def d2_pinball_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                     sample_weight: ArrayLike | None = None, alpha: float = 0.5,
+                     multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                     ) -> float | FloatArray:
+    """D^2 score: the fraction of pinball loss explained (scikit-learn's d2_pinball_score).
+
+    ``1 - L(y_true, y_pred) / L(y_true, q)`` per output, with L the (weighted) mean pinball
+    loss of `alpha` and q the constant model: the `alpha`-quantile of that output's
+    `y_true` (weighted by `sample_weight`). 1.0 is best; the constant model scores 0.0, and
+    a score can be arbitrarily negative.  Where an output's `y_true` is constant (the
+    denominator is 0), its score is 1.0 for a perfect prediction and 0.0 otherwise.
+
+    A quantile is a selection, not a sum, so this is not one pass: a selection on a copy
+    of each output's `y_true` finds q (the order statistic(s) scikit-learn's sort-based
+    ``_weighted_percentile`` picks, so q equals its, bit for bit; with weights, its own
+    computation), then the pinball kernel makes one pass for the numerator and one for the
+    denominator (q broadcast, never copied).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    alpha : float, default 0.5
+        The quantile, in [0, 1].
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        "raw_values": one score per output; "uniform_average": their mean; weights: their
+        weighted mean.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        An array, in the computation's dtype, for "raw_values"; else a float.  NaN (a
+        float) for fewer than two samples, with an `UndefinedMetricWarning`.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `mean_pinball_loss` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import d2_pinball_score
+    >>> d2_pinball_score([1, 2, 3], [1, 3, 3])
+    0.5
+    >>> d2_pinball_score([1, 2, 3], [1, 2, 3], alpha=0.9)
+    1.0
+    """
+    fname = "d2_pinball_score"
+    _array_like(fname, "y_true", y_true)                 # scikit-learn's order: alpha after
+    _array_like(fname, "y_pred", y_pred)                 # sample_weight, multioutput last
+    _array_like(fname, "sample_weight", sample_weight, none_ok=True)
+    _check_alpha(fname, alpha)
+    return _d2_pinball(fname, y_true, y_pred, sample_weight, alpha, multioutput)
+
+
+@overload
+def d2_absolute_error_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                            sample_weight: ArrayLike | None = None,
+                            multioutput: Averaged = "uniform_average") -> float: ...
+@overload
+def d2_absolute_error_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                            sample_weight: ArrayLike | None = None,
+                            multioutput: Literal["raw_values"]) -> FloatArray: ...
+
+
+def d2_absolute_error_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                            sample_weight: ArrayLike | None = None,
+                            multioutput: Literal["raw_values"] | Averaged = "uniform_average"
+                            ) -> float | FloatArray:
+    """D^2 score: the fraction of absolute error explained (``d2_absolute_error_score``).
+
+    scikit-learn's ``d2_absolute_error_score``.
+
+    `d2_pinball_score` at ``alpha=0.5``: the constant model is the (weighted) median of each
+    output's `y_true`, found by a selection, equal to scikit-learn's bit for bit.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        As for `d2_pinball_score`.
+
+    Returns
+    -------
+    float or ndarray of shape (n_outputs,)
+        As `d2_pinball_score` returns them.
+
+    Raises
+    ------
+    ValueError, TypeError, ZeroDivisionError
+        As `d2_pinball_score` raises them.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import d2_absolute_error_score
+    >>> d2_absolute_error_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+    0.7647058823529411
+    >>> d2_absolute_error_score([1, 2, 3], [3, 2, 1])
+    -1.0
+    """
+    return _d2_pinball("d2_absolute_error_score", y_true, y_pred, sample_weight, 0.5,
+                       multioutput)
+
+
+def d2_tweedie_score(y_true: ArrayLike, y_pred: ArrayLike, *,
+                     sample_weight: ArrayLike | None = None, power: float = 0) -> float:
+    """D^2 score: the fraction of Tweedie deviance explained (scikit-learn's d2_tweedie_score).
+
+    ``1 - D(y_true, y_pred) / D(y_true, m)`` with D the (weighted) mean Tweedie deviance of
+    `power` (`mean_tweedie_deviance`) and m the constant model, the (weighted) mean of
+    `y_true` as scikit-learn computes it.  At ``power=0`` it is the R^2 score.  1.0 is best;
+    it can be arbitrarily negative.
+
+    The numerator is `mean_tweedie_deviance`, to a few ulp; the denominator is the deviance
+    kernel in a second pass at the constant m (broadcast, never copied).  The quotient is
+    taken in Python floats, as scikit-learn takes it.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) (or a single column)
+        Ground truth.
+    y_pred : array-like of shape (n_samples,) (or a single column)
+        The predicted means.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    power : float, default 0
+        <= 0 or >= 1: 0 squared error, 1 Poisson, 2 gamma.
+
+    Returns
+    -------
+    float
+        The score; NaN for fewer than two samples, with an `UndefinedMetricWarning`.
+
+    Raises
+    ------
+    ValueError, TypeError, InvalidParameterError
+        As `mean_tweedie_deviance` raises them (the function named is this one).
+    ZeroDivisionError
+        Where the denominator is 0, as scikit-learn raises it: a constant `y_true` whose
+        mean, rounded, is that constant (``[0.1] * 3`` has a mean a little off 0.1, so the
+        denominator is tiny and the score a large negative number, as scikit-learn's), all
+        of `y_true` 0 at ``power=1``, or sample weights that sum to zero.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import d2_tweedie_score
+    >>> d2_tweedie_score([0.5, 1, 2.5, 7], [1, 1, 5, 3.5], power=1)
+    0.4879151349031142
+    """
+    fname = "d2_tweedie_score"
+    _array_like(fname, "y_true", y_true)                 # scikit-learn's order: power last
+    _array_like(fname, "y_pred", y_pred)
+    _array_like(fname, "sample_weight", sample_weight, none_ok=True)
+    _check_power(fname, power)
+    y, p, w = _one_output(fname, y_true, y_pred, sample_weight)
+    if y.shape[0] < 2:
+        _undefined("D^2 score is not well-defined with less than two samples.")
+        return float("nan")
+    numerator = _mean_deviance(y, p, w, power)
+    mean = np.average(y, weights=w)      # the constant model, rounded as scikit-learn does
+    if math.isfinite(mean) and (mean > 0 or power == 0):
+        denominator = _mean_deviance(y, np.broadcast_to(mean, y.shape), w, power,
+                                     domain_checked=True)
+    else:                                # outside the deviance's domain: scikit-learn's value
+        denominator = _naive_deviance(y, mean, w, power)
+    return 1 - numerator / denominator
+
+
+def _naive_deviance(y: _Array, mu: np.floating, w: Optional[_Array], power: float) -> float:
+    """scikit-learn's `_mean_tweedie_deviance` of `y` at a constant mean `mu` outside the
+    domain of the deviance of `power` (0, negative or not finite: all of y_true 0 at
+    power >= 1, negative weights, an overflow), by its formula, where its value (0, NaN,
+    infinity) is what that formula gives."""
+    with np.errstate(all="ignore"):
+        if power == 0:
+            dev = (y - mu) ** 2
+        elif power == 1:
+            dev = 2 * (np.where(y == 0, 0, y * np.log(y / mu)) - y + mu)
+        elif power == 2:
+            dev = 2 * (np.log(mu / y) + y / mu - 1)
+        else:
+            dev = 2 * (np.power(np.where(y > 0, y, 0) if power < 0 else y, 2 - power)
+                       / ((1 - power) * (2 - power)) - y * np.power(mu, 1 - power) / (1 - power)
+                       + np.power(mu, 2 - power) / (2 - power))
+        return float(np.average(dev, weights=w))
 
 
 # ----------------------------------------------------------------------------- deviances
