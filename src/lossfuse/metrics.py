@@ -1,6 +1,8 @@
 """scikit-learn's regression metrics and log_loss on the lossfuse kernels: same names,
-signatures, defaults and results (to floating-point rounding), one pass over the data,
-microseconds per call.
+signatures, defaults and results (to floating-point rounding), microseconds per call.  Every
+metric that is a sum (a mean error, a deviance, R^2, the explained variance, the largest
+error) is one pass over the data; the median and the D^2 scores against a quantile add a
+selection (a quantile is an order statistic, not a sum).
 
 >>> from lossfuse import metrics
 >>> metrics.mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
@@ -28,7 +30,8 @@ import struct
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union, overload
+from typing import (Any, Callable, Dict, List, Literal, Optional, Tuple, Union, cast,
+                    overload)
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -897,7 +900,8 @@ def _score_fast(y_true: Any, y_pred: Any, sample_weight: Any, multioutput: Any,
                 numerator, denominator = _fractions(sums, explained)
                 if dt is _F64:
                     if denominator > 0 and numerator > 0:
-                        return 1 - numerator / denominator
+                        score: float = 1 - numerator / denominator
+                        return score
                     return None
                 lo, hi = _F32_RANGE
                 if lo <= denominator <= hi and lo <= numerator <= hi:
@@ -1178,7 +1182,7 @@ def mean_pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, *,
 
 def _check_alpha(fname: str, alpha: Any) -> None:
     """scikit-learn's check of a quantile `alpha` of function `fname`: a real in [0, 1]."""
-    if not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
+    if not isinstance(alpha, numbers.Real) or not 0 <= float(alpha) <= 1:
         raise InvalidParameterError(f"The 'alpha' parameter of {fname} must be a float in "
                                     f"the range [0.0, 1.0]. Got {alpha!r} instead.")
 
@@ -1243,12 +1247,12 @@ def _order_statistic(a: _Array, i: int, average: bool) -> np.floating:
     (i+1)-th, and NumPy's single-rank partition is several times faster than a two-rank one."""
     if not average:
         a.partition(i)
-        return a[i]
+        return cast(np.floating, a[i])
     j = min(i + 1, a.shape[0] - 1)
     a.partition(j)
     lower = a[:j].max() if j > i else a[j]
     with np.errstate(over="ignore"):
-        return (lower + a[j]) / a.dtype.type(2)
+        return cast(np.floating, (lower + a[j]) / a.dtype.type(2))
 
 
 def _unit_rank(n: int, percentile: float, dt: _DType) -> Tuple[int, bool]:
@@ -1270,7 +1274,7 @@ def _weighted_percentile(a: _Array, w: _Array, percentile: float) -> np.floating
     binary search lands in a sum that is not monotone)."""
     t = a.dtype.type
     if not np.any(w):                  # all weights rounded to zero in float32
-        return t(np.nan)
+        return cast(np.floating, t(np.nan))
     order = np.argsort(a)
     cdf = np.cumsum(w[order])
     target = t(percentile) / t(100) * cdf[-1]
@@ -1280,13 +1284,13 @@ def _weighted_percentile(a: _Array, w: _Array, percentile: float) -> np.floating
     i = min(int(np.searchsorted(cdf, target)), last)
     value = a[order[i]]
     if cdf[i] - target > np.finfo(a.dtype).eps:
-        return value
+        return cast(np.floating, value)
     j = min(i + 1, last)
     if w[order[j]] == 0:               # the next value with weight: after the ties of cdf[i]
         j = int(np.searchsorted(cdf, cdf[i], side="right"))
         j = i if j > last else j
     with np.errstate(over="ignore"):
-        return (value + a[order[j]]) / t(2)
+        return cast(np.floating, (value + a[order[j]]) / t(2))
 
 
 def _quantile(y: _Array, w: Optional[_Array], percentile: float) -> np.floating:
@@ -1371,8 +1375,8 @@ def median_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
     _array_like(fname, "y_true", y_true)                 # scikit-learn's order: multioutput
     _array_like(fname, "y_pred", y_pred)                 # before sample_weight
     _check_multioutput_param(fname, multioutput)
-    y, p, w, multioutput = _check_reg_targets(fname, y_true, y_pred, sample_weight,
-                                              multioutput, finite=False, numeric=True)
+    y, p, w, how = _check_reg_targets(fname, y_true, y_pred, sample_weight, multioutput,
+                                      finite=False, numeric=True)
     if w is not None:                    # scikit-learn's order: the targets, then the weights
         _check_finite(y)
         _check_finite(p)
@@ -1389,11 +1393,9 @@ def median_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, *,
             _check_finite(p)
         errors[j] = (_order_statistic(d, (n - 1) // 2, n % 2 == 0) if w is None
                      else _weighted_percentile(d, w, 50))
-    if isinstance(multioutput, str):
-        if multioutput == "raw_values":
-            return errors
-        multioutput = None
-    return float(np.average(errors, weights=multioutput))
+    if isinstance(how, str):
+        return errors if how == "raw_values" else float(np.mean(errors))
+    return float(np.average(errors, weights=how))
 
 
 def _d2_pinball(fname: str, y_true: Any, y_pred: Any, sample_weight: Any, alpha: float,
@@ -1690,7 +1692,7 @@ def _check_power(fname: str, power: Any) -> None:
     """scikit-learn's check of a Tweedie `power` of function `fname`: a real in (-inf, 0] or
     [1, inf)."""
     if (not isinstance(power, numbers.Real) or math.isnan(power)
-            or not (-math.inf < power <= 0 or 1 <= power < math.inf)):
+            or not (-math.inf < float(power) <= 0 or 1 <= float(power) < math.inf)):
         raise InvalidParameterError(
             f"The 'power' parameter of {fname} must be a float in the range (-inf, 0.0] or "
             f"a float in the range [1.0, inf). Got {power!r} instead.")
