@@ -4,4 +4,5 @@
 include "pointwise.pxi"
 include "loops.pxi"
 include "softmax.pxi"
+include "rows.pxi"
 include "api.pxi"
