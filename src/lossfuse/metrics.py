@@ -1506,7 +1506,7 @@ def hinge_loss(y_true: ArrayLike, pred_decision: ArrayLike, *,
     >>> round(hinge_loss([0, 1, 2, 3], [[1.27, 0.03, -0.68, -1.72], [-1.45, -0.58, -1.2, -0.7],
     ...                                [-2.36, -0.8, -0.03, -1.27], [-1.09, -0.6, -1.53, 1.22]]),
     ...       12)
-    0.6325
+    0.2775
     """
     if labels is None and type(pred_decision) is np.ndarray \
             and (pred_decision.dtype is _F64 or pred_decision.dtype is _F32):
@@ -1525,11 +1525,11 @@ def _hinge(y_true: Any, pred_decision: Any, labels: Any, sample_weight: Any) -> 
     _array_like(fname, "pred_decision", pred_decision)
     _array_like(fname, "labels", labels, none_ok=True)
     _array_like(fname, "sample_weight", sample_weight, none_ok=True)
-    _check_lengths(y_true, pred_decision, sample_weight)
     pa = _array(pred_decision, "pred_decision")
-    if pa.ndim == 0:
+    if pa.ndim == 0:                     # scikit-learn's length check passes over it
         raise TypeError("Input should have at least 1 dimension i.e. satisfy "
                         f"`len(x.shape) > 0`, got scalar `{pa!r}` instead.")
+    _check_lengths(y_true, pa, sample_weight)
     if pa.dtype.kind in "SU":
         raise ValueError("dtype='numeric' is not compatible with arrays of bytes/strings."
                          "Convert your data to numeric values explicitly instead.")
@@ -1566,9 +1566,10 @@ def _hinge(y_true: Any, pred_decision: Any, labels: Any, sample_weight: Any) -> 
         index = np.searchsorted(classes, yc)
         found = classes[np.minimum(index, k - 1)]
         unseen = (index >= k) | ((found != yc) & ~(_isnan(found) & _isnan(yc)))
-        if np.any(unseen):
-            raise ValueError("y contains previously unseen labels: "
-                             f"{list(np.unique(yc[unseen]))}")
+        if np.any(unseen):               # numbers: all of them; else the first (a KeyError)
+            shown = list(np.unique(yc[unseen])) if yc.dtype.kind in "biuf" \
+                else repr(yc[np.argmax(unseen)])
+            raise ValueError(f"y contains previously unseen labels: {shown}")
         run = _HINGE_ROWS.run_float64 if dt is _F64 else _HINGE_ROWS.run_float32
         y_index = index.astype(np.int64, copy=False)
         wd = None if w is None else w.astype(dt)
