@@ -1209,9 +1209,10 @@ cdef inline void hinge_labels(const HingeLabels* L, floating y, floating p,
     # scikit-learn's binary hinge loss max(0, 1 - t p), t = +1 for the positive label and -1
     # for the others; the margin t p and 1 - t p in float64 whatever p's dtype (there: int64
     # labels times p), stored in p's dtype (the facade runs float32 data as float64).  NaN
-    # passes (compares false).
+    # where p is NaN or infinite (p - p: 0 for finite p, else NaN), which the facade then
+    # reports (an infinite margin would otherwise give a loss of 0).
     cdef double t = 1.0 if y == <floating>L.positive else -1.0
-    cdef double m = 1.0 - t * <double>p
+    cdef double m = (1.0 - t * <double>p) + (<double>p - <double>p)
     if l != NULL: l[0] = <floating>(0.0 if m <= 0 else m)
 
 
