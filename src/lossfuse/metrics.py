@@ -1,6 +1,6 @@
-"""scikit-learn's regression metrics and log_loss on the lossfuse kernels: same names,
-signatures, defaults and results (to floating-point rounding), one pass over the data,
-microseconds per call.
+"""scikit-learn's regression metrics, log_loss, brier_score_loss and hinge_loss on the
+lossfuse kernels: same names, signatures, defaults and results (to floating-point rounding),
+one pass over the data, microseconds per call.
 
 >>> from lossfuse import metrics
 >>> metrics.mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
