@@ -140,6 +140,20 @@ def multiclass_cases():
         for scale in (True, False, "auto"):
             yield pytest.param("brier_score_loss", (y, p), {"scale_by_half": scale},
                                id=f"brier-K{k}-scale-{scale}")
+    # integer labels counted in a table (small ranges, negative ones) or sorted (wide ranges)
+    for lname, classes in (("negative", np.array([-7, -3, -2, 0])),
+                           ("wide", np.array([-2**62, 3, 10**12, 2**62])),
+                           ("uint8", np.array([3, 4, 9, 200], np.uint8))):
+        y = classes[np.arange(N) % 4]
+        p = RNG.dirichlet(np.ones(4), N)
+        scores = RNG.normal(0, 2, (N, 4))
+        yield pytest.param("brier_score_loss", (y, p), {}, id=f"brier-{lname}-labels")
+        yield pytest.param("hinge_loss", (y, scores), {}, id=f"hinge-{lname}-labels")
+        yield pytest.param("brier_score_loss", (y[y != classes[1]], p[y != classes[1]]),
+                           {"labels": classes}, id=f"brier-{lname}-labels-given")
+        yield pytest.param("hinge_loss", (y[y != classes[1]], scores[y != classes[1]]),
+                           {"labels": classes}, id=f"hinge-{lname}-labels-given")
+        yield pytest.param("log_loss", (y, p), {}, id=f"log_loss-{lname}-labels")
     p2 = RNG.dirichlet(np.ones(2), N)
     yield pytest.param("brier_score_loss", (np.arange(N) % 2, p2), {}, id="brier-two-columns")
     yield pytest.param("brier_score_loss", (np.arange(N) % 2, p2), {"scale_by_half": False},
@@ -152,6 +166,20 @@ def multiclass_cases():
 @pytest.mark.parametrize("name,args,kw", list(multiclass_cases()))
 def test_multiclass_problems_as_scikit_learn(name, args, kw):
     assert_same(name, args, kw, tolerance(*args, *kw.values()))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 7, 8, 9, 20, 200])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_rows_that_do_not_sum_to_one_are_found_as_scikit_learn_finds_them(k, order):
+    """Rows a rounding away from the tolerance: the row sums are NumPy's, to the bit."""
+    rng = np.random.default_rng(k)
+    for dt in (np.float64, np.float32):
+        p = np.asarray(rng.dirichlet(np.ones(k), 200).astype(dt), order=order)
+        tol = np.sqrt(np.finfo(dt).eps)
+        p[:, 0] += dt(tol) * np.linspace(0.9, 1.1, 200).astype(dt)
+        for rows in (slice(0, 100), slice(100, 200), slice(95, 105)):
+            y = np.arange(200)[rows] % k
+            assert_same("brier_score_loss", (y, p[rows]), {"labels": list(range(k))}, 2e-6)
 
 
 # ------------------------------------------------------------------ errors and warnings

@@ -968,6 +968,37 @@ def _log_loss_fast(y_true: Any, p: Any, normalize: Any, sample_weight: Any,
     return total / denominator if normalize else total
 
 
+def _small_ints(a: _Array) -> Optional[int]:
+    """The least value of integer array `a` when its values span a range that a table can
+    index (at most 4 n + 1024 wide), else None."""
+    if a.dtype.kind not in "iu" or a.size == 0:
+        return None
+    lo, hi = int(a.min()), int(a.max())
+    lo = 0 if 0 <= lo and hi <= 4 * a.size + 1024 else lo     # no shift needed
+    return lo if hi - lo <= 4 * a.size + 1024 else None
+
+
+def _unique(a: _Array) -> _Array:
+    """np.unique(a): by counting for integers of a small range (one pass, no sort)."""
+    lo = _small_ints(a)
+    if lo is None:
+        return np.unique(a)
+    flat = a.reshape(-1)
+    return (np.flatnonzero(np.bincount(flat - lo if lo else flat)) + lo).astype(a.dtype)
+
+
+def _class_index(classes: _Array, y: _Array) -> _Array:
+    """np.searchsorted(classes, y) for `y` whose every value is among the sorted `classes`:
+    by a table for integers of a small range."""
+    lo = _small_ints(y) if classes.dtype == y.dtype else None
+    if lo is None:
+        return np.searchsorted(classes, y)
+    table = np.zeros(int(classes[-1]) - lo + 1, np.intp)
+    table[classes[classes >= lo] - lo] = np.arange(np.count_nonzero(classes < lo),
+                                                   classes.shape[0])
+    return table[y - lo if lo else y]
+
+
 def _integral(a: _Array) -> bool:
     """Whether float array `a` holds integers of int64's range only (no NaN or infinity)."""
     return bool(np.all((a == np.floor(a)) & (np.abs(a) < _TWO_TO_63)))
@@ -982,7 +1013,7 @@ def _target_type(y: Any, a: _Array) -> Tuple[str, Optional[_Array]]:
         raise ValueError("Complex data not supported\n{}\n".format(a))
     values = None
     if a.ndim == 2 and a.shape[1] > 1:
-        values = np.unique(a)
+        values = _unique(a)
         if values.shape[0] < 3 and (a.dtype.kind in "biu"
                                     or (a.dtype.kind == "f" and _integral(values))):
             return "multilabel-indicator", values
@@ -1001,7 +1032,7 @@ def _target_type(y: Any, a: _Array) -> Tuple[str, Optional[_Array]]:
         return "continuous" + suffix, values
     if suffix:
         return "multiclass" + suffix, values
-    values = np.unique(a)
+    values = _unique(a)
     return ("multiclass" if values.shape[0] > 2 else "binary"), values
 
 
@@ -1013,7 +1044,7 @@ def _unique_labels(y: Any, a: _Array, kind: str, values: Optional[_Array]) -> _A
     if kind not in ("binary", "multiclass"):
         raise ValueError(f"Unknown label type: {(y,)!r}")
     if hasattr(y, "__array__"):
-        return np.unique(a) if values is None else values
+        return _unique(a) if values is None else values
     labels = set(y)                      # a sequence: its own elements, not NumPy's strings
     if len({isinstance(v, str) for v in labels}) > 1:
         raise ValueError(f"Mix of label input types (string and number); Got {values}.")
@@ -1078,7 +1109,7 @@ def _log_loss_targets(y_true: Any, labels: Any) -> Tuple[_Array, _Array]:
                              f"{np.arange(y.shape[1])} found in the data")
     if kind == "multilabel-indicator":
         return classes, y
-    return classes, np.searchsorted(classes, y.reshape(-1))
+    return classes, _class_index(classes, y.reshape(-1))
 
 
 def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: bool = True,
@@ -1208,8 +1239,9 @@ def _proba_targets(y_true: Any, p: _Array, clip_dt: _DType, sample_weight: Any, 
     one_column = p.ndim == 1 or p.shape[1] == 1     # of the larger class: binary
     columns = 2 if one_column else p.shape[1]
     if not one_column:
-        sums = p.sum(axis=1)
-        if not np.all(np.isclose(sums, 1, rtol=math.sqrt(_CLIP[clip_dt][0]))):
+        sums = _row_sums(p)
+        # np.isclose(sums, 1, rtol) of finite sums, without its temporaries
+        if not np.all(np.abs(sums - 1) <= 1e-8 + math.sqrt(_CLIP[clip_dt][0])):
             warnings.warn("The y_prob values do not sum to one. Make sure to pass "
                           "probabilities.", UserWarning, stacklevel=4)
     if k != columns:
@@ -1220,6 +1252,17 @@ def _proba_targets(y_true: Any, p: _Array, clip_dt: _DType, sample_weight: Any, 
         raise ValueError("The number of classes in labels is different from that in y_prob. "
                          f"Classes found in labels: {classes}")
     return w, targets, one_column
+
+
+def _row_sums(p: _Array) -> _Array:
+    """p.sum(axis=1) of 2-d `p`, the same bits: below 8 columns NumPy adds a row's elements in
+    order, as these column additions do (without its slow reduction over short rows)."""
+    if p.shape[1] >= 8:
+        return p.sum(axis=1)
+    sums = p[:, 0].copy()
+    for j in range(1, p.shape[1]):
+        sums += p[:, j]
+    return sums
 
 
 def _average(total_of: Callable[[Optional[_Array], float], float], w: Optional[_Array], n: int,
@@ -1448,7 +1491,7 @@ def _default_pos_label(y: _Array, classes: Optional[_Array]) -> Any:
     """scikit-learn's positive label of binary labels `y` (`classes`: their sorted unique
     values, or None) when none is given: 1 for {0, 1}, {-1, 1} and their subsets holding 1
     or one class, else the greater label; strings need one."""
-    classes = np.unique(y) if classes is None else classes
+    classes = _unique(y) if classes is None else classes
     if classes.dtype.kind in "OUS":
         if not (classes.dtype.kind == "O" and all(isinstance(c, numbers.Number)
                                                   for c in classes.tolist())):
@@ -1539,7 +1582,7 @@ def _hinge(y_true: Any, pred_decision: Any, labels: Any, sample_weight: Any) -> 
     _check_finite(p)
     y = _column(_array(y_true, "y_true"))
     n = y.shape[0]
-    classes = np.unique(y if labels is None else _array(labels, "labels"))
+    classes = _unique(y if labels is None else _array(labels, "labels"))
     w = None
     if sample_weight is not None:
         wa = _array(sample_weight, "sample_weight")
@@ -1563,13 +1606,15 @@ def _hinge(y_true: Any, pred_decision: Any, labels: Any, sample_weight: Any) -> 
         # scikit-learn's LabelEncoder: y_true in the classes' dtype (as NumPy converts it),
         # then each label's index among them
         yc = y if y.dtype == classes.dtype else y.astype(classes.dtype)
-        index = np.searchsorted(classes, yc)
-        found = classes[np.minimum(index, k - 1)]
-        unseen = (index >= k) | ((found != yc) & ~(_isnan(found) & _isnan(yc)))
-        if np.any(unseen):               # numbers: all of them; else the first (a KeyError)
-            shown = list(np.unique(yc[unseen])) if yc.dtype.kind in "biuf" \
-                else repr(yc[np.argmax(unseen)])
-            raise ValueError(f"y contains previously unseen labels: {shown}")
+        if labels is not None:
+            index = np.searchsorted(classes, yc)
+            found = classes[np.minimum(index, k - 1)]
+            unseen = (index >= k) | ((found != yc) & ~(_isnan(found) & _isnan(yc)))
+            if np.any(unseen):           # numbers: all of them; else the first (a KeyError)
+                shown = list(np.unique(yc[unseen])) if yc.dtype.kind in "biuf" \
+                    else repr(yc[np.argmax(unseen)])
+                raise ValueError(f"y contains previously unseen labels: {shown}")
+        index = _class_index(classes, yc)
         run = _HINGE_ROWS.run_float64 if dt is _F64 else _HINGE_ROWS.run_float32
         y_index = index.astype(np.int64, copy=False)
         wd = None if w is None else w.astype(dt)
