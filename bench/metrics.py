@@ -35,16 +35,30 @@ METRICS = {
     "d2_pinball_score": {"alpha": 0.9},
     "d2_absolute_error_score": {},
     "d2_tweedie_score": {"power": 1.5},  # counts and positive means, as the deviances
+    "brier_score_loss": {},             # binary: labels {0, 1}, probabilities of 1
+    "hinge_loss": {},                   # binary: labels {0, 1}, decision scores
+    "brier_score_loss_multiclass": {},  # K = 5 classes: labels 0..4, probability rows
+    "hinge_loss_multiclass": {},        # K = 5 classes: labels 0..4, decision score rows
 }
+MULTICLASS = "_multiclass"              # a problem of K classes for the metric named before it
+K = 5
 
 
 def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
     """(y_true, y_pred) for metric `name`: values and predictions around them (amounts for
     the logarithmic errors); counts (or amounts, for gamma) and positive means for the
-    deviances and d2_tweedie_score; labels and probabilities for log_loss."""
+    deviances and d2_tweedie_score; labels and probabilities for log_loss and
+    brier_score_loss, labels and decision scores for hinge_loss (K classes for the
+    *_multiclass problems)."""
     rng = np.random.default_rng(seed)
-    if name == "log_loss":
+    if name in ("log_loss", "brier_score_loss"):
         return rng.integers(0, 2, n).astype(dtype), rng.uniform(0, 1, n).astype(dtype)
+    if name == "hinge_loss":
+        return rng.integers(0, 2, n).astype(dtype), rng.normal(0, 1, n).astype(dtype)
+    if name == "brier_score_loss" + MULTICLASS:
+        return np.arange(n) % K, rng.dirichlet(np.ones(K), n).astype(dtype)
+    if name == "hinge_loss" + MULTICLASS:
+        return np.arange(n) % K, rng.normal(0, 1, (n, K)).astype(dtype)
     if "deviance" in name or "tweedie" in name:
         mu = np.exp(rng.normal(0, 1, n))
         y = rng.gamma(2.0, mu / 2) if name == "mean_gamma_deviance" else rng.poisson(mu)
@@ -59,7 +73,8 @@ def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
 def candidates(name: str, dtype, n: int, seed: int = 0) -> dict:
     y, p = problem(name, dtype, n, seed)
     params = METRICS[name]
-    ours, theirs = getattr(metrics, name), getattr(sk, name)
+    function = name.removesuffix(MULTICLASS)
+    ours, theirs = getattr(metrics, function), getattr(sk, function)
     return {"lossfuse": lambda: ours(y, p, **params),
             "sklearn": lambda: theirs(y, p, **params)}
 
@@ -72,7 +87,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
     ap.add_argument("--save", metavar="FILE.json")
     args = ap.parse_args(argv)
-    head = (f"{'metric':24s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} {'sklearn us':>11s} "
+    head = (f"{'metric':28s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} {'sklearn us':>11s} "
             f"{'x sklearn':>9s} {'spread':>6s}")
     print(head)
     print("-" * len(head))
@@ -85,7 +100,7 @@ def main(argv=None) -> int:
                      "sklearn_seconds": med["sklearn"],
                      "speedup_vs_sklearn": med["sklearn"] / med["lossfuse"], "spread": spread}
                 results.append(r)
-                print(f"{name:24s} {dt:8s} {n:9d} {med['lossfuse'] * 1e6:11.2f} "
+                print(f"{name:28s} {dt:8s} {n:9d} {med['lossfuse'] * 1e6:11.2f} "
                       f"{med['sklearn'] * 1e6:11.1f} {r['speedup_vs_sklearn']:9.1f} "
                       f"{spread:6.2f}", flush=True)
     if args.save:

@@ -371,11 +371,13 @@ def test_the_probability_log_loss_kernel_and_builds():
             k.run_float64(module.OPERATIONS["loss"], np.r_[y[:5], 3.0], p[:6], None, 1,
                           None, None, None, 1.0, 1)
         for kernel in ["proba_log_loss", "poisson_deviance", "gamma_deviance",
-                       "tweedie_deviance", "squared_log_error", "absolute_percentage_error"]:
+                       "tweedie_deviance", "squared_log_error", "absolute_percentage_error",
+                       "brier_labels", "hinge_labels"]:
             k2 = module.LossKernel(module.LOSSES[kernel][0],
                                    (1.5,) if kernel == "tweedie_deviance" else k.params
                                    if kernel == "proba_log_loss" else (1e-3,)
-                                   if kernel == "absolute_percentage_error" else ())
+                                   if kernel == "absolute_percentage_error" else (7.0, 2.0, 2.0)
+                                   if kernel.endswith("_labels") else ())
             for op in ["gradient", "loss_gradient", "gradient_hessian"]:
                 g, h = np.empty_like(p), np.empty_like(p)
                 with pytest.raises(ValueError, match="loss operation only"):

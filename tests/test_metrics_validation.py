@@ -559,3 +559,83 @@ def test_ragged_inputs_are_refused_by_name(name, arg):
         getattr(metrics, name)(**kw)
     with pytest.raises(ValueError):
         getattr(sk, name)(**kw)
+
+
+# ------------------------------------------------------------------ brier_score_loss, hinge_loss
+SCORES = [-1.5, 0.3, 2.0, -0.2]
+SCORES3 = [[1.2, -0.3, 0.1], [0.1, 0.3, 0.6], [-2.0, 0.5, 0.3], [0.25, 0.25, 0.5]]
+
+
+def brier_grid():
+    base = dict(y_true=LABELS, y_proba=PROBA)
+    for what, make in label_variants():
+        yield pytest.param(dict(base, y_true=make), id=f"y_true-{what}")
+        yield pytest.param(dict(base, y_true=make, pos_label=1), id=f"y_true-{what}-pos_label")
+        yield pytest.param(dict(y_true=make, y_proba=PROBA3), id=f"y_true-{what}-three-classes")
+        yield pytest.param(dict(y_true=make, y_proba=PROBA3, labels=[0, 1, 2]),
+                           id=f"y_true-{what}-three-classes-labels")
+    for what, make in proba_variants():
+        yield pytest.param(dict(base, y_proba=make), id=f"y_proba-{what}")
+    for what, make in variants(W):
+        yield pytest.param(dict(base, sample_weight=make), id=f"sample_weight-{what}")
+        yield pytest.param(dict(y_true=LABELS3, y_proba=PROBA3, sample_weight=make),
+                           id=f"sample_weight-{what}-three-classes")
+    for what, labels in LABELS_ARG:
+        yield pytest.param(dict(base, labels=labels), id=f"labels-{what}")
+        yield pytest.param(dict(y_true=LABELS3, y_proba=PROBA3, labels=labels),
+                           id=f"labels-{what}-three-columns")
+    for pos_label in (0, 1, 2, 1.0, True, np.int64(1), np.float32(0), "ham", None, [1],
+                      np.array(1), 1j):
+        yield pytest.param(dict(base, pos_label=pos_label), id=f"pos_label-{pos_label!r}")
+    for scale in (True, False, "auto", np.True_, 1, 0, "yes", None):
+        yield pytest.param(dict(base, scale_by_half=scale), id=f"scale_by_half-{scale!r}")
+        yield pytest.param(dict(y_true=LABELS3, y_proba=PROBA3, scale_by_half=scale),
+                           id=f"scale_by_half-{scale!r}-three-classes")
+
+
+@pytest.mark.parametrize("kw", list(brier_grid()))
+def test_brier_score_loss_refuses_and_accepts_what_scikit_learn_does(kw):
+    assert_like_scikit_learn("brier_score_loss", kw)
+
+
+def hinge_grid():
+    base = dict(y_true=LABELS, pred_decision=SCORES)
+    for what, make in label_variants():
+        yield pytest.param(dict(base, y_true=make), id=f"y_true-{what}")
+        yield pytest.param(dict(y_true=make, pred_decision=SCORES3),
+                           id=f"y_true-{what}-three-classes")
+        yield pytest.param(dict(y_true=make, pred_decision=SCORES3, labels=[0, 1, 2]),
+                           id=f"y_true-{what}-three-classes-labels")
+    for what, make in proba_variants():
+        if what not in ("None",):
+            yield pytest.param(dict(base, pred_decision=make), id=f"pred_decision-{what}")
+    for what, make in variants(W):
+        if what.startswith("complex") or what == "Series boolean with NA":
+            continue        # deliberately refused: see test_hinge_loss_refuses_complex_weights
+        yield pytest.param(dict(base, sample_weight=make), id=f"sample_weight-{what}")
+        yield pytest.param(dict(y_true=LABELS3, pred_decision=SCORES3, sample_weight=make),
+                           id=f"sample_weight-{what}-three-classes")
+    for what, labels in LABELS_ARG:
+        yield pytest.param(dict(base, labels=labels), id=f"labels-{what}")
+        yield pytest.param(dict(y_true=LABELS3, pred_decision=SCORES3, labels=labels),
+                           id=f"labels-{what}-three-columns")
+
+
+@pytest.mark.parametrize("kw", list(hinge_grid()))
+def test_hinge_loss_refuses_and_accepts_what_scikit_learn_does(kw):
+    assert_like_scikit_learn("hinge_loss", kw)
+
+
+@pytest.mark.parametrize("weights", [np.array(W) + 0j, np.array(W) + 1j,
+                                     pd.Series([1.0, None, 0.5, 1.0], dtype="Float64")])
+def test_hinge_loss_refuses_complex_weights(weights):
+    """scikit-learn's hinge_loss averages with complex weights and drops the imaginary part of
+    the result (a ComplexWarning); lossfuse refuses them, as its other metrics do.  A missing
+    value (pd.NA) among nullable weights is NaN to lossfuse, which NumPy's average (and so
+    scikit-learn) turns into NaN as well, where scikit-learn raises instead."""
+    kw = dict(y_true=LABELS, pred_decision=SCORES, sample_weight=weights)
+    if weights.dtype.kind == "c":
+        with pytest.raises(ValueError, match="Complex data not supported"):
+            metrics.hinge_loss(**kw)
+    else:
+        assert np.isnan(metrics.hinge_loss(**kw))

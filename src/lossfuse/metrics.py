@@ -1,8 +1,9 @@
-"""scikit-learn's regression metrics and log_loss on the lossfuse kernels: same names,
-signatures, defaults and results (to floating-point rounding), microseconds per call.  Every
-metric that is a sum (a mean error, a deviance, R^2, the explained variance, the largest
-error) is one pass over the data; the median and the D^2 scores against a quantile add a
-selection (a quantile is an order statistic, not a sum).
+"""scikit-learn's regression metrics, log_loss, brier_score_loss and hinge_loss on the
+lossfuse kernels: same names, signatures, defaults and results (to floating-point rounding),
+microseconds per call.  Every metric that is a sum (a mean error, a deviance, R^2, the
+explained variance, the largest error, the Brier score, the hinge loss) is one pass over the
+data; the median and the D^2 scores against a quantile add a selection (a quantile is an
+order statistic, not a sum).
 
 >>> from lossfuse import metrics
 >>> metrics.mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
@@ -41,7 +42,8 @@ from ._api import (FloatArray, RealArrayLike, _aligned, _Array, _as_array, _DTyp
 from ._threads import resolve as _n_threads
 from ._kernels import kernels as _kernels
 
-__all__ = ["InvalidParameterError", "explained_variance_score", "log_loss", "max_error",
+__all__ = ["InvalidParameterError", "brier_score_loss", "explained_variance_score",
+           "hinge_loss", "log_loss", "max_error",
            "mean_absolute_error",
            "mean_absolute_percentage_error", "mean_gamma_deviance", "mean_pinball_loss",
            "mean_poisson_deviance", "mean_squared_error", "mean_squared_log_error",
@@ -764,6 +766,7 @@ _SCORE_MULTIOUTPUT = ("raw_values", "uniform_average", "variance_weighted")
 _TINY = 2.0 ** -900
 
 
+_BOOL = "an instance of 'bool' or an instance of 'numpy.bool'"   # validate_params' words
 _FLOAT32 = struct.Struct("f")
 _F32_RANGE = (float(np.finfo(_F32).tiny), float(np.finfo(_F32).max))   # normal float32s
 
@@ -777,9 +780,7 @@ def _round32(x: float) -> float:
 def _check_bool(fname: str, name: str, value: Any) -> None:
     """scikit-learn's `validate_params` for "boolean"."""
     if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {fname} must be an instance of 'bool' or an instance "
-            f"of 'numpy.bool'. Got {value!r} instead.")
+        raise _param_error(fname, name, value, _BOOL)
 
 
 def _fractions(sums: Any, explained: bool) -> Tuple[Any, Any]:
@@ -1867,6 +1868,37 @@ def _log_loss_fast(y_true: Any, p: Any, normalize: Any, sample_weight: Any,
     return total / denominator if normalize else total
 
 
+def _small_ints(a: _Array) -> Optional[int]:
+    """The least value of integer array `a` when its values span a range that a table can
+    index (at most 4 n + 1024 wide), else None."""
+    if a.dtype.kind not in "iu" or a.size == 0:
+        return None
+    lo, hi = int(a.min()), int(a.max())
+    lo = 0 if 0 <= lo and hi <= 4 * a.size + 1024 else lo     # no shift needed
+    return lo if hi - lo <= 4 * a.size + 1024 else None
+
+
+def _unique(a: _Array) -> _Array:
+    """np.unique(a): by counting for integers of a small range (one pass, no sort)."""
+    lo = _small_ints(a)
+    if lo is None:
+        return np.unique(a)
+    flat = a.reshape(-1)
+    return (np.flatnonzero(np.bincount(flat - lo if lo else flat)) + lo).astype(a.dtype)
+
+
+def _class_index(classes: _Array, y: _Array) -> _Array:
+    """np.searchsorted(classes, y) for `y` whose every value is among the sorted `classes`:
+    by a table for integers of a small range."""
+    lo = _small_ints(y) if classes.dtype == y.dtype else None
+    if lo is None:
+        return np.searchsorted(classes, y)
+    table = np.zeros(int(classes[-1]) - lo + 1, np.intp)
+    table[classes[classes >= lo] - lo] = np.arange(np.count_nonzero(classes < lo),
+                                                   classes.shape[0])
+    return table[y - lo if lo else y]
+
+
 def _integral(a: _Array) -> bool:
     """Whether float array `a` holds integers of int64's range only (no NaN or infinity)."""
     return bool(np.all((a == np.floor(a)) & (np.abs(a) < _TWO_TO_63)))
@@ -1881,7 +1913,7 @@ def _target_type(y: Any, a: _Array) -> Tuple[str, Optional[_Array]]:
         raise ValueError("Complex data not supported\n{}\n".format(a))
     values = None
     if a.ndim == 2 and a.shape[1] > 1:
-        values = np.unique(a)
+        values = _unique(a)
         if values.shape[0] < 3 and (a.dtype.kind in "biu"
                                     or (a.dtype.kind == "f" and _integral(values))):
             return "multilabel-indicator", values
@@ -1900,7 +1932,7 @@ def _target_type(y: Any, a: _Array) -> Tuple[str, Optional[_Array]]:
         return "continuous" + suffix, values
     if suffix:
         return "multiclass" + suffix, values
-    values = np.unique(a)
+    values = _unique(a)
     return ("multiclass" if values.shape[0] > 2 else "binary"), values
 
 
@@ -1912,7 +1944,7 @@ def _unique_labels(y: Any, a: _Array, kind: str, values: Optional[_Array]) -> _A
     if kind not in ("binary", "multiclass"):
         raise ValueError(f"Unknown label type: {(y,)!r}")
     if hasattr(y, "__array__"):
-        return np.unique(a) if values is None else values
+        return _unique(a) if values is None else values
     labels = set(y)                      # a sequence: its own elements, not NumPy's strings
     if len({isinstance(v, str) for v in labels}) > 1:
         raise ValueError(f"Mix of label input types (string and number); Got {values}.")
@@ -1956,7 +1988,7 @@ def _log_loss_targets(y_true: Any, labels: Any) -> Tuple[_Array, _Array]:
                 f"Labels passed were {labels}. But this function assumes labels are ordered "
                 f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
                 "that the columns of y_prob correspond to this ordering.", UserWarning,
-                stacklevel=4)
+                stacklevel=5)
         if not np.all(np.isin(y, la)):
             undeclared = set(y_true) - set(labels)
             raise ValueError(f"y_true contains values {undeclared} not belonging to the "
@@ -1977,7 +2009,7 @@ def _log_loss_targets(y_true: Any, labels: Any) -> Tuple[_Array, _Array]:
                              f"{np.arange(y.shape[1])} found in the data")
     if kind == "multilabel-indicator":
         return classes, y
-    return classes, np.searchsorted(classes, y.reshape(-1))
+    return classes, _class_index(classes, y.reshape(-1))
 
 
 def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: bool = True,
@@ -2056,31 +2088,9 @@ def _log_loss(y_true: Any, y_proba: Any, normalize: Any, sample_weight: Any,
                         f"`len(x.shape) > 0`, got scalar `{pa!r}` instead.")
     _check_shape(p)
     _check_finite(p)
-    if p.max() > 1:
-        raise ValueError(f"y_prob contains values greater than 1: {p.max()}")
-    if p.min() < 0:
-        raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
-    _check_lengths(p, y_true, sample_weight)
+    w, targets, one_column = _proba_targets(y_true, p, clip_dt, sample_weight, labels,
+                                           False)
     n = p.shape[0]
-    w = _sample_weight(None if sample_weight is None else _array(sample_weight,
-                                                                 "sample_weight"),
-                       dt, n, numbers_only=True)
-    classes, targets = _log_loss_targets(y_true, labels)
-    k = classes.shape[0]
-    one_column = p.ndim == 1 or p.shape[1] == 1     # of the larger class: binary
-    columns = 2 if one_column else p.shape[1]
-    if not one_column:
-        sums = p.sum(axis=1)
-        if not np.all(np.isclose(sums, 1, rtol=math.sqrt(_CLIP[clip_dt][0]))):
-            warnings.warn("The y_prob values do not sum to one. Make sure to pass "
-                          "probabilities.", UserWarning, stacklevel=3)
-    if k != columns:
-        if labels is None:
-            raise ValueError("y_true and y_prob contain different number of classes: "
-                             f"{k} vs {columns}. Please provide the true labels explicitly "
-                             f"through the labels argument. Classes found in y_true: {classes}")
-        raise ValueError("The number of classes in labels is different from that in y_prob. "
-                         f"Classes found in labels: {classes}")
     if targets.ndim == 2:                # a multilabel indicator: one column per class
         q = np.stack([1 - p.reshape(-1), p.reshape(-1)], axis=1) if one_column else p
         q = np.clip(q, *_CLIP[clip_dt])
@@ -2101,6 +2111,57 @@ def _log_loss(y_true: Any, y_proba: Any, normalize: Any, sample_weight: Any,
                     normalize)
 
 
+def _proba_targets(y_true: Any, p: _Array, clip_dt: _DType, sample_weight: Any, labels: Any,
+                   checked: bool) -> Tuple[Optional[_Array], _Array, bool]:
+    """scikit-learn's checks of finite probabilities `p` (1-d or 2-d, of the given dtype
+    `clip_dt`) against the targets, in its order, as log_loss and the multiclass
+    brier_score_loss make them: the range of `p`, the lengths, the sample weights (numbers;
+    with `checked`, also finite and not all zero, as brier_score_loss checks them here), the
+    classes (`_log_loss_targets`), rows that do not sum to one (a
+    warning; 2-d `p` only) and the number of classes.  Returns the weights, the targets
+    (class indices, or a multilabel indicator) and whether `p` is one column (the
+    probabilities of the larger class)."""
+    if p.max() > 1:
+        raise ValueError(f"y_prob contains values greater than 1: {p.max()}")
+    if p.min() < 0:
+        raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
+    _check_lengths(p, y_true, sample_weight)
+    w = _sample_weight(None if sample_weight is None else _array(sample_weight,
+                                                                 "sample_weight"),
+                       p.dtype, p.shape[0], numbers_only=True)
+    if w is not None and checked:
+        _weight_sum(w)                   # scikit-learn's _check_sample_weight, here
+    classes, targets = _log_loss_targets(y_true, labels)
+    k = classes.shape[0]
+    one_column = p.ndim == 1 or p.shape[1] == 1     # of the larger class: binary
+    columns = 2 if one_column else p.shape[1]
+    if not one_column:
+        sums = _row_sums(p)
+        # np.isclose(sums, 1, rtol) of finite sums, without its temporaries
+        if not np.all(np.abs(sums - 1) <= 1e-8 + math.sqrt(_CLIP[clip_dt][0])):
+            warnings.warn("The y_prob values do not sum to one. Make sure to pass "
+                          "probabilities.", UserWarning, stacklevel=4)
+    if k != columns:
+        if labels is None:
+            raise ValueError("y_true and y_prob contain different number of classes: "
+                             f"{k} vs {columns}. Please provide the true labels explicitly "
+                             f"through the labels argument. Classes found in y_true: {classes}")
+        raise ValueError("The number of classes in labels is different from that in y_prob. "
+                         f"Classes found in labels: {classes}")
+    return w, targets, one_column
+
+
+def _row_sums(p: _Array) -> _Array:
+    """p.sum(axis=1) of 2-d `p`, the same bits: below 8 columns NumPy adds a row's elements in
+    order, as these column additions do (without its slow reduction over short rows)."""
+    if p.shape[1] >= 8:
+        return p.sum(axis=1)
+    sums = p[:, 0].copy()
+    for j in range(1, p.shape[1]):
+        sums += p[:, j]
+    return sums
+
+
 def _average(total_of: Callable[[Optional[_Array], float], float], w: Optional[_Array], n: int,
              normalize: bool | np.bool_) -> float:
     """The sum of the losses, total_of(w, _), or their mean over `n` samples weighted by `w`
@@ -2111,3 +2172,383 @@ def _average(total_of: Callable[[Optional[_Array], float], float], w: Optional[_
         return float(total_of(w, 1.0))
     total, denominator = _weighted_sums(w, n, total_of)
     return float(total / denominator)
+
+
+# ----------------------------------------------------------- brier_score_loss, hinge_loss
+def _param_error(fname: str, name: str, value: Any, allowed: str) -> InvalidParameterError:
+    """scikit-learn's `validate_params` error for parameter `name` of `fname`."""
+    return InvalidParameterError(f"The {name!r} parameter of {fname} must be {allowed}. "
+                                 f"Got {value!r} instead.")
+
+
+#: the labels of the binary kernels' default: the positive label 1, the negative 0 or -1
+_SETS = (1.0, 0.0, -1.0)
+_BRIER_ROWS = _kernels.RowsKernel(_kernels.ROW_METRICS["brier"])
+_HINGE_ROWS = _kernels.RowsKernel(_kernels.ROW_METRICS["hinge"])
+
+
+def _labels_fast(y_true: Any, p: Any, sample_weight: Any, dt: _DType
+                 ) -> Optional[Tuple[_Array, Optional[_Array]]]:
+    """The operands of a binary short path -- y_true and `p` 1-d NumPy arrays of one length,
+    `p` of dtype `dt`, labels numbers or booleans, weights None or of `dt` -- as (y_true as
+    `dt`, weights), or None."""
+    if not (type(p) is np.ndarray and type(y_true) is np.ndarray and p.ndim == 1
+            and y_true.ndim == 1 and p.dtype is dt):
+        return None
+    n = p.shape[0]
+    if y_true.shape[0] != n or n == 0 or y_true.dtype.kind not in "biuf":
+        return None
+    w = sample_weight
+    if w is not None and not (type(w) is np.ndarray and w.dtype is dt and w.shape == (n,)):
+        return None
+    return (y_true if y_true.dtype is dt else y_true.astype(dt)), w
+
+
+def _labels_mean(kernel: _kernels.LossKernel, y: _Array, p: _Array,
+                 w: Optional[_Array]) -> Optional[float]:
+    """The (weighted) mean of a binary labels kernel over 1-d `y` and `p` (and `w`) of one
+    float dtype, or None where the full path must decide: a label outside the kernel's (a
+    `LabelError`), a loss that is not finite (an input outside its domain), weights that are
+    not finite or sum to zero."""
+    run = kernel.run_float64 if p.dtype is _F64 else kernel.run_float32
+    try:
+        total: float = run(_OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
+    except _kernels.LabelError:
+        return None
+    if not math.isfinite(total):
+        return None
+    if w is None:
+        return total / p.shape[0]
+    denominator = _sum(w)
+    if denominator == 0 or not _sums_sound(p.dtype, total, denominator):
+        return None
+    return total / denominator
+
+
+def _column(a: _Array) -> _Array:
+    """scikit-learn's `column_or_1d`: a 1-d array, or a column as one."""
+    if a.ndim == 1:
+        return a
+    if a.ndim == 2 and a.shape[1] == 1:
+        return a.reshape(-1)
+    raise ValueError(f"y should be a 1d array, got an array of shape {a.shape} instead.")
+
+
+def _check_labels_finite(y: _Array) -> None:
+    """scikit-learn's `assert_all_finite` of labels `y` (numbers: NaN and infinity refused;
+    objects: NaN)."""
+    if y.dtype.kind == "f":
+        _check_finite(y if y.dtype.itemsize >= 4 else y.astype(_F32))
+    elif y.dtype.kind == "O" and any(v != v for v in y.flat):
+        raise ValueError("Input contains NaN.")
+
+
+def brier_score_loss(y_true: ArrayLike, y_proba: ArrayLike, *,
+                     sample_weight: ArrayLike | None = None,
+                     pos_label: float | str | bool | None = None,
+                     labels: ArrayLike | None = None,
+                     scale_by_half: bool | Literal["auto"] = "auto") -> float:
+    """Brier score of predicted probabilities, scikit-learn's ``brier_score_loss``.
+
+    The (weighted) mean over the samples of the squared differences between the one-hot
+    targets and the probabilities, summed over the classes.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels (numbers, booleans or strings).
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted probabilities, in [0, 1]: of the positive class when 1-d (or one column),
+        else one column per class in sorted order.  Computed in their dtype (float64,
+        float32; float16 in float32; anything else in float64).
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+    pos_label : int, float, bool or str, optional
+        The positive class of a binary problem.  By default 1 when y_true takes values in
+        {0, 1} or {-1, 1}, else the greater label; strings need it.
+    labels : array-like of shape (n_classes,), optional
+        The classes of a multiclass problem, when y_true does not hold them all.
+    scale_by_half : bool or "auto", default "auto"
+        Whether to halve the score (to [0, 1]); "auto": when y_proba has one or two columns.
+
+    Returns
+    -------
+    float
+        The Brier score.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Where scikit-learn raises them, with its messages: probabilities outside [0, 1], NaN
+        or infinity, inconsistent lengths, a y_true of more than two classes for 1-d
+        probabilities, string labels without `pos_label`, labels that do not match the
+        columns of `y_proba`, invalid parameters (`InvalidParameterError`).
+    ZeroDivisionError
+        For sample weights that sum to zero.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import brier_score_loss
+    >>> round(brier_score_loss([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]), 12)
+    0.0375
+    >>> round(brier_score_loss(["eggs", "ham", "spam"],
+    ...                        [[.8, .1, .1], [.2, .7, .1], [.2, .2, .6]]), 12)
+    0.146666666667
+    """
+    half = scale_by_half is True or (type(scale_by_half) is str and scale_by_half == "auto")
+    if (pos_label is None or type(pos_label) is float or type(pos_label) is int) \
+            and (half or scale_by_half is False) and labels is None \
+            and type(y_proba) is np.ndarray and (y_proba.dtype is _F64 or y_proba.dtype is _F32):
+        if pos_label is None:
+            params = _SETS
+        elif type(y_true) is np.ndarray and y_true.dtype is y_proba.dtype and y_true.size:
+            negative = y_true[0] if y_true[0] != pos_label else y_true[-1]
+            params = (float(pos_label), float(negative), float(negative))
+        else:
+            params = ()
+        ops = _labels_fast(y_true, y_proba, sample_weight, y_proba.dtype) if params else None
+        if ops is not None:
+            mean = _labels_mean(_kernel("brier_labels", *params), ops[0], y_proba, ops[1])
+            if mean is not None:
+                return mean * 0.5 if half else mean
+    return _brier(y_true, y_proba, sample_weight, pos_label, labels, scale_by_half)
+
+
+def _brier(y_true: Any, y_proba: Any, sample_weight: Any, pos_label: Any, labels: Any,
+           scale_by_half: Any) -> float:
+    fname = "brier_score_loss"
+    _array_like(fname, "y_true", y_true)
+    _array_like(fname, "y_proba", y_proba)
+    _array_like(fname, "sample_weight", sample_weight, none_ok=True)
+    if not (pos_label is None or isinstance(pos_label, (numbers.Real, str, np.bool_))):
+        raise _param_error(fname, "pos_label", pos_label, "an instance of 'float', an instance "
+                           f"of 'str', {_BOOL} or None")
+    _array_like(fname, "labels", labels, none_ok=True)
+    if not (isinstance(scale_by_half, (bool, np.bool_))
+            or (isinstance(scale_by_half, str) and scale_by_half == "auto")):
+        raise _param_error(fname, "scale_by_half", scale_by_half,
+                           f"{_BOOL} or a str among {{'auto'}}")
+    pa = _array(y_proba, "y_proba")
+    clip_dt = _given_dtype(y_proba)
+    dt = _F64 if clip_dt == _F64 else _F32
+    p = _as_float(pa, dt)
+    if p.ndim == 0:
+        raise TypeError("Input should have at least 1 dimension i.e. satisfy "
+                        f"`len(x.shape) > 0`, got scalar `{pa!r}` instead.")
+    _check_shape(p)
+    _check_finite(p)
+    n = p.shape[0]
+    if p.ndim == 1 or p.shape[1] == 1:
+        y = _column(_array(y_true, "y_true"))
+        p = _column(p)
+        _check_labels_finite(y)
+        _check_lengths(p, y, sample_weight)
+        w = _sample_weight(None if sample_weight is None else _array(sample_weight,
+                                                                     "sample_weight"), dt, n,
+                           numbers_only=True)
+        if w is not None:
+            _weight_sum(w)               # scikit-learn's _check_sample_weight, here
+        kind, values = _target_type(y, y)
+        if kind != "binary":
+            raise ValueError(f"The type of the target inferred from y_true is {kind} but "
+                             "should be binary according to the shape of y_prob.")
+        if p.max() > 1:
+            raise ValueError(f"y_prob contains values greater than 1: {p.max()}")
+        if p.min() < 0:
+            raise ValueError(f"y_prob contains values less than 0: {p.min()}")
+        if pos_label is None:
+            pos_label = _default_pos_label(y, values)
+        t = np.ascontiguousarray(y == pos_label, dtype=dt).reshape(-1)
+        kernel = _kernel("brier_labels", 1.0, 0.0, 0.0)
+        run = kernel.run_float64 if dt is _F64 else kernel.run_float32
+        q = np.ascontiguousarray(p)
+        nt = _n_threads(None)
+        score = _average(lambda w, _: run(_OP_LOSS, t, q, w, 1, None, None, None, 1.0, nt),
+                         w, n, True)
+        k = 2
+    else:
+        w, targets, _ = _proba_targets(y_true, p, clip_dt, sample_weight, labels, True)
+        k = p.shape[1]
+        if targets.ndim == 2:            # a multilabel indicator: one column per class
+            rows = np.sum((targets.astype(dt) - p) ** 2, axis=1)
+            score = _average(lambda w, _: float(np.dot(rows, w) if w is not None
+                                                else np.sum(rows, dtype=_F64)), w, n, True)
+        else:
+            run = _BRIER_ROWS.run_float64 if dt is _F64 else _BRIER_ROWS.run_float32
+            y_index = targets.astype(np.int64, copy=False)
+            nt = _n_threads(None)
+            score = _average(lambda w, _: run(y_index, p, w, nt), w, n, True)
+    if scale_by_half == "auto":
+        scale_by_half = k < 3
+    return score * 0.5 if scale_by_half else score
+
+
+def _default_pos_label(y: _Array, classes: Optional[_Array]) -> Any:
+    """scikit-learn's positive label of binary labels `y` (`classes`: their sorted unique
+    values, or None) when none is given: 1 for {0, 1}, {-1, 1} and their subsets holding 1
+    or one class, else the greater label; strings need one."""
+    classes = _unique(y) if classes is None else classes
+    if classes.dtype.kind in "OUS":
+        if not (classes.dtype.kind == "O" and all(isinstance(c, numbers.Number)
+                                                  for c in classes.tolist())):
+            shown = ", ".join(repr(c) for c in classes.tolist())
+            raise ValueError(f"y_true takes value in {{{shown}}} and pos_label is not "
+                             "specified: either make y_true take value in {0, 1} or {-1, 1} "
+                             "or pass pos_label explicitly.")
+    values = classes.tolist()
+    if values in ([0, 1], [-1, 1], [0], [-1], [1]):
+        return 1
+    return classes[-1]
+
+
+def hinge_loss(y_true: ArrayLike, pred_decision: ArrayLike, *,
+               labels: ArrayLike | None = None,
+               sample_weight: ArrayLike | None = None) -> float:
+    """Average hinge loss of decision scores, scikit-learn's ``hinge_loss``.
+
+    Binary (y_true of at most two classes, `labels` of at most two): the greater label is
+    the positive class (+1), the other -1 (a single class: -1), and the loss of a sample is
+    ``max(0, 1 - t * score)``.  Multiclass (Crammer-Singer): ``max(0, 1 - (s_y - max_{j != y}
+    s_j))`` over the scores of each sample's class y and the others.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels (numbers, booleans or strings).
+    pred_decision : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Decision scores: 1-d for a binary problem, one column per class (in sorted order)
+        for a multiclass one.
+    labels : array-like, optional
+        The classes of a multiclass problem, when y_true does not hold them all.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights of the samples.
+
+    Returns
+    -------
+    float
+        The (weighted) mean hinge loss.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Where scikit-learn raises them, with its messages: NaN or infinity, inconsistent
+        lengths, scores whose shape does not fit the classes, labels of y_true missing from
+        `labels`, invalid parameters (`InvalidParameterError`).
+    ZeroDivisionError
+        For sample weights that sum to zero.
+
+    Examples
+    --------
+    >>> from lossfuse.metrics import hinge_loss
+    >>> round(hinge_loss([-1, 1, 1], [-2.18, 2.36, 0.09]), 12)
+    0.303333333333
+    >>> round(hinge_loss([0, 1, 2, 3], [[1.27, 0.03, -0.68, -1.72], [-1.45, -0.58, -1.2, -0.7],
+    ...                                [-2.36, -0.8, -0.03, -1.27], [-1.09, -0.6, -1.53, 1.22]]),
+    ...       12)
+    0.2775
+    """
+    if labels is None and type(pred_decision) is np.ndarray \
+            and (pred_decision.dtype is _F64 or pred_decision.dtype is _F32):
+        p = pred_decision if pred_decision.dtype is _F64 else pred_decision.astype(_F64)
+        ops = _labels_fast(y_true, p, sample_weight, _F64)
+        if ops is not None:
+            mean = _labels_mean(_kernel("hinge_labels", *_SETS), ops[0], p, ops[1])
+            if mean is not None:
+                return mean
+    return _hinge(y_true, pred_decision, labels, sample_weight)
+
+
+def _hinge(y_true: Any, pred_decision: Any, labels: Any, sample_weight: Any) -> float:
+    fname = "hinge_loss"
+    _array_like(fname, "y_true", y_true)
+    _array_like(fname, "pred_decision", pred_decision)
+    _array_like(fname, "labels", labels, none_ok=True)
+    _array_like(fname, "sample_weight", sample_weight, none_ok=True)
+    pa = _array(pred_decision, "pred_decision")
+    if pa.ndim == 0:                     # scikit-learn's length check passes over it
+        raise TypeError("Input should have at least 1 dimension i.e. satisfy "
+                        f"`len(x.shape) > 0`, got scalar `{pa!r}` instead.")
+    _check_lengths(y_true, pa, sample_weight)
+    if pa.dtype.kind in "SU":
+        raise ValueError("dtype='numeric' is not compatible with arrays of bytes/strings."
+                         "Convert your data to numeric values explicitly instead.")
+    dt = _F32 if pa.dtype.kind == "f" and pa.dtype.itemsize <= 4 else _F64
+    p = _as_float(pa, dt)
+    _check_shape(p)
+    _check_finite(p)
+    y = _column(_array(y_true, "y_true"))
+    n = y.shape[0]
+    classes = _unique(y if labels is None else _array(labels, "labels"))
+    w = None
+    if sample_weight is not None:
+        wa = _array(sample_weight, "sample_weight")
+        if wa.ndim != 1:
+            raise TypeError("Axis must be specified when shapes of a and weights differ.")
+        # NumPy's average with the weights as given: NaN weights give NaN, not an error
+        w = _sample_weight(wa, _F64, n, numbers_only=True)
+    if classes.size > 2:
+        k = classes.size
+        if p.ndim == 1:
+            raise ValueError("The shape of pred_decision cannot be 1d arraywith a multiclass "
+                             "target. pred_decision shape must be (n_samples, n_classes), "
+                             f"that is ({n}, {k}). Got: {p.shape}")
+        if p.shape[1] != k:
+            if labels is None:
+                raise ValueError("Please include all labels in y_true or pass labels as "
+                                 "third argument")
+            raise ValueError("The shape of pred_decision is not consistent with the number "
+                             "of classes. With a multiclass target, pred_decision shape must "
+                             f"be (n_samples, n_classes), that is ({n}, {k}). Got: {p.shape}")
+        # scikit-learn's LabelEncoder: y_true in the classes' dtype (as NumPy converts it),
+        # then each label's index among them
+        yc = y if y.dtype == classes.dtype else y.astype(classes.dtype)
+        if labels is not None:
+            index = np.searchsorted(classes, yc)
+            found = classes[np.minimum(index, k - 1)]
+            unseen = (index >= k) | ((found != yc) & ~(_isnan(found) & _isnan(yc)))
+            if np.any(unseen):           # numbers: all of them; else the first (a KeyError)
+                shown = list(np.unique(yc[unseen])) if yc.dtype.kind in "biuf" \
+                    else repr(yc[np.argmax(unseen)])
+                raise ValueError(f"y contains previously unseen labels: {shown}")
+        index = _class_index(classes, yc)
+        run = _HINGE_ROWS.run_float64 if dt is _F64 else _HINGE_ROWS.run_float32
+        y_index = index.astype(np.int64, copy=False)
+        wd = None if w is None else w.astype(dt)
+        total = run(y_index, p, wd, _n_threads(None))
+        return _hinge_mean(total, wd, n)
+    q = np.ascontiguousarray(_column(p), dtype=_F64)
+    t = _binarized(y)
+    run = _kernel("hinge_labels", 1.0, -1.0, -1.0).run_float64
+    return _hinge_mean(run(_OP_LOSS, t, q, w, 1, None, None, None, 1.0, _n_threads(None)),
+                       w, n)
+
+
+def _isnan(a: _Array) -> _Array:
+    """Where float array `a` is NaN (False everywhere for other dtypes)."""
+    return np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+
+
+def _binarized(y: _Array) -> _Array:
+    """Column 0 of scikit-learn's ``LabelBinarizer(neg_label=-1).fit_transform(y)``, as
+    float64: +1 for the greater of two classes, -1 for the other (and for a single class);
+    with three or more classes, +1 marks the smallest."""
+    kind, values = _target_type(y, y)
+    _check_binarizable(kind)
+    if y.shape[0] == 0:
+        raise ValueError(f"y has 0 samples: {y!r}")
+    classes = _unique_labels(y, y, kind, values)
+    if classes.shape[0] == 1:
+        return np.full(y.shape[0], -1.0)
+    marked = classes[1] if classes.shape[0] == 2 else classes[0]
+    return np.where(y == marked, 1.0, -1.0)
+
+
+def _hinge_mean(total: float, w: Optional[_Array], n: int) -> float:
+    """The mean hinge loss from the sum of the (weighted) losses, as NumPy's average: NaN
+    weights give NaN, a zero weight sum is a ZeroDivisionError."""
+    if w is None:
+        return total / n
+    denominator = _sum(w)
+    if denominator == 0:
+        raise _zero_sum(w)
+    return total / denominator

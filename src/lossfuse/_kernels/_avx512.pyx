@@ -4,5 +4,6 @@
 include "pointwise.pxi"
 include "loops.pxi"
 include "softmax.pxi"
+include "rows.pxi"
 include "api.pxi"
 include "moments.pxi"

@@ -16,6 +16,7 @@ PARALLEL_MIN: int                          # elements from which a call has two 
 OPERATIONS: Dict[str, int]                 # operation name -> code
 LOSSES: Dict[str, Tuple[int, Tuple[str, ...]]]   # loss name -> (kernel id, parameter names)
 LABEL_FLAGS: Dict[str, int]                # label-check bit names -> bits (LabelError.flags)
+ROW_METRICS: Dict[str, int]                # row metric name -> RowsKernel kind
 
 class MisalignedError(ValueError): ...
 class OverlapError(ValueError): ...
@@ -141,3 +142,24 @@ class CrossEntropyKernel:
         hessian_out: _F32,
         n_threads: int,
     ) -> Tuple[float, float]: ...
+
+@disjoint_base
+class RowsKernel:
+    # __cinit__(int kind): a value of ROW_METRICS
+    def __new__(cls, kind: int) -> Self: ...
+    @property
+    def kind(self) -> int: ...             # cdef readonly int
+    def run_float64(
+        self,
+        labels: _Array,                    # const int64[n], class indices (TargetError if not in [0, K))
+        y_pred: _Array,                    # const float64[n, K], any strides
+        sample_weight: _F64,               # const float64[n]
+        n_threads: int,
+    ) -> float: ...                        # sum of w * row loss
+    def run_float32(
+        self,
+        labels: _Array,                    # const int64[n]
+        y_pred: _Array,                    # const float32[n, K]
+        sample_weight: _F32,               # const float32[n]
+        n_threads: int,
+    ) -> float: ...                        # accumulated in float64

@@ -28,7 +28,9 @@ cdef enum:
     LOSS_TWEEDIE_MEAN = 18
     LOSS_SQUARED_LOG_ERROR = 19
     LOSS_ABSOLUTE_PERCENTAGE_ERROR = 20
-    N_LOSSES = 21
+    LOSS_BRIER_LABELS = 21
+    LOSS_HINGE_LABELS = 22
+    N_LOSSES = 23
 
 # Kernel ids by canonical loss name, with the parameter names each kernel reads, in order.
 LOSSES = {
@@ -56,10 +58,15 @@ LOSSES = {
     # lossfuse.metrics' mean_squared_log_error and mean_absolute_percentage_error
     "squared_log_error": (LOSS_SQUARED_LOG_ERROR, ()),
     "absolute_percentage_error": (LOSS_ABSOLUTE_PERCENTAGE_ERROR, ("eps",)),
+    # lossfuse.metrics' binary brier_score_loss and hinge_loss: labels and probabilities or
+    # decision scores (see `brier_labels` in pointwise.pxi)
+    "brier_labels": (LOSS_BRIER_LABELS, ("positive", "negative", "negative2")),
+    "hinge_labels": (LOSS_HINGE_LABELS, ("positive", "negative", "negative2")),
 }
 
 # Bits of `LabelError.flags` (see `label_flags` in pointwise.pxi).
-LABEL_FLAGS = {"zero": LABEL_ZERO, "minus_one": LABEL_MINUS_ONE, "invalid": LABEL_INVALID}
+LABEL_FLAGS = {"zero": LABEL_ZERO, "minus_one": LABEL_MINUS_ONE, "invalid": LABEL_INVALID,
+               "negative": LABEL_NEGATIVE}
 
 cdef extern from *:
     """
@@ -243,8 +250,8 @@ cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object
         raise ValueError("row_len must be >= 1")
     if _loss_only(loss) and op != OP_LOSS and op != OP_WEIGHT_SUM:
         raise ValueError("the metrics' kernels (proba_log_loss, the *_deviance ones, "
-                         "squared_log_error and absolute_percentage_error) have "
-                         "the loss operation only")
+                         "squared_log_error, absolute_percentage_error, brier_labels and "
+                         "hinge_labels) have the loss operation only")
     a.n = w.n0 * row_len if op == OP_WEIGHT_SUM else p.n0
     if a.n == 0:
         return 0.0
@@ -281,9 +288,16 @@ cdef double _run(int loss, const Params* prm, int op, floating dtype_tag, object
             total = with_op(op, loss, prm, &a, <floating>scale, max(1, n_threads), &flags)
     else:  # releasing and taking back the GIL costs more than this much work
         total = with_op(op, loss, prm, &a, <floating>scale, 1, &flags)
-    if flags & LABEL_INVALID or (flags & LABEL_ZERO and flags & LABEL_MINUS_ONE):
+    if flags & LABEL_INVALID or (flags & LABEL_ZERO and flags & LABEL_MINUS_ONE) \
+            or _one_class(loss, prm, flags):
         raise LabelError(flags)
     return total
+
+
+cdef inline bint _one_class(int loss, const Params* prm, int flags) noexcept:
+    """Whether hinge_labels on the sets {0, 1} / {-1, 1} saw the positive label alone: one
+    class, which scikit-learn's hinge_loss takes as the negative one (its LabelBinarizer)."""
+    return loss == LOSS_HINGE_LABELS and prm.v[1] != prm.v[2] and not flags & LABEL_NEGATIVE
 
 
 cdef object _group(int loss, const Params* prm, floating dtype_tag, object y_true,
@@ -600,3 +614,71 @@ cdef class CrossEntropyKernel:
         return _run_ce(<float>0, op, labels, probabilities, y_pred, sample_weight,
                        class_weight, self.has_ignore, self.ignore_index, self.label_smoothing,
                        mean, loss_out, gradient_out, hessian_out, n_threads)
+
+
+# ----------------------------------------------------------------- multiclass row metrics
+cdef double _run_rows(int kind, floating dtype_tag, object labels, object y_pred,
+                      object sample_weight, int n_threads) except? -1:
+    """Check shapes and strides in O(1), then run the row loops (rows.pxi) without the GIL."""
+    cdef RowsArgs a
+    cdef int t = cnp.NPY_DOUBLE if floating is double else cnp.NPY_FLOAT
+    cdef View2 p = _view2(y_pred, t, 2, b"y_pred", False)
+    cdef View2 y = _view2(labels, cnp.NPY_INT64, 1, b"labels", False)
+    cdef View2 w = _view2(sample_weight, t, 1, b"sample_weight", False)
+    cdef Py_ssize_t bad = -1
+    cdef double total
+    if y_pred is None or labels is None:
+        raise ValueError("labels and y_pred must be given")
+    if y.n0 != p.n0 or (sample_weight is not None and w.n0 != p.n0):
+        raise ValueError("labels and sample_weight must have one element per row of y_pred")
+    if p.n0 == 0:
+        return 0.0
+    if p.n1 < 1:
+        raise ValueError("y_pred must have at least one class (column)")
+    a.kind = kind
+    a.n = p.n0
+    a.K = p.n1
+    a.p = p.data
+    a.s0 = p.s0
+    a.s1 = p.s1
+    a.y = <const int64_t*>y.data
+    a.sy = y.s0
+    a.w = w.data
+    a.sw = w.s0
+    if a.n * a.K > GIL_FREE_ABOVE:
+        with nogil:
+            total = rows_drive(&a, <const floating*>NULL, max(1, n_threads), &bad)
+    else:
+        total = rows_drive(&a, <const floating*>NULL, 1, &bad)
+    if bad >= 0:
+        raise TargetError(bad)
+    return total
+
+
+cdef class RowsKernel:
+    """A row metric (`ROW_METRICS`: the multiclass hinge loss, the multiclass Brier score) of
+    (n, K) scores or probabilities with a class index per row (int64), run on NumPy arrays.
+
+    Private: the facade (lossfuse.metrics) validates and prepares the operands; this layer
+    checks what memory safety rests on, and the class indices (`TargetError`: the first row
+    whose index is outside [0, K)).
+    """
+    cdef readonly int kind
+
+    def __cinit__(self, int kind):
+        if kind != ROWS_HINGE and kind != ROWS_BRIER:
+            raise ValueError(f"unknown row metric {kind}")
+        self.kind = kind
+
+    def __repr__(self):
+        return f"RowsKernel({self.kind})"
+
+    def run_float64(self, labels, y_pred, sample_weight, int n_threads):
+        """The sum over the rows of float64 `y_pred` (n, K) of w * the row's loss (w = 1 when
+        `sample_weight` is None), the row's class given by `labels` (int64, (n,))."""
+        return _run_rows(self.kind, <double>0, labels, y_pred, sample_weight, n_threads)
+
+    def run_float32(self, labels, y_pred, sample_weight, int n_threads):
+        """As `run_float64`, on float32 `y_pred` and weights (the row losses in float32, as
+        scikit-learn computes them; the sum in float64)."""
+        return _run_rows(self.kind, <float>0, labels, y_pred, sample_weight, n_threads)

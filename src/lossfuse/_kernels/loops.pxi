@@ -433,7 +433,7 @@ cdef inline bint _loss_only(int loss) noexcept nogil:
     """Whether a kernel is one of the metrics' (y_pred: probabilities or the mean itself),
     which run the loss operation only (`_run` refuses the others), so that their loops are
     compiled for that operation alone."""
-    return LOSS_PROBA_LOG_LOSS <= loss <= LOSS_ABSOLUTE_PERCENTAGE_ERROR
+    return LOSS_PROBA_LOG_LOSS <= loss <= LOSS_HINGE_LABELS
 
 
 cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a,
@@ -460,6 +460,8 @@ cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a
     cdef ProbaLogLoss proba_log_loss_
     cdef SquaredLogError squared_log_error_ = SquaredLogError(0)
     cdef AbsolutePercentageError absolute_percentage_error_
+    cdef BrierLabels brier_labels_ = BrierLabels(prm.v[0], prm.v[1], prm.v[2])
+    cdef HingeLabels hinge_labels_ = HingeLabels(prm.v[0], prm.v[1], prm.v[2])
     # The first two branches cut what is compiled (the `Op is` tests are compile-time):
     # weight_sum is one instance of the loop, whatever the loss; the metrics' kernels have the
     # loss operation alone.
@@ -479,6 +481,10 @@ cdef double with_loss(const Op* op, int loss, const Params* prm, const Arrays* a
         elif loss == LOSS_ABSOLUTE_PERCENTAGE_ERROR:
             absolute_percentage_error_.eps = prm.v[0]
             return drive(op, &absolute_percentage_error_, a, scale, n_threads, flags)
+        elif loss == LOSS_BRIER_LABELS:
+            return drive(op, &brier_labels_, a, scale, n_threads, flags)
+        elif loss == LOSS_HINGE_LABELS:
+            return drive(op, &hinge_labels_, a, scale, n_threads, flags)
         else:                        # LOSS_PROBA_LOG_LOSS
             proba_log_loss_.positive = prm.v[0]
             proba_log_loss_.negative = prm.v[1]

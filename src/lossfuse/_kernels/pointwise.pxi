@@ -1176,6 +1176,46 @@ cdef inline void absolute_percentage_error(const AbsolutePercentageError* L, flo
     if l != NULL: l[0] = _abs(p - y) / (a if a > e else e)
 
 
+# ------------------------------------------------------ the Brier score and hinge loss of labels
+# lossfuse.metrics' binary brier_score_loss and hinge_loss: y_true labels (numbers), the loss
+# alone (`_loss_only` in loops.pxi).  y equal to `positive` is the positive class; any other
+# label must be `negative` or `negative2` (`label_flags`).  With negative != negative2 (the
+# facade's default: 0 and -1) the labels are the set {0, 1} or {-1, 1}, and a y_true holding
+# both 0 and -1 is refused as hinge's is (LABEL_ZERO with LABEL_MINUS_ONE).
+cdef struct BrierLabels:
+    double positive
+    double negative
+    double negative2
+
+cdef struct HingeLabels:
+    double positive
+    double negative
+    double negative2
+
+cdef inline void brier_labels(const BrierLabels* L, floating y, floating p,
+                              floating* l) noexcept nogil:
+    # scikit-learn's binary Brier term ((1 - t) - (1 - p))^2 + (t - p)^2 (the scale by 1/2 is
+    # the facade's), rounded as it rounds it, in p's dtype: 1 - p rounds, so the first
+    # difference is not always t - p.  NaN where p is outside [0, 1] (or NaN): the facade then
+    # says which (no pass of its own over p in the common call).
+    cdef floating t = <floating>1 if y == <floating>L.positive else <floating>0
+    cdef floating a = (<floating>1 - t) - (<floating>1 - p)
+    cdef floating b = t - p
+    cdef floating v = a * a + b * b
+    if l != NULL: l[0] = v if (p >= 0) & (p <= 1) else <floating>NAN
+
+cdef inline void hinge_labels(const HingeLabels* L, floating y, floating p,
+                              floating* l) noexcept nogil:
+    # scikit-learn's binary hinge loss max(0, 1 - t p), t = +1 for the positive label and -1
+    # for the others; the margin t p and 1 - t p in float64 whatever p's dtype (there: int64
+    # labels times p), stored in p's dtype (the facade runs float32 data as float64).  NaN
+    # where p is NaN or infinite (p - p: 0 for finite p, else NaN), which the facade then
+    # reports (an infinite margin would otherwise give a loss of 0).
+    cdef double t = 1.0 if y == <floating>L.positive else -1.0
+    cdef double m = (1.0 - t * <double>p) + (<double>p - <double>p)
+    if l != NULL: l[0] = <floating>(0.0 if m <= 0 else m)
+
+
 # ------------------------------------------------------------------- the set of all losses
 ctypedef fused Loss:
     SquaredError
@@ -1199,6 +1239,8 @@ ctypedef fused Loss:
     ProbaLogLoss
     SquaredLogError
     AbsolutePercentageError
+    BrierLabels
+    HingeLabels
 
 cdef inline void pointwise(const Loss* L, floating y, floating p,
                            floating* l, floating* g, floating* h) noexcept nogil:
@@ -1245,6 +1287,10 @@ cdef inline void pointwise(const Loss* L, floating y, floating p,
         squared_log_error(L, y, p, l)
     elif Loss is AbsolutePercentageError:
         absolute_percentage_error(L, y, p, l)
+    elif Loss is BrierLabels:
+        brier_labels(L, y, p, l)
+    elif Loss is HingeLabels:
+        hinge_labels(L, y, p, l)
 
 
 # -------------------------------------------------------------------- label domain checks
@@ -1253,6 +1299,7 @@ cdef enum:
     LABEL_ZERO = 1           # a label 0 (hinge family: the set {0, 1})
     LABEL_MINUS_ONE = 2      # a label -1 (the set {-1, 1})
     LABEL_INVALID = 4        # a label outside the loss's domain
+    LABEL_NEGATIVE = 8       # a negative label (brier_labels, hinge_labels)
 
 ctypedef fused flag_int:     # the label-check bits, in an integer as wide as y (see below)
     int32_t
@@ -1265,7 +1312,7 @@ cdef inline flag_int label_flags(const Loss* L, floating y, flag_int width) noex
     int32_t for float32 and an int64_t for float64, so that a comparison's vector mask becomes
     the flag lanes as it is (a 32-bit int for float64 data costs a repack of every vector:
     measured, hinge and squared_hinge float64 loss_gradient 1.2x slower on the AVX2 build)."""
-    cdef flag_int zero, minus_one, one
+    cdef flag_int zero, minus_one, one, positive, negative, sets
     if Loss is BinaryCrossEntropy:
         return <flag_int>LABEL_INVALID * <flag_int>((y < 0) | (y > 1))
     elif Loss is Poisson or Loss is PoissonMean:
@@ -1284,11 +1331,20 @@ cdef inline flag_int label_flags(const Loss* L, floating y, flag_int width) noex
     elif Loss is ProbaLogLoss:      # one of the two labels; NaN is no label either
         return <flag_int>LABEL_INVALID * <flag_int>(
             ((y == <floating>L.positive) | (y == <floating>L.negative)) ^ 1)
+    elif Loss is BrierLabels or Loss is HingeLabels:
+        sets = L.negative != L.negative2            # the sets {0, 1} and {-1, 1}
+        positive = y == <floating>L.positive
+        negative = (y == <floating>L.negative) | (y == <floating>L.negative2)
+        return (<flag_int>LABEL_ZERO * (<flag_int>(y == 0) & sets)) \
+            | (<flag_int>LABEL_MINUS_ONE * (<flag_int>(y == -1) & sets)) \
+            | (<flag_int>LABEL_NEGATIVE * negative) \
+            | (<flag_int>LABEL_INVALID * ((positive | negative) ^ 1))
     else:
         return 0
 
 cdef inline bint has_label_domain(const Loss* L) noexcept nogil:
     return Loss is BinaryCrossEntropy or Loss is Hinge or Loss is SquaredHinge \
         or Loss is Exponential or Loss is Poisson or Loss is Gamma or Loss is Tweedie \
-        or Loss is PoissonMean or Loss is GammaMean or Loss is TweedieMean or Loss is ProbaLogLoss
+        or Loss is PoissonMean or Loss is GammaMean or Loss is TweedieMean or Loss is ProbaLogLoss \
+        or Loss is BrierLabels or Loss is HingeLabels
 
