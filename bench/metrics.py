@@ -2,9 +2,12 @@
 run (the same timing as ``lossfuse bench``: rotating order, median of rounds):
 
     python bench/metrics.py [--sizes 16 1e6] [--dtypes float64 float32] [--save FILE.json]
+    python bench/metrics.py --report FILE.json
 
 Needs scikit-learn (the ``test`` extra).  Prints one row per metric, dtype and size: both
-times, the speedup and the spread.
+times, the speedup and the spread, then whether each metric that is one pass over the data
+is at least 100x scikit-learn's speed at n = 16 and 5x from n = 1e6 on.  ``--report`` prints a
+saved run as the Markdown table of README.md.
 """
 
 import argparse
@@ -12,6 +15,7 @@ import json
 import sys
 
 import numpy as np
+import sklearn
 import sklearn.metrics as sk
 
 from lossfuse import _bench, metrics
@@ -42,6 +46,62 @@ METRICS = {
 }
 MULTICLASS = "_multiclass"              # a problem of K classes for the metric named before it
 K = 5
+
+
+#: the metrics that are not one pass: a median or a quantile is a selection
+SELECTION = {"median_absolute_error", "d2_pinball_score", "d2_absolute_error_score",
+             "d2_tweedie_score"}
+#: the speedups over scikit-learn a one-pass metric is meant to reach: at n = 16, from 1e6 on
+BARS = {16: 100.0, 1_000_000: 5.0}
+
+
+def bar(n: int):
+    """The speedup a one-pass metric is meant to reach at size n, or None."""
+    return BARS[16] if n == 16 else (BARS[1_000_000] if n >= 1_000_000 else None)
+
+
+def short_misses(results: list) -> list:
+    """The results of one-pass metrics below their bar."""
+    return [r for r in results if r["metric"] not in SELECTION and bar(r["n"]) is not None
+            and r["speedup_vs_sklearn"] < bar(r["n"])]
+
+
+def _size(n: int) -> str:
+    return f"1e{len(str(n)) - 1}" if n >= 1000 and str(n).strip("0") == "1" else str(n)
+
+
+def report(run: dict) -> str:
+    """The Markdown table of a saved run: a row per metric and dtype, a column per size
+    (x scikit-learn, and lossfuse's time), then the machine and the bars."""
+    results = run["results"]
+    sizes = sorted({r["n"] for r in results})
+    cell = {(r["metric"], r["dtype"], r["n"]): r for r in results}
+    lines = ["| metric | dtype | " + " | ".join(f"n = {_size(n)}" for n in sizes) + " |",
+             "|---|---|" + "---:|" * len(sizes)]
+    for name in dict.fromkeys(r["metric"] for r in results):
+        for dt in dict.fromkeys(r["dtype"] for r in results if r["metric"] == name):
+            cells = []
+            for n in sizes:
+                r = cell.get((name, dt, n))
+                cells.append("" if r is None else
+                             f"{r['speedup_vs_sklearn']:.1f}x ({_time(r['seconds'])})")
+            mark = " (selection)" if name in SELECTION else ""
+            lines.append(f"| `{name}`{mark} | {dt} | " + " | ".join(cells) + " |")
+    m = run["machine"]
+    misses = short_misses(results)
+    lines += ["", f"x scikit-learn {m.get('sklearn', '')}: its time over lossfuse's, "
+              "medians of interleaved rounds in one run (lossfuse's own time in brackets), "
+              f"on {m.get('cpu', '?')}, {m.get('isa', '?')} kernels. "
+              + ("Every one-pass metric is at least 100x scikit-learn at n = 16 and 5x from "
+                 "1e6 on." if not misses else
+                 "Below the bars (100x at 16, 5x from 1e6): " + ", ".join(
+                     f"`{r['metric']}` {r['dtype']} n = {_size(r['n'])} "
+                     f"({r['speedup_vs_sklearn']:.1f}x)" for r in misses) + ".")]
+    return "\n".join(lines) + "\n"
+
+
+def _time(seconds: float) -> str:
+    return f"{seconds * 1e6:.2f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
 
 
 def problem(name: str, dtype, n: int, seed: int = 0) -> tuple:
@@ -79,6 +139,9 @@ def candidates(name: str, dtype, n: int, seed: int = 0) -> dict:
             "sklearn": lambda: theirs(y, p, **params)}
 
 
+sk_version = sklearn.__version__
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--metrics", nargs="+", default=list(METRICS), choices=list(METRICS))
@@ -86,7 +149,13 @@ def main(argv=None) -> int:
                     default=[16, 10_000, 1_000_000])
     ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
     ap.add_argument("--save", metavar="FILE.json")
+    ap.add_argument("--report", metavar="FILE.json",
+                    help="print a saved run as README.md's Markdown table, and time nothing")
     args = ap.parse_args(argv)
+    if args.report:
+        with open(args.report) as f:
+            print(report(json.load(f)), end="")
+        return 0
     head = (f"{'metric':28s} {'dtype':8s} {'n':>9s} {'lossfuse us':>11s} {'sklearn us':>11s} "
             f"{'x sklearn':>9s} {'spread':>6s}")
     print(head)
@@ -103,9 +172,13 @@ def main(argv=None) -> int:
                 print(f"{name:28s} {dt:8s} {n:9d} {med['lossfuse'] * 1e6:11.2f} "
                       f"{med['sklearn'] * 1e6:11.1f} {r['speedup_vs_sklearn']:9.1f} "
                       f"{spread:6.2f}", flush=True)
+    misses = short_misses(results)
+    print("one-pass metrics below the bars (100x at 16, 5x from 1e6): "
+          + (", ".join(f"{r['metric']} {r['dtype']} {r['n']}" for r in misses) or "none"))
     if args.save:
+        machine = dict(_bench.machine_info(), sklearn=sk_version)
         with open(args.save, "w") as f:
-            json.dump({"machine": _bench.machine_info(), "results": results}, f, indent=1)
+            json.dump({"machine": machine, "results": results}, f, indent=1)
     return 0
 
 

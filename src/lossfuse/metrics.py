@@ -66,6 +66,8 @@ class InvalidParameterError(ValueError, TypeError):
 
 
 _KERNELS: Dict[Tuple[str, Tuple[float, ...]], _kernels.LossKernel] = {}
+#: a kernel and the operands (y, p) to compute a metric's sums with instead
+_Instead = Tuple[_kernels.LossKernel, _Array, _Array]
 #: What ``multioutput`` may be besides "raw_values": "uniform_average", or a weight per output.
 Averaged = Union[Literal["uniform_average"], RealArrayLike]
 
@@ -355,7 +357,7 @@ def _zero_sum(w: _Array) -> ZeroDivisionError:
 # -------------------------------------------------------------------------------- engine
 def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: Any,
                 sample_weight: Any, multioutput: Any, root: bool = False,
-                domain: Optional[Callable[[_Array, _Array], None]] = None,
+                domain: Optional[Callable[[_Array, _Array], Optional[_Instead]]] = None,
                 checked: bool = False) -> float | FloatArray:
     """The metric of `kernel` (a LossKernel of a function of ``y_pred - y_true``), averaged
     as scikit-learn averages: over the rows (weighted by `sample_weight`), per output, then
@@ -367,7 +369,9 @@ def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: An
     of the weighted losses proves them all finite, and they are looked at only when it is
     not -- the common call reads its inputs once.  The same holds of the kernels whose loss
     is NaN or infinite outside a `domain` of y_true and y_pred: that check, which raises, is
-    made only then, after the check for NaN and infinity (as scikit-learn orders them).
+    made only then, after the check for NaN and infinity (as scikit-learn orders them); for
+    inputs inside it, it may return another kernel and operands to compute the sums with
+    (where the kernel's arithmetic overflowed).
     `checked`: `multioutput` weights are checked as mean_squared_error checks them (NaN and
     infinity refused) even with `root` (root_mean_squared_log_error checks them so before it
     takes the root; root_mean_squared_error does not)."""
@@ -379,26 +383,33 @@ def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: An
                                               finite=False)
     n, m = p.shape
     dt = p.dtype
-    run = kernel.run_float64 if dt == _F64 else kernel.run_float32
     nt = _n_threads(None)
     pooled = isinstance(multioutput, str) and multioutput == "uniform_average" and not root
-    if pooled:
-        # the mean over all outputs of the per-output means: one weighted mean over all
-        # elements, rows weighted by w
-        columns = [(np.ascontiguousarray(y).reshape(-1), np.ascontiguousarray(p).reshape(-1), m)]
-    else:
-        columns = [(y[:, j], p[:, j], 1) for j in range(m)]
 
-    def totals_of(w: Optional[_Array], _: float) -> _Array:
-        return np.array([run(_OP_LOSS, yc, pc, w, row_len, None, None, None, 1.0, nt)
-                         for yc, pc, row_len in columns])
+    def sums(kernel: _kernels.LossKernel, y: _Array, p: _Array) -> Tuple[_Array, float]:
+        run = kernel.run_float64 if dt == _F64 else kernel.run_float32
+        if pooled:
+            # the mean over all outputs of the per-output means: one weighted mean over all
+            # elements, rows weighted by w
+            columns = [(np.ascontiguousarray(y).reshape(-1),
+                        np.ascontiguousarray(p).reshape(-1), m)]
+        else:
+            columns = [(y[:, j], p[:, j], 1) for j in range(m)]
 
-    totals, wsum = _weighted_sums(w, n, totals_of)
+        def totals_of(w: Optional[_Array], _: float) -> _Array:
+            return np.array([run(_OP_LOSS, yc, pc, w, row_len, None, None, None, 1.0, nt)
+                             for yc, pc, row_len in columns])
+
+        return _weighted_sums(w, n, totals_of)
+
+    totals, wsum = sums(kernel, y, p)
     if not np.all(np.isfinite(totals)):
         _check_finite(y)
         _check_finite(p)
         if domain is not None:
-            domain(y, p)
+            instead = domain(y, p)
+            if instead is not None:
+                totals, wsum = sums(*instead)
     if pooled:
         return float(totals[0] / (m * wsum))
     errors = totals / wsum
@@ -438,13 +449,17 @@ _SQUARED_LOG = _kernel("squared_log_error")
 _PERCENTAGE = _kernel("absolute_percentage_error", float(np.finfo(np.float64).eps))
 
 
-def _log_domain(name: str) -> Callable[[_Array, _Array], None]:
+def _log_domain(name: str) -> Callable[[_Array, _Array], Optional[_Instead]]:
     """The domain check of the logarithmic errors: no value at most -1 (log1p is -inf or NaN
-    there), with scikit-learn's message naming the metric `name`."""
-    def check(y: _Array, p: _Array) -> None:
+    there), with scikit-learn's message naming the metric `name`.  Inside it the kernel's
+    quotient ``(hi - lo) / (1 + lo)`` (the greater and the lesser of y and p) overflows only
+    for lo near -1 and a huge hi: the squared difference of NumPy's log1p of each is
+    computed instead."""
+    def check(y: _Array, p: _Array) -> Optional[_Instead]:
         if np.any(y <= -1) or np.any(p <= -1):
             raise ValueError(f"{name} cannot be used when targets contain values less than "
                              "or equal to -1.")
+        return _SQUARED, np.log1p(y), np.log1p(p)
     return check
 
 
@@ -1097,6 +1112,7 @@ def max_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Returns
     -------
     float
+        The largest ``|y_true - y_pred|``.
 
     Raises
     ------

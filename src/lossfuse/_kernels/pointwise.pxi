@@ -1148,24 +1148,21 @@ cdef struct SquaredLogError:
 cdef struct AbsolutePercentageError:
     double eps            # the floor of |y| (scikit-learn: float64's epsilon)
 
-cdef inline floating _log1p(floating u) noexcept nogil:
-    """log1p(u) for any u: -1 -> -inf, below -1 -> NaN, inf -> inf, NaN -> NaN; relatively
-    accurate for tiny u; vectorizable.  One logarithm, as `_log1p_pos`: t = 1 + u is normal
-    for every u > -1 (at least 2^-53 above 0), and from u = -1/2 down it is exact (Sterbenz),
-    so the correction c is then 0; the cases outside are selected after."""
-    cdef floating t = <floating>1 + u
-    cdef floating v = _log_split(t if t > 0 else <floating>1, <floating>0,
-                                 (u - (t - <floating>1)) / t)
-    v = -<floating>INFINITY if t == 0 else v
-    v = <floating>NAN if t < 0 else v
-    v = u if u == <floating>INFINITY else v
-    return u if u != u else v
-
 cdef inline void squared_log_error(const SquaredLogError* L, floating y, floating p,
                                    floating* l) noexcept nogil:
-    # (log1p(p) - log1p(y))^2, as scikit-learn's mean_squared_error of the two log1p: NaN or
-    # infinite where y or p is at most -1 (the facade then says which is out of the domain)
-    cdef floating d = _log1p(p) - _log1p(y)
+    # (log1p(p) - log1p(y))^2 = log1p((hi - lo) / (1 + lo))^2 with hi, lo the greater and the
+    # lesser of y and p: one logarithm, of an argument >= 0 (where log1p is well conditioned),
+    # each of hi - lo, 1 + lo and the quotient rounded once -- accurate where p is near y,
+    # where the difference of two log1p keeps only their absolute errors (1e-10 relative at
+    # p - y = 1e-11), and where one is far below the other.  NaN where y or p is at most -1
+    # (the facade then says which is out of the domain) or NaN; the quotient overflows, to
+    # infinity, only for lo near -1 and a huge hi (the facade then takes NumPy's log1p).
+    cdef floating hi = p if p > y else y
+    cdef floating lo = y if p > y else p
+    cdef floating u = (hi - lo) / (<floating>1 + lo)
+    cdef floating d = _log1p_pos(u)
+    d = <floating>INFINITY if u == <floating>INFINITY else d
+    d = d if (<floating>1 + lo > 0) & (u == u) else <floating>NAN
     if l != NULL: l[0] = d * d
 
 cdef inline void absolute_percentage_error(const AbsolutePercentageError* L, floating y,
