@@ -102,3 +102,19 @@ def test_max_error_is_the_exact_largest_difference(pairs):
     got = metrics.max_error(y, p)
     assert got == sk.max_error(y, p)               # the same rounding of y - p
     assert abs(Fraction(got) - want) <= want * Fraction(2) ** -53
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32])
+@pytest.mark.parametrize("root", [False, True])
+def test_a_quotient_that_overflows_gives_the_difference_of_the_logs(dt, root):
+    """y just above -1 and a huge y_pred: the kernel's (hi - lo) / (1 + lo) overflows, and
+    the facade computes NumPy's log1p of each instead."""
+    lo = np.nextafter(dt(-1), dt(0))
+    y = np.array([lo, 1.0, 2.0], dt)
+    p = np.array([np.finfo(dt).max / 2, 1.0, 2.5], dt)
+    name = "root_mean_squared_log_error" if root else "mean_squared_log_error"
+    got = getattr(metrics, name)(y, p)
+    with np.errstate(all="ignore"):
+        want = getattr(sk, name)(y.astype(float), p.astype(float))
+    assert np.isfinite(got)
+    np.testing.assert_allclose(got, want, rtol=1e-6 if dt == np.float32 else 1e-12)
