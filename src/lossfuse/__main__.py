@@ -404,12 +404,12 @@ def _score_epilog() -> str:
     ])
     losses = _listing("losses, their parameters (LOSS:NAME=VALUE) and aliases:",
                       _loss_rows())
-    metrics = _listing("metrics (--metric NAME), as lossfuse.metrics and scikit-learn compute "
-                       "them (no parameters):", _metric_rows()) + "\n" + textwrap.fill(
+    metrics = _listing("metrics (--metric NAME; scikit-learn's, no parameters):",
+                       _metric_rows()) + "\n" + textwrap.fill(
         "y_true and y_pred hold finite values (and --sample-weight). Over all rows the value "
-        "is that on the whole arrays; per group, R^2 and the explained variance are shifted "
-        "by each group's first value, exact to about (group rows) x 1e-16 relative where "
-        "that value is extreme.", HELP_WIDTH - 2, initial_indent="  ",
+        "is that on the whole arrays; per group, the sums of R^2 and the explained variance "
+        "are shifted by the group's first value: exact to rounding, but within about (group "
+        "rows) x 1e-16 relative where that value is extreme.", HELP_WIDTH - 2, initial_indent="  ",
         subsequent_indent="  ")
     examples = _examples(
         "lossfuse score huber data.parquet --y-true y --y-pred p",
@@ -418,8 +418,8 @@ def _score_epilog() -> str:
         "lossfuse score poisson --y-true counts.npy --y-pred log_mu.npy --json",
         "lossfuse score bce --y-true t.parquet:label --y-pred t.parquet:logit \\",
         "    --sample-weight w.npy --reduction sum --chunk-size 5e5",
-        "lossfuse score --metric r2,rmsle,max_error data.parquet --y-true y --y-pred p \\",
-        "    --by region")
+        "lossfuse score --metric r2,rmsle,max_error data.parquet \\",
+        "    --y-true y --y-pred p --by region")
     return "\n\n".join([data, sources, outputs, losses, metrics, examples, _exit_status(
         "wrong input: a file that cannot be read, a malformed one, a value outside the "
         "loss's domain, ... (one line on stderr); an unknown metric exits with 2")])

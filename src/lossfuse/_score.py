@@ -1091,10 +1091,10 @@ METRICS: Tuple[MetricSpec, ...] = (
                lambda: _Moments(False), lambda: _MomentGroups(False)),
     MetricSpec("explained_variance_score", ("explained_variance",), "the explained variance",
                lambda: _Moments(True), lambda: _MomentGroups(True)),
-    MetricSpec("mean_squared_log_error", ("msle",), "values above -1",
+    MetricSpec("mean_squared_log_error", ("msle",), "of log1p: values above -1",
                lambda: _Mean(_SQUARED_LOG, domain=_MSLE_DOMAIN),
                lambda: _MeanGroups(_SQUARED_LOG, domain=_MSLE_DOMAIN)),
-    MetricSpec("root_mean_squared_log_error", ("rmsle",), "values above -1",
+    MetricSpec("root_mean_squared_log_error", ("rmsle",), "the root of msle",
                lambda: _Mean(_SQUARED_LOG, True, _RMSLE_DOMAIN),
                lambda: _MeanGroups(_SQUARED_LOG, True, _RMSLE_DOMAIN)),
     MetricSpec("mean_absolute_percentage_error", ("mape",),
@@ -1559,7 +1559,7 @@ def _plan(args: argparse.Namespace
         loss, data = None, loss                       # LOSS left out: the one is DATA
     specs = ([loss] if loss else []) + list(args.losses)
     if not specs and not args.metrics:
-        raise UsageError("give a loss or a metric: LOSS, --loss or --metric")
+        raise UsageError("give a loss: LOSS or --loss (or a metric: --metric)")
     metrics = parse_metrics(args.metrics)
     losses = parse_losses(specs)
     if args.param:
@@ -1644,24 +1644,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 # ------------------------------------------------------------------------- the Python API
-def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]], *,
-          y_true: str, y_pred: str, sample_weight: Optional[str] = None,
-          by: Union[str, Sequence[str], None] = None) -> Any:
-    """Several losses over the columns of a table, per group, in one pass.
+def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]], None] = None,
+          *, y_true: str, y_pred: str, sample_weight: Optional[str] = None,
+          by: Union[str, Sequence[str], None] = None,
+          metrics: Union[str, Sequence[str], None] = None) -> Any:
+    """Several losses and metrics over the columns of a table, per group, in one pass.
 
     Parameters
     ----------
     data : pyarrow.Table, pyarrow.RecordBatch, pyarrow.dataset.Dataset or pandas.DataFrame
         The rows.
-    losses : str, Loss or a list of them
+    losses : str, Loss or a list of them, optional
         The losses: `Loss` objects, or names as ``lossfuse score`` takes them (``"huber"``,
-        ``"huber:delta=2"``, ``"squared_error,absolute_error"``).
+        ``"huber:delta=2"``, ``"squared_error,absolute_error"``).  May be left out when
+        `metrics` are given.
     y_true, y_pred : str
         The columns of the true values and of the predictions.
     sample_weight : str, optional
         The column of the rows' weights (default: every row weighs 1).
     by : str or list of str, optional
         The columns to group by (keys of any type; null is a key of its own).
+    metrics : str or list of str, optional
+        scikit-learn's metrics, by name or alias in any case, as ``lossfuse score --metric``
+        takes them: ``"r2_score"`` (``"r2"``), ``"explained_variance_score"``
+        (``"explained_variance"``), ``"mean_squared_log_error"`` (``"msle"``),
+        ``"root_mean_squared_log_error"`` (``"rmsle"``), ``"mean_absolute_percentage_error"``
+        (``"mape"``), ``"max_error"``; a comma list for several.  Each is what
+        `lossfuse.metrics` gives on the rows (of each group), with scikit-learn's defaults
+        (``force_finite=True``); max_error ignores the weights.
 
     Returns
     -------
@@ -1670,13 +1680,22 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
         order of the keys) and loss, with the key columns, then ``loss`` (its name as
         given, or the Loss's repr), ``rows``, ``weight`` (the weight of the rows'
         elements: their number without weights), ``sum`` (of ``w * loss``) and ``mean``
-        (sum over weight; NaN for a weight of zero).
+        (sum over weight; NaN for a weight of zero).  With `metrics`, a row per group and
+        metric after the losses' (``loss``: the metric's name; ``sum`` and ``mean`` null)
+        and a column ``value``: a loss's mean, a metric's value.
 
     Raises
     ------
     ValueError
         For a column that `data` lacks, a null in a scored column, values outside a loss's
-        domain, an unknown loss.
+        or a metric's domain (for a metric: NaN or infinity anywhere), an unknown loss or
+        metric, neither losses nor metrics.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        Once per metric not well-defined somewhere: R^2 of a group (or data) of fewer
+        than two rows, whose value is NaN.
     TypeError
         For `data` of another type, a scored column that is not of numbers.
 
@@ -1684,7 +1703,10 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     -----
     A group's sums are kept in twice float64's precision and rounded once (see
     `Loss.loss`'s ``groups``): the same bits however the rows are batched.  Without `by`,
-    each loss is one sum over all rows.
+    each loss is one sum over all rows.  Per group, the sums of R^2 and the explained
+    variance are shifted by the group's first value of weight other than 0: exact to
+    rounding unless that value is extreme within its group, and then within about the
+    group's rows times float64's epsilon, relative.
 
     Examples
     --------
@@ -1698,8 +1720,10 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     3  b  absolute_error     1     1.0  1.00  1.000
     """
     keys = [by] if isinstance(by, str) else list(by or [])
-    if isinstance(losses, (str, lf.Loss)):
-        items: List[Any] = [losses]
+    if losses is None:
+        items: List[Any] = []
+    elif isinstance(losses, (str, lf.Loss)):
+        items = [losses]
     elif isinstance(losses, Iterable):
         items = list(losses)
     else:
@@ -1716,8 +1740,17 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
                 raise ValueError(str(e)) from None
         else:
             raise TypeError(f"losses must be names or Loss objects, not {type(item).__name__}")
-    if not parsed:
-        raise ValueError("losses is empty")
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    elif metrics is not None and not (isinstance(metrics, Iterable)
+                                      and all(isinstance(m, str) for m in metrics)):
+        raise TypeError(f"metrics must be a name or a list of names, not {metrics!r}")
+    try:
+        chosen = parse_metrics(metrics or [])
+    except ScoreError as e:
+        raise ValueError(str(e)) from None
+    if not parsed and not chosen:
+        raise ValueError("give a loss or a metric: losses and metrics are empty")
     columns = {"y_true": y_true, "y_pred": y_pred}
     if sample_weight is not None:
         columns["sample_weight"] = sample_weight
@@ -1736,22 +1769,32 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     for c in list(columns.values()) + keys:
         if c not in names:
             raise ValueError(f"data has no column {c!r} (columns: {', '.join(names[:20])})")
-    scorer = Scorer(parsed, keys)
-    if pandas:
-        scorer.add(data[y_true].to_numpy(), data[y_pred].to_numpy(),
-                   None if sample_weight is None else data[sample_weight].to_numpy(),
+    scorer = Scorer(parsed, keys, chosen)
+
+    def batches() -> Iterator[Tuple[Dict[str, NDArray[Any]], List[Any]]]:
+        if pandas:
+            yield ({k: data[c].to_numpy() for k, c in columns.items()},
                    [pa.array(data[k], from_pandas=True) for k in keys])
-        return type(data)(scorer.records())
-    batches = [data] if isinstance(data, pa.RecordBatch) else \
-        data.select(needed).to_batches() if isinstance(data, pa.Table) else \
-        data.to_batches(columns=needed)
-    for batch in batches:
-        values = {}
-        for k, c in columns.items():
-            column = batch.column(c)
-            if column.null_count:
-                raise ValueError(f"column {c!r} holds a null")
-            values[k] = _numpy(column)
-        scorer.add(values["y_true"], values["y_pred"], values.get("sample_weight"),
-                   [batch.column(k) for k in keys])
-    return pa.Table.from_pylist(scorer.records())
+            return
+        for batch in ([data] if isinstance(data, pa.RecordBatch) else
+                      data.select(needed).to_batches() if isinstance(data, pa.Table) else
+                      data.to_batches(columns=needed)):
+            values = {}
+            for k, c in columns.items():
+                column = batch.column(c)
+                if column.null_count:
+                    raise ValueError(f"column {c!r} holds a null")
+                values[k] = _numpy(column)
+            yield values, [batch.column(k) for k in keys]
+
+    def feed() -> None:
+        for values, key_columns in batches():
+            scorer.add(values["y_true"], values["y_pred"], values.get("sample_weight"),
+                       key_columns)
+    feed()
+    while scorer.again():             # another pass, where a metric's totals cancelled
+        feed()
+    records = scorer.records()
+    for note in scorer.notes:
+        _undefined(note, stacklevel=2)
+    return type(data)(records) if pandas else pa.Table.from_pylist(records)
