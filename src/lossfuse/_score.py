@@ -21,6 +21,10 @@ precision (`lossfuse.Loss.loss`'s ``groups``).  A progress bar goes to stderr, w
 terminal, if the input spans more than a few batches.  Wrong input -- a missing or malformed
 file, an unknown column, a null or a field that is not a number, inputs of different lengths,
 values outside the loss's domain -- gets one line on stderr and exit code 1.
+
+``--metric`` adds scikit-learn's metrics that running sums give (`METRICS`: R^2, the
+explained variance, the logarithmic and percentage errors, the largest error), with the
+values of `lossfuse.metrics` on the whole arrays (on each group's rows).
 """
 
 from __future__ import annotations
