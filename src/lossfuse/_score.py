@@ -800,7 +800,7 @@ class _GroupTally:
         raise NotImplementedError
 
 
-def _cast(dt: np.dtype[Any], *arrays: Optional[NDArray[Any]]) -> List[Optional[NDArray[Any]]]:
+def _cast(dt: np.dtype[Any], *arrays: Optional[NDArray[Any]]) -> List[Any]:
     """`arrays` (None stays None) as contiguous arrays of `dt`, as the kernels take them."""
     return [None if a is None else np.ascontiguousarray(a, dtype=dt) for a in arrays]
 
@@ -1239,9 +1239,9 @@ class Scorer:
         self.keys.finish()
         for g in self.keys.order():
             key = dict(zip(self.by, self.keys.key(g)))
-            for (label, loss), (total, weights, counts) in zip(self.losses, sums):
+            for (label, loss), (totals, weights, counts) in zip(self.losses, sums):
                 out.append(self._record(key, label, int(counts[g]), float(weights[g]),
-                                        float(total[g])))
+                                        float(totals[g])))
             for (label, _), (values, weights, counts) in zip(self.metrics, results):
                 out.append(self._metric(key, label, int(counts[g]), float(weights[g]),
                                         float(values[g])))
@@ -1618,9 +1618,9 @@ def command(args: argparse.Namespace) -> int:
         write_records(records, args.output)
     elif len(records) == 1 and not args.by and metrics:     # one metric: one number too
         r = records[0]
-        value: MetricResult = {"value": r["value"], "n": r["rows"], "seconds": seconds,
-                               "name": r["loss"]}
-        print(to_json(value) if args.json else repr(r["value"]))
+        one: MetricResult = {"value": r["value"], "n": r["rows"], "seconds": seconds,
+                             "name": r["loss"]}
+        print(to_json(one) if args.json else repr(r["value"]))
     elif len(records) == 1 and not args.by:                 # one number, as it always was
         r = records[0]
         loss = losses[0][1]
