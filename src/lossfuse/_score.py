@@ -1669,7 +1669,7 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]], 
     by : str or list of str, optional
         The columns to group by (keys of any type; null is a key of its own).
     metrics : str or list of str, optional
-        scikit-learn's metrics, by name or alias in any case, as ``lossfuse score --metric``
+        The metrics of scikit-learn to compute, by name or alias in any case, as ``lossfuse score --metric``
         takes them: ``"r2_score"`` (``"r2"``), ``"explained_variance_score"``
         (``"explained_variance"``), ``"mean_squared_log_error"`` (``"msle"``),
         ``"root_mean_squared_log_error"`` (``"rmsle"``), ``"mean_absolute_percentage_error"``
