@@ -329,18 +329,19 @@ def _load_epilog() -> str:
 
 
 # ------------------------------------------------------------------------- lossfuse score
-SCORE_SUMMARY = "losses over CSV, Parquet, Arrow or .npy files, per group, streamed"
+SCORE_SUMMARY = "losses and metrics over CSV, Parquet, Arrow or .npy files, per group"
 SCORE_DESCRIPTION = """\
-Compute one or more losses over data too large for memory, per group or over
-all rows, and print them. DATA -- a file, a directory of files or a glob --
-is read through pyarrow, only the columns needed, --chunk-size rows at a time,
-in memory that stays flat; each batch is one kernel call per loss. Over all
-rows, the batches' sums are added exactly: the result equals lossfuse's
-in-memory loss on the whole arrays to within a few ulp. Per group (--by), each
-group's sums are kept in twice float64's precision. Wrong input -- a missing
-or malformed file, an unknown column, a null or a field that is not a number,
-inputs of different lengths, a value outside the loss's domain -- gets one
-line on stderr and exit status 1."""
+Compute one or more losses, and scikit-learn's metrics that running sums give
+(--metric), over data too large for memory, per group or over all rows, and
+print them. DATA -- a file, a directory of files or a glob -- is read through
+pyarrow, only the columns needed, --chunk-size rows at a time, in memory that
+stays flat; each batch is one kernel call per loss. Over all rows, the
+batches' sums are added exactly: the result equals lossfuse's in-memory loss
+(and lossfuse.metrics' metric) on the whole arrays to within a few ulp. Per
+group (--by), each group's sums are kept in twice float64's precision. Wrong
+input -- a missing or malformed file, an unknown column, a null or a field
+that is not a number, inputs of different lengths, a value outside the loss's
+or the metric's domain -- gets one line on stderr and exit status 1."""
 
 
 def _loss_rows() -> List[Tuple[str, str]]:
@@ -352,6 +353,13 @@ def _loss_rows() -> List[Tuple[str, str]]:
             parts.append(f"alias{'es' * (len(spec.aliases) > 1)} {', '.join(spec.aliases)}")
         rows.append((spec.name, "; ".join(filter(None, parts))))
     return rows
+
+
+def _metric_rows() -> List[Tuple[str, str]]:
+    """(name, what it is and its aliases) of every metric of --metric."""
+    return [(spec.name, "; ".join([spec.about] + [
+        f"alias{'es' * (len(spec.aliases) > 1)} {', '.join(spec.aliases)}"] * bool(spec.aliases)))
+        for spec in _score.METRICS]
 
 
 def _score_epilog() -> str:
@@ -383,24 +391,38 @@ def _score_epilog() -> str:
     outputs = _listing("output:", [
         ("one loss", "the loss (--reduction's), or with --json an object: loss, n (rows), "
                      "seconds, name, params, reduction"),
+        ("one metric", "its value, or with --json an object: value, n, seconds, name"),
         ("more", "with several losses or --by: a table, a row per group and loss: the "
                  "--by columns, loss, rows, weight, sum, mean; --json prints its rows as a "
                  "JSON array of records, --output FILE writes them to FILE (.parquet, .csv "
                  "or .json). In JSON a value that is not finite is null, and "
                  "FIELD_nonfinite says which: nan, inf or -inf"),
+        ("with metrics", "a row per group and metric too (loss: the metric's name; sum and "
+                         "mean null), and a column value: a loss's --reduction, a metric's "
+                         "value. R^2 of fewer than two rows is NaN (not well-defined), with "
+                         "one warning line on stderr"),
     ])
     losses = _listing("losses, their parameters (LOSS:NAME=VALUE) and aliases:",
                       _loss_rows())
+    metrics = _listing("metrics (--metric NAME; scikit-learn's, no parameters):",
+                       _metric_rows()) + "\n" + textwrap.fill(
+        "y_true and y_pred hold finite values (and --sample-weight). Over all rows the value "
+        "is that on the whole arrays; per group, the sums of R^2 and the explained variance "
+        "are shifted by the group's first value: exact to rounding, but within about (group "
+        "rows) x 1e-16 relative where that value is extreme.", HELP_WIDTH - 2, initial_indent="  ",
+        subsequent_indent="  ")
     examples = _examples(
         "lossfuse score huber data.parquet --y-true y --y-pred p",
         "lossfuse score squared_error,absolute_error,huber:delta=2 'runs/*.csv' \\",
         "    --y-true y --y-pred p --by region --by day --output scores.parquet",
         "lossfuse score poisson --y-true counts.npy --y-pred log_mu.npy --json",
         "lossfuse score bce --y-true t.parquet:label --y-pred t.parquet:logit \\",
-        "    --sample-weight w.npy --reduction sum --chunk-size 5e5")
-    return "\n\n".join([data, sources, outputs, losses, examples, _exit_status(
+        "    --sample-weight w.npy --reduction sum --chunk-size 5e5",
+        "lossfuse score --metric r2,rmsle,max_error data.parquet \\",
+        "    --y-true y --y-pred p --by region")
+    return "\n\n".join([data, sources, outputs, losses, metrics, examples, _exit_status(
         "wrong input: a file that cannot be read, a malformed one, a value outside the "
-        "loss's domain, ... (one line on stderr)")])
+        "loss's domain, ... (one line on stderr); an unknown metric exits with 2")])
 
 
 def _score_arguments(ap: argparse.ArgumentParser) -> None:
@@ -422,6 +444,10 @@ def _score_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--loss", dest="losses", action="append", default=[], metavar="LOSS",
                     help="one more loss (or a comma list), computed in the same pass; "
                          "repeat it for more (default: LOSS alone)")
+    ap.add_argument("--metric", dest="metrics", action="append", default=[], metavar="NAME",
+                    help="a metric (or a comma list) from the list below, in any case, "
+                         "computed in the same pass; repeat it for more; LOSS may then be "
+                         "left out (default: none)")
     ap.add_argument("--by", action="append", default=[], metavar="COL",
                     help="a column of DATA to group by: each loss per group; repeat it for "
                          "groups of several columns (default: over all rows)")

@@ -21,6 +21,10 @@ precision (`lossfuse.Loss.loss`'s ``groups``).  A progress bar goes to stderr, w
 terminal, if the input spans more than a few batches.  Wrong input -- a missing or malformed
 file, an unknown column, a null or a field that is not a number, inputs of different lengths,
 values outside the loss's domain -- gets one line on stderr and exit code 1.
+
+``--metric`` adds scikit-learn's metrics that running sums give (`METRICS`: R^2, the
+explained variance, the logarithmic and percentage errors, the largest error), with the
+values of `lossfuse.metrics` on the whole arrays (on each group's rows).
 """
 
 from __future__ import annotations
@@ -41,16 +45,19 @@ import urllib.parse
 import time
 import tokenize
 import warnings
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, TextIO,
-                    Tuple, Type, TypedDict, Union)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional,
+                    Sequence, TextIO, Tuple, Type, TypedDict, Union)
 
 import numpy as np
 from numpy.typing import NDArray
 
 import lossfuse as lf
 from ._api import _OP_LOSS, GroupAccumulator
+from .metrics import (_MAX_ABS, _MOMENTS, _PERCENTAGE, _SQUARED_LOG, _assemble, _floating_dtype,
+                      _fractions, _kernel, _numeric_dtype, _recentred, _sum, _undefined)
 from ._optional import import_optional
 from ._progress import ProgressBar
+from ._threads import resolve as _n_threads
 
 
 class ScoreError(Exception):
@@ -750,62 +757,510 @@ class _Keys:
             return list(range(n))
 
 
+# ------------------------------------------------------------------------------- metrics
+# scikit-learn's metrics that running sums give, with the values of `lossfuse.metrics` on the
+# whole arrays (scikit-learn's defaults: one output, force_finite=True).  A metric is a row
+# of METRICS: its tallies make a batch's sums (`add`), merge them with those of the batches
+# before, and finish the value from them (`result`) -- over all rows (`_Tally`) or per group
+# (`_GroupTally`).  Over all rows, sums are added exactly (math.fsum); per group, each row's
+# terms go to its group's float64 pairs (TwoSum) in the order of the rows, the same bits
+# however the rows are batched.
+
+class _Tally:
+    """A metric over all rows: `add` a batch (1-d arrays, finite: `_metric_inputs`), then
+    `again` (True: `add` the same rows once more), then `result`."""
+
+    undefined = 0        # after `result`: 1 if the value is NaN as not well-defined
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]]) -> None:
+        raise NotImplementedError
+
+    def again(self) -> bool:
+        """Whether the value needs another pass over the same rows; if so, `add` them again
+        (the sums start over)."""
+        return False
+
+    def result(self) -> Tuple[float, float, int]:
+        """(the value, the weight of the rows, the rows)."""
+        raise NotImplementedError
+
+
+class _GroupTally:
+    """A metric per group: `add` a batch with its rows' group ids (`n` groups so far), then
+    `result`."""
+
+    undefined = 0        # after `result`: the groups whose value is NaN as not well-defined
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
+            ids: NDArray[np.int64], n: int) -> None:
+        raise NotImplementedError
+
+    def result(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """Per group: (the value, the weight of its rows, its rows)."""
+        raise NotImplementedError
+
+
+def _cast(dt: np.dtype[Any], *arrays: Optional[NDArray[Any]]) -> List[Any]:
+    """`arrays` (None stays None) as contiguous arrays of `dt`, as the kernels take them."""
+    return [None if a is None else np.ascontiguousarray(a, dtype=dt) for a in arrays]
+
+
+def _dtype(y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]]) -> np.dtype[Any]:
+    """The dtype `lossfuse.metrics` computes in: float32 where every floating input is
+    float32 or narrower, else float64."""
+    return _floating_dtype(*((a, a) for a in (y, p, w) if a is not None))
+
+
+def _first(name: str, bad: NDArray[np.bool_], a: NDArray[Any], rule: str) -> ValueError:
+    """The error for input `name` (`a`), whose rows `bad` break `rule`: its first such row."""
+    i = int(np.argmax(bad))
+    return ValueError(f"{name} must hold {rule}; {name}[{i}] = {float(a[i])!r}")
+
+
+def _above_minus_one(fname: str) -> Callable[[NDArray[Any], NDArray[Any]], None]:
+    """The domain of the logarithmic errors (log1p): every value above -1."""
+    def check(y: NDArray[Any], p: NDArray[Any]) -> None:
+        for name, a in (("y_true", y), ("y_pred", p)):
+            if a.size and float(np.min(a)) <= -1:
+                raise _first(name, a <= -1, a, f"values > -1 for {fname}")
+    return check
+
+
+class _Mean(_Tally):
+    """A weighted mean of a metric kernel's values (its square root with `root`)."""
+
+    def __init__(self, kernel: Any, root: bool = False,
+                 domain: Optional[Callable[[NDArray[Any], NDArray[Any]], None]] = None) -> None:
+        self.kernel, self.root, self.domain = kernel, root, domain
+        self.parts: List[Tuple[float, float]] = []
+        self.rows = 0
+        self.dt = np.dtype(np.float64)
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]]) -> None:
+        self.dt = _dtype(y, p, w)
+        y, p, w = _cast(self.dt, y, p, w)
+        run = self.kernel.run_float64 if self.dt == np.float64 else self.kernel.run_float32
+        total = run(_OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
+        if self.domain is not None and not math.isfinite(total):
+            self.domain(y, p)
+        self.parts.append((total, float(len(p)) if w is None else _sum(w)))
+        self.rows += len(p)
+
+    def result(self) -> Tuple[float, float, int]:
+        total, weight = (math.fsum(part[k] for part in self.parts) for k in (0, 1))
+        mean = total / weight if weight else math.nan
+        if self.root:
+            mean = float(np.sqrt(mean).astype(self.dt))
+        return mean, weight, self.rows
+
+
+class _MeanGroups(_GroupTally):
+    """`_Mean` per group: the kernel's grouped sums."""
+
+    def __init__(self, kernel: Any, root: bool = False,
+                 domain: Optional[Callable[[NDArray[Any], NDArray[Any]], None]] = None) -> None:
+        self.sums, self.root, self.domain = _KernelSums(kernel), root, domain
+        self.dt = np.dtype(np.float64)
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
+            ids: NDArray[np.int64], n: int) -> None:
+        self.dt = _dtype(y, p, w)
+        y, p, w = _cast(self.dt, y, p, w)
+        if self.domain is not None:
+            self.domain(y, p)
+        self.sums.grow(n)
+        self.sums.add(y, p, w, ids)
+
+    def result(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        sums, weights, rows = self.sums.results()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(weights != 0, sums / weights, math.nan)
+        if self.root:
+            mean = np.sqrt(mean).astype(self.dt).astype(np.float64)
+        return mean, weights, rows
+
+
+class _KernelSums(GroupAccumulator):
+    """Per group, the sums of ``w * f(y_true, y_pred)`` of a kernel f (a LossKernel) and of
+    the weights, in float64 pairs (`GroupAccumulator`'s, here for any kernel), added row by
+    row in order."""
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+        self.acc = np.zeros((4, 0))
+        self.count = np.zeros(0, np.int64)
+        self.weighted = False
+        self.row_len = 1
+
+    def add(self, y_true: Any, y_pred: Any, sample_weight: Any,
+            ids: NDArray[np.int64]) -> None:
+        """Add 1-d contiguous float64 (or float32) rows to the groups `ids`."""
+        run = self.kernel.group_float64 if y_pred.dtype == np.float64 else \
+            self.kernel.group_float32
+        self.weighted = self.weighted or sample_weight is not None
+        run(y_true, y_pred, sample_weight, ids, self.acc, self.count)
+
+
+def _fraction_scores(numerator: NDArray[Any], denominator: NDArray[Any],
+                     dt: np.dtype[Any]) -> NDArray[np.float64]:
+    """``1 - numerator / denominator`` with force_finite, in `dt`, as `lossfuse.metrics`."""
+    scores = _assemble(numerator.astype(dt), denominator.astype(dt), "raw_values", True)
+    return np.asarray(scores, np.float64)
+
+
+class _Moments(_Tally):
+    """r2_score (`explained` False) or explained_variance_score: the moments kernel's shifted
+    sums (W, U, UU, DD, E, EE), its shifts chosen on the first batch and kept; if the totals
+    cancelled (the shifts were far from the means), another pass around the means found."""
+
+    def __init__(self, explained: bool) -> None:
+        self.explained = explained
+        self.shifts = (math.nan, math.nan)
+        self.parts: List[Tuple[float, ...]] = []
+        self.rows = 0
+        self.passes = 0
+        self.dt = np.dtype(np.float64)
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]]) -> None:
+        self.dt = _dtype(y, p, w)
+        y, p, w = _cast(self.dt, y, p, w)
+        sums = _MOMENTS[self.dt](y, p, w, *self.shifts, self.explained, _n_threads(None))
+        if len(p):
+            self.shifts = sums[6], sums[7]
+        self.parts.append(sums[:6])
+        self.rows += len(p)
+
+    def _totals(self) -> Tuple[float, ...]:
+        return tuple(math.fsum(part[k] for part in self.parts) for k in range(6)) + \
+            self.shifts
+
+    def again(self) -> bool:
+        totals = self._totals()
+        if self.passes == 3 or self.rows < 2 or not totals[0]:    # three more at most,
+            return False                                       # as `lossfuse.metrics`
+        shifts = _recentred(totals, self.explained)
+        if shifts is None:
+            return False
+        self.shifts, self.parts, self.rows = shifts, [], 0
+        self.passes += 1
+        return True
+
+    def result(self) -> Tuple[float, float, int]:
+        sums = self._totals()
+        weight = sums[0]
+        self.undefined = int(self.rows < 2 and not self.explained)
+        if self.undefined or not weight:
+            return math.nan, weight, self.rows
+        numerator, denominator = _fractions(sums, self.explained)
+        score = _fraction_scores(np.array([numerator]), np.array([denominator]), self.dt)
+        return float(score[0]), weight, self.rows
+
+
+# Kernels of the grouped moments: squared_error's (p - y)^2 and pinball's at alpha 0 and 1,
+# max(p - y, 0) and max(y - p, 0), whose difference is the signed y - p.
+_SQUARE = _kernel("squared_error")
+_ABOVE, _BELOW = _kernel("pinball", 0.0), _kernel("pinball", 1.0)
+
+
+class _MomentGroups(_GroupTally):
+    """`_Moments` per group: the sums of w, w u, w u^2, w d^2 (and w e, w e^2) with
+    u = y - K_g, where K_g is the group's first y of weight other than 0 (e = d - Ke_g
+    likewise, d = y - y_pred), each in the group's float64 pairs (`_KernelSums`)."""
+
+    def __init__(self, explained: bool) -> None:
+        self.explained = explained
+        self.K = np.zeros(0)
+        self.Ke = np.zeros(0)
+        self.anchored = np.zeros(0, bool)       # K_g is a row's of weight other than 0
+        terms = 7 if explained else 4           # UU, U+, U-, DD [, EE, E+, E-]
+        kernels = [_SQUARE, _BELOW, _ABOVE, _SQUARE] + [_SQUARE, _BELOW, _ABOVE]
+        self.sums = [_KernelSums(k) for k in kernels[:terms]]
+        self.dt = np.dtype(np.float64)
+
+    def _anchor(self, y: NDArray[np.float64], d: NDArray[np.float64],
+                w: Optional[NDArray[np.float64]], ids: NDArray[np.int64], n: int) -> None:
+        """Shifts for the groups of `ids` without one of a row of weight other than 0: that
+        of their first such row (else of their first row, kept only while all their weights
+        are 0, so that every sum of theirs is still 0)."""
+        old = len(self.K)
+        if n > old:
+            self.K = np.concatenate([self.K, np.full(n - old, math.nan)])
+            self.Ke = np.concatenate([self.Ke, np.full(n - old, math.nan)])
+            self.anchored = np.concatenate([self.anchored, np.zeros(n - old, bool)])
+        loose = np.flatnonzero(~self.anchored[ids])
+        if not len(loose):
+            return
+        heavy = loose if w is None else loose[w[loose] != 0]
+        for rows, anchors in ((heavy, True), (loose, False)):
+            groups, first = np.unique(ids[rows], return_index=True)
+            if not anchors:
+                fresh = np.isnan(self.K[groups])
+                groups, first = groups[fresh], first[fresh]
+            self.K[groups] = y[rows[first]]
+            self.Ke[groups] = d[rows[first]]
+            self.anchored[groups] |= anchors
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
+            ids: NDArray[np.int64], n: int) -> None:
+        self.dt = _dtype(y, p, w)
+        y, p, w = _cast(self.dt, y, p, w)
+        y, p, w = _cast(np.dtype(np.float64), y, p, w)
+        assert y is not None and p is not None
+        d = y - p
+        self._anchor(y, d, w, ids, n)
+        k = self.K[ids]
+        operands = [(y, k), (y, k), (y, k), (y, p)]
+        if self.explained:
+            ke = self.Ke[ids]
+            operands += [(d, ke), (d, ke), (d, ke)]
+        for sums, (a, b) in zip(self.sums, operands):
+            sums.grow(n)
+            sums.add(a, b, w, ids)
+
+    def result(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        parts = [s.results() for s in self.sums]
+        weight, rows = parts[0][1], parts[0][2]
+        uu, u, dd = parts[0][0], parts[1][0] - parts[2][0], parts[3][0]
+        ee, e = (parts[4][0], parts[5][0] - parts[6][0]) if self.explained else (dd, dd)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            numerator, denominator = _fractions((weight, u, uu, dd, e, ee), self.explained)
+            scores = _fraction_scores(numerator, denominator, self.dt)
+        few = rows < 2 if not self.explained else np.zeros(len(rows), bool)
+        self.undefined = int(np.count_nonzero(few))
+        scores[few | (weight == 0)] = math.nan
+        return scores, weight, rows
+
+
+class _Max(_Tally):
+    """max_error: the largest |y - p| (no weights: scikit-learn's takes none)."""
+
+    def __init__(self) -> None:
+        self.top = 0.0
+        self.rows = 0
+        self.weight: List[float] = []
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]]) -> None:
+        dt = _numeric_dtype(y, p)
+        y, p = _cast(dt, y, p)
+        w = _cast(np.dtype(np.float64), w)[0]
+        self.top = max(self.top, float(_MAX_ABS[dt](y, p, _n_threads(None))))
+        self.weight.append(float(len(p)) if w is None else _sum(w))
+        self.rows += len(p)
+
+    def result(self) -> Tuple[float, float, int]:
+        return self.top, math.fsum(self.weight), self.rows
+
+
+class _MaxGroups(_GroupTally):
+    """max_error per group."""
+
+    def __init__(self) -> None:
+        self.top = np.zeros(0)
+        self.weights = _KernelSums(_SQUARE)     # only its weights and counts are used
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
+            ids: NDArray[np.int64], n: int) -> None:
+        dt = _numeric_dtype(y, p)
+        y, p = _cast(dt, y, p)
+        assert y is not None and p is not None
+        if n > len(self.top):
+            self.top = np.concatenate([self.top, np.zeros(n - len(self.top))])
+        np.maximum.at(self.top, ids, np.abs(y - p))
+        zeros = np.zeros(len(p))
+        self.weights.grow(n)
+        self.weights.add(zeros, zeros, _cast(np.dtype(np.float64), w)[0], ids)
+
+    def result(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        _, weights, rows = self.weights.results()
+        return self.top.copy(), weights, rows
+
+
+class MetricSpec(NamedTuple):
+    """A metric of ``lossfuse score --metric``: its name (that of `lossfuse.metrics` and
+    scikit-learn), aliases, what ``--help`` says of it, and its tallies over all rows and
+    per group."""
+
+    name: str
+    aliases: Tuple[str, ...]
+    about: str
+    total: Callable[[], _Tally]
+    grouped: Callable[[], _GroupTally]
+
+
+_MSLE_DOMAIN = _above_minus_one("mean_squared_log_error")
+_RMSLE_DOMAIN = _above_minus_one("root_mean_squared_log_error")
+
+METRICS: Tuple[MetricSpec, ...] = (
+    MetricSpec("r2_score", ("r2",), "the coefficient of determination R^2",
+               lambda: _Moments(False), lambda: _MomentGroups(False)),
+    MetricSpec("explained_variance_score", ("explained_variance",), "the explained variance",
+               lambda: _Moments(True), lambda: _MomentGroups(True)),
+    MetricSpec("mean_squared_log_error", ("msle",), "of log1p: values above -1",
+               lambda: _Mean(_SQUARED_LOG, domain=_MSLE_DOMAIN),
+               lambda: _MeanGroups(_SQUARED_LOG, domain=_MSLE_DOMAIN)),
+    MetricSpec("root_mean_squared_log_error", ("rmsle",), "the root of msle",
+               lambda: _Mean(_SQUARED_LOG, True, _RMSLE_DOMAIN),
+               lambda: _MeanGroups(_SQUARED_LOG, True, _RMSLE_DOMAIN)),
+    MetricSpec("mean_absolute_percentage_error", ("mape",),
+               "|y_pred - y_true| / max(|y_true|, eps), not in percent",
+               lambda: _Mean(_PERCENTAGE), lambda: _MeanGroups(_PERCENTAGE)),
+    MetricSpec("max_error", (), "the largest |y_true - y_pred|; ignores the weights",
+               _Max, _MaxGroups),
+)
+_METRIC_NAMES = {n: spec for spec in METRICS for n in (spec.name, *spec.aliases)}
+
+
+class UnknownName(ScoreError):
+    """A metric the command line names wrongly: one line on stderr, exit code 2."""
+
+
+def _as_loss(name: str) -> str:
+    """A hint where `name` is a loss's rather than a metric's."""
+    try:
+        lf.get_loss(name.strip())
+    except (ValueError, TypeError):
+        return ""
+    return f" ({name.strip()!r} is a loss: give it as LOSS or --loss)"
+
+
+def parse_metrics(specs: Iterable[str]) -> List[Tuple[str, MetricSpec]]:
+    """Metrics from names or aliases (any case), each spec possibly a comma list: (the
+    metric's name, its spec), each metric once."""
+    out: Dict[str, MetricSpec] = {}
+    for spec in specs:
+        for item in spec.split(","):
+            name, sep, params = item.strip().partition(":")
+            found = _METRIC_NAMES.get(name.strip().lower())
+            if not name.strip():
+                raise UnknownName(f"{spec!r}: an empty metric in the list")
+            if found is None:
+                raise UnknownName(f"unknown metric {name.strip()!r}; valid names: "
+                                  + ", ".join(sorted(_METRIC_NAMES)) + _as_loss(name))
+            if sep:
+                raise UnknownName(f"metric {found.name} takes no parameters, got {params!r}")
+            out[found.name] = found
+    return list(out.items())
+
+
+def _metric_inputs(y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
+                   names: str) -> None:
+    """ValueError unless `y`, `p` (and `w`) are one column of finite numbers each, as
+    scikit-learn's regression metrics take them (`names`: the metrics, for the message)."""
+    for name, a in (("y_true", y), ("y_pred", p), ("sample_weight", w)):
+        if a is None:
+            continue
+        if a.ndim != 1:
+            raise ValueError(f"{name} must be one column for {names}, got shape {a.shape}")
+        if a.dtype.kind == "f" and not math.isfinite(float(np.add.reduce(a, dtype=np.float64))):
+            bad = ~np.isfinite(a)
+            if bad.any():
+                raise _first(name, bad, a, f"finite values for {names}")
+
+
 Record = Dict[str, Any]
 
 
 class Scorer:
-    """The sums of several losses over batches of rows, per group or over all rows."""
+    """The sums of several losses and metrics over batches of rows, per group or over all
+    rows."""
 
-    def __init__(self, losses: Sequence[Tuple[str, lf.Loss]], by: Sequence[str] = ()) -> None:
+    def __init__(self, losses: Sequence[Tuple[str, lf.Loss]], by: Sequence[str] = (),
+                 metrics: Sequence[Tuple[str, MetricSpec]] = (), reduction: str = "mean"
+                 ) -> None:
         self.losses = list(losses)
+        self.metrics = list(metrics)
         self.by = list(by)
+        self.reduction = reduction
         self.keys = _Keys(by) if by else None
         self.groups = [GroupAccumulator(loss) for _, loss in self.losses] if by else []
         self.parts: List[List[Tuple[float, float]]] = [[] for _ in self.losses]
+        self.tallies: List[Any] = [spec.grouped() if by else spec.total()
+                                   for _, spec in self.metrics]
+        self.repeat: Optional[List[Any]] = None      # in another pass: the tallies fed
+        self.notes: List[str] = []                  # what `records` warns of
         self.n = 0
         self.weighted = False
 
     def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
             keys: Sequence[Any] = ()) -> None:
         """Add a batch: `y`, `p`, `w` (None: no weights) and, with groups, its key columns.
-        A loss's ValueError or TypeError propagates."""
+        A loss's or a metric's ValueError or TypeError propagates."""
+        if self.metrics:
+            _metric_inputs(y, p, w, ", ".join(label for label, _ in self.metrics))
+        if self.repeat is not None:                   # another pass, for some metrics
+            for tally in self.repeat:
+                tally.add(y, p, w)
+            return
         self.weighted = self.weighted or w is not None
         if self.keys is not None:
             ids = self.keys(keys)
             for acc in self.groups:
                 acc.grow(len(self.keys))
                 acc.add(y, p, w, ids)
+            for tally in self.tallies:
+                tally.add(y, p, w, ids, len(self.keys))
         else:
             for parts, (_, loss) in zip(self.parts, self.losses):
                 parts.append(loss._sum_and_denominator(_OP_LOSS, y, p, w)[0])
+            for tally in self.tallies:
+                tally.add(y, p, w)
         self.n += len(p)
 
+    def again(self) -> bool:
+        """Whether some metrics need another pass over the same rows (`_Tally.again`): then
+        `add` every batch again, which feeds those only."""
+        if self.keys is not None:
+            return False
+        self.repeat = [t for t in self.tallies if t.again()]
+        return bool(self.repeat)
+
     def records(self) -> List[Record]:
-        """A record per group and loss (per loss without groups): the group's keys by
-        column, then loss (as given), rows, weight (the denominator of the mean: the weight
-        of the rows' elements), sum (of w * loss) and mean."""
+        """A record per group and loss or metric (per loss and metric without groups): the
+        group's keys by column, then loss (as given; a metric's name), rows, weight (the
+        denominator of the mean: the weight of the rows' elements), sum (of w * loss) and
+        mean; with metrics, value (a loss's mean or sum, as `reduction` says; the metric's
+        value), sum and mean None for a metric.  `notes` then says which metrics are not
+        well-defined somewhere."""
         out: List[Record] = []
+        results = [t.result() for t in self.tallies]
+        self.notes = [f"{label} is not well-defined with fewer than two rows: NaN"
+                      + (f" for {t.undefined:,} group{'s' * (t.undefined > 1)}"
+                         if self.keys is not None else "")
+                      for (label, _), t in zip(self.metrics, self.tallies) if t.undefined]
         if self.keys is None:
             for (label, loss), parts in zip(self.losses, self.parts):
                 total = math.fsum(s for s, _ in parts)
                 weight = math.fsum(d for _, d in parts)
                 out.append(self._record({}, label, self.n, weight, total))
+            for (label, _), (value, weight, rows) in zip(self.metrics, results):
+                out.append(self._metric({}, label, rows, weight, value))
             return out
-        results = [acc.results() for acc in self.groups]
+        sums = [acc.results() for acc in self.groups]
         self.keys.finish()
         for g in self.keys.order():
             key = dict(zip(self.by, self.keys.key(g)))
-            for (label, loss), (sums, weights, counts) in zip(self.losses, results):
+            for (label, loss), (totals, weights, counts) in zip(self.losses, sums):
                 out.append(self._record(key, label, int(counts[g]), float(weights[g]),
-                                        float(sums[g])))
+                                        float(totals[g])))
+            for (label, _), (values, weights, counts) in zip(self.metrics, results):
+                out.append(self._metric(key, label, int(counts[g]), float(weights[g]),
+                                        float(values[g])))
         return out
 
-    @staticmethod
-    def _record(key: Mapping[str, Any], label: str, rows: int, weight: float,
+    def _record(self, key: Mapping[str, Any], label: str, rows: int, weight: float,
                 total: float) -> Record:
         mean = total / weight if weight else math.nan
-        return {**key, "loss": label, "rows": rows, "weight": weight, "sum": total,
-                "mean": mean}
+        record = {**key, "loss": label, "rows": rows, "weight": weight, "sum": total,
+                  "mean": mean}
+        if self.metrics:
+            record["value"] = mean if self.reduction == "mean" else total
+        return record
+
+    @staticmethod
+    def _metric(key: Mapping[str, Any], label: str, rows: int, weight: float,
+                value: float) -> Record:
+        return {**key, "loss": label, "rows": rows, "weight": weight, "sum": None,
+                "mean": None, "value": value}
 
 
 # ------------------------------------------------------------------ the inputs of a score
@@ -943,34 +1398,43 @@ class _Bar:
         self.bar.close()
 
 
+def _feed(scorer: Scorer, inputs: Inputs, chunk_size: int, bar: Optional[_Bar]) -> None:
+    """One pass of `inputs` through `scorer`; a ValueError or TypeError of a batch becomes
+    the ScoreError naming its file and row."""
+    start = 0
+    for chunk, keys in inputs.batches(chunk_size):
+        try:
+            scorer.add(chunk["y_true"], chunk["y_pred"], chunk.get("sample_weight"), keys)
+        except (ValueError, TypeError) as e:
+            # the message names an input (first) and rows of the chunk: say which file,
+            # and number the rows from the start
+            message = re.sub(r"\[(\d+)\]", lambda m: f"[{start + int(m.group(1))}]", str(e))
+            about = next((inputs.names[k] + ": " for k in inputs.names
+                          if message.startswith(k)), "")
+            raise ScoreError(about + message) from None
+        start += len(chunk["y_pred"])
+        if bar:
+            bar.update(start)
+
+
 def run(scorer: Scorer, inputs: Inputs, chunk_size: int = 1 << 20,
         progress: bool = True) -> float:
-    """Stream `inputs` through `scorer`; return the seconds taken."""
+    """Stream `inputs` through `scorer` (again where a metric asks for another pass:
+    `Scorer.again`); return the seconds taken."""
     many = (inputs.rows or 0) > 4 * chunk_size or \
         (inputs.rows is None and inputs.size > 4 * chunk_size * 8)
     bar = _Bar(inputs) if progress and many else None
     t0 = time.perf_counter()
     try:
-        for chunk, keys in inputs.batches(chunk_size):
-            start = scorer.n
-            try:
-                scorer.add(chunk["y_true"], chunk["y_pred"], chunk.get("sample_weight"), keys)
-            except (ValueError, TypeError) as e:
-                # the message names an input (first) and rows of the chunk: say which file,
-                # and number the rows from the start
-                message = re.sub(r"\[(\d+)\]", lambda m: f"[{start + int(m.group(1))}]",
-                                 str(e))
-                about = next((inputs.names[k] + ": " for k in inputs.names
-                              if message.startswith(k)), "")
-                raise ScoreError(about + message) from None
-            if bar:
-                bar.update(scorer.n)
+        _feed(scorer, inputs, chunk_size, bar)
     finally:
         if bar:
             bar.close()
     if scorer.n == 0:
         raise ScoreError("the inputs have no rows: " + ", ".join(
             f"{k} ({v})" for k, v in inputs.names.items()))
+    while scorer.again():
+        _feed(scorer, inputs, chunk_size, None)
     return time.perf_counter() - t0
 
 
@@ -985,13 +1449,22 @@ class ScoreResult(TypedDict):
     reduction: str
 
 
+class MetricResult(TypedDict):
+    """What ``lossfuse score --json`` prints for one metric over all rows."""
+
+    value: float                    # the metric
+    n: int                          # rows
+    seconds: float
+    name: str                       # the metric's name (scikit-learn's)
+
+
 def _finite(record: Mapping[str, Any], fields: Sequence[str]) -> Dict[str, Any]:
     """`record` for JSON (RFC 8259: no NaN or Infinity): a field of `fields` that is not
     finite is null, and FIELD_nonfinite says which (``"nan"``, ``"inf"`` or ``"-inf"``);
     keys of other types than JSON's are their text."""
     out: Dict[str, Any] = {}
     for k, v in record.items():
-        if k in fields and not math.isfinite(v):
+        if k in fields and v is not None and not math.isfinite(v):
             out[k] = None
             out[f"{k}_nonfinite"] = repr(float(v))
         elif v is None or isinstance(v, (str, int, float, bool)):
@@ -1003,13 +1476,14 @@ def _finite(record: Mapping[str, Any], fields: Sequence[str]) -> Dict[str, Any]:
     return out
 
 
-def to_json(result: ScoreResult) -> str:
-    """`result` as a JSON object (RFC 8259: no NaN or Infinity): a loss that is not finite is
-    ``null``, and ``loss_nonfinite`` says which (``"nan"``, ``"inf"`` or ``"-inf"``)."""
-    return json.dumps(_finite(result, ["loss"]), allow_nan=False)
+def to_json(result: Union[ScoreResult, MetricResult]) -> str:
+    """`result` as a JSON object (RFC 8259: no NaN or Infinity): a loss (a metric's value)
+    that is not finite is ``null``, and ``loss_nonfinite`` (``value_nonfinite``) says which
+    (``"nan"``, ``"inf"`` or ``"-inf"``)."""
+    return json.dumps(_finite(result, ["loss", "value"]), allow_nan=False)
 
 
-_FLOATS = ("weight", "sum", "mean")
+_FLOATS = ("weight", "sum", "mean", "value")
 
 
 def table_text(records: Sequence[Record]) -> str:
@@ -1021,7 +1495,7 @@ def table_text(records: Sequence[Record]) -> str:
     cells = [[("null" if v is None else repr(v) if isinstance(v, float) else str(v))
               for v in r.values()] for r in records]
     widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
-    right = [isinstance(records[0][n], (int, float)) and not isinstance(records[0][n], bool)
+    right = [any(isinstance(r[n], (int, float)) and not isinstance(r[n], bool) for r in records)
              for n in names]
 
     def line(values: Sequence[str]) -> str:
@@ -1080,20 +1554,22 @@ def take_positionals(args: argparse.Namespace, extra: List[str]) -> List[str]:
     return rest
 
 
-def _plan(args: argparse.Namespace) -> Tuple[List[Tuple[str, lf.Loss]], Inputs]:
-    """The losses and the inputs of a command line."""
+def _plan(args: argparse.Namespace
+          ) -> Tuple[List[Tuple[str, lf.Loss]], List[Tuple[str, MetricSpec]], Inputs]:
+    """The losses, the metrics and the inputs of a command line."""
     loss, data = args.loss, args.data
-    if args.losses and data is None and loss is not None and (
+    if (args.losses or args.metrics) and data is None and loss is not None and (
             os.path.exists(loss) or glob.has_magic(loss) or _format_of(loss)):
         loss, data = None, loss                       # LOSS left out: the one is DATA
     specs = ([loss] if loss else []) + list(args.losses)
-    if not specs:
-        raise UsageError("give a loss: LOSS or --loss")
+    if not specs and not args.metrics:
+        raise UsageError("give a loss: LOSS or --loss (or a metric: --metric)")
+    metrics = parse_metrics(args.metrics)
     losses = parse_losses(specs)
     if args.param:
         if not loss:
-            raise UsageError("--param is for LOSS; give the parameters of --loss as "
-                             "LOSS:NAME=VALUE")
+            raise UsageError("--param is for LOSS (metrics take no parameters); give the "
+                             "parameters of --loss as LOSS:NAME=VALUE")
         label, first = losses[0]
         label = ":".join([label] + [f"{k}={v}" for k, v in args.param])
         try:
@@ -1106,9 +1582,9 @@ def _plan(args: argparse.Namespace) -> Tuple[List[Tuple[str, lf.Loss]], Inputs]:
     if data is None:
         if args.by:
             raise UsageError("--by needs DATA: lossfuse score LOSS DATA --by COL ...")
-        return losses, Inputs(_source_parts(columns))
+        return losses, metrics, Inputs(_source_parts(columns))
     src = TableSource(data, list(columns.values()), args.by)
-    return losses, Inputs([(src, columns)], src)
+    return losses, metrics, Inputs([(src, columns)], src)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -1122,22 +1598,29 @@ def command(args: argparse.Namespace) -> int:
         _pyarrow(f"writing {args.output}")        # said before any work
     try:
         try:
-            losses, inputs = _plan(args)
+            losses, metrics, inputs = _plan(args)
         except UsageError as e:
             args.parser.error(str(e))
-        scorer = Scorer(losses, args.by)
+        scorer = Scorer(losses, args.by, metrics, args.reduction)
         seconds = run(scorer, inputs, args.chunk_size, progress=args.progress)
         records = scorer.records()
     except ScoreError as e:
         message = " ".join(str(e).splitlines())     # names from the files may hold newlines
         print(f"lossfuse score: error: {message}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, UnknownName) else 1
     except MemoryError:
         print(f"lossfuse score: error: out of memory with --chunk-size {args.chunk_size:,}; "
               "give a smaller one", file=sys.stderr)
         return 1
+    for note in scorer.notes:
+        print(f"lossfuse score: warning: {note}", file=sys.stderr)
     if args.output:
         write_records(records, args.output)
+    elif len(records) == 1 and not args.by and metrics:     # one metric: one number too
+        r = records[0]
+        one: MetricResult = {"value": r["value"], "n": r["rows"], "seconds": seconds,
+                             "name": r["loss"]}
+        print(to_json(one) if args.json else repr(r["value"]))
     elif len(records) == 1 and not args.by:                 # one number, as it always was
         r = records[0]
         loss = losses[0][1]
@@ -1165,24 +1648,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 # ------------------------------------------------------------------------- the Python API
-def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]], *,
-          y_true: str, y_pred: str, sample_weight: Optional[str] = None,
-          by: Union[str, Sequence[str], None] = None) -> Any:
-    """Several losses over the columns of a table, per group, in one pass.
+def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]], None] = None,
+          *, y_true: str, y_pred: str, sample_weight: Optional[str] = None,
+          by: Union[str, Sequence[str], None] = None,
+          metrics: Union[str, Sequence[str], None] = None) -> Any:
+    """Several losses and metrics over the columns of a table, per group, in one pass.
 
     Parameters
     ----------
     data : pyarrow.Table, pyarrow.RecordBatch, pyarrow.dataset.Dataset or pandas.DataFrame
         The rows.
-    losses : str, Loss or a list of them
+    losses : str, Loss or a list of them, optional
         The losses: `Loss` objects, or names as ``lossfuse score`` takes them (``"huber"``,
-        ``"huber:delta=2"``, ``"squared_error,absolute_error"``).
+        ``"huber:delta=2"``, ``"squared_error,absolute_error"``).  May be left out when
+        `metrics` are given.
     y_true, y_pred : str
         The columns of the true values and of the predictions.
     sample_weight : str, optional
         The column of the rows' weights (default: every row weighs 1).
     by : str or list of str, optional
         The columns to group by (keys of any type; null is a key of its own).
+    metrics : str or list of str, optional
+        The metrics of scikit-learn to compute, by name or alias in any case, as ``lossfuse score --metric``
+        takes them: ``"r2_score"`` (``"r2"``), ``"explained_variance_score"``
+        (``"explained_variance"``), ``"mean_squared_log_error"`` (``"msle"``),
+        ``"root_mean_squared_log_error"`` (``"rmsle"``), ``"mean_absolute_percentage_error"``
+        (``"mape"``), ``"max_error"``; a comma list for several.  Each is what
+        `lossfuse.metrics` gives on the rows (of each group), with scikit-learn's defaults
+        (``force_finite=True``); max_error ignores the weights.
 
     Returns
     -------
@@ -1191,13 +1684,22 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
         order of the keys) and loss, with the key columns, then ``loss`` (its name as
         given, or the Loss's repr), ``rows``, ``weight`` (the weight of the rows'
         elements: their number without weights), ``sum`` (of ``w * loss``) and ``mean``
-        (sum over weight; NaN for a weight of zero).
+        (sum over weight; NaN for a weight of zero).  With `metrics`, a row per group and
+        metric after the losses' (``loss``: the metric's name; ``sum`` and ``mean`` null)
+        and a column ``value``: a loss's mean, a metric's value.
 
     Raises
     ------
     ValueError
         For a column that `data` lacks, a null in a scored column, values outside a loss's
-        domain, an unknown loss.
+        or a metric's domain (for a metric: NaN or infinity anywhere), an unknown loss or
+        metric, neither losses nor metrics.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        Once per metric not well-defined somewhere: R^2 of a group (or data) of fewer
+        than two rows, whose value is NaN.
     TypeError
         For `data` of another type, a scored column that is not of numbers.
 
@@ -1205,7 +1707,10 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     -----
     A group's sums are kept in twice float64's precision and rounded once (see
     `Loss.loss`'s ``groups``): the same bits however the rows are batched.  Without `by`,
-    each loss is one sum over all rows.
+    each loss is one sum over all rows.  Per group, the sums of R^2 and the explained
+    variance are shifted by the group's first value of weight other than 0: exact to
+    rounding unless that value is extreme within its group, and then within about the
+    group's rows times float64's epsilon, relative.
 
     Examples
     --------
@@ -1219,8 +1724,10 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     3  b  absolute_error     1     1.0  1.00  1.000
     """
     keys = [by] if isinstance(by, str) else list(by or [])
-    if isinstance(losses, (str, lf.Loss)):
-        items: List[Any] = [losses]
+    if losses is None:
+        items: List[Any] = []
+    elif isinstance(losses, (str, lf.Loss)):
+        items = [losses]
     elif isinstance(losses, Iterable):
         items = list(losses)
     else:
@@ -1237,8 +1744,17 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
                 raise ValueError(str(e)) from None
         else:
             raise TypeError(f"losses must be names or Loss objects, not {type(item).__name__}")
-    if not parsed:
-        raise ValueError("losses is empty")
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    elif metrics is not None and not (isinstance(metrics, Iterable)
+                                      and all(isinstance(m, str) for m in metrics)):
+        raise TypeError(f"metrics must be a name or a list of names, not {metrics!r}")
+    try:
+        chosen = parse_metrics(metrics or [])
+    except ScoreError as e:
+        raise ValueError(str(e)) from None
+    if not parsed and not chosen:
+        raise ValueError("give a loss or a metric: losses and metrics are empty")
     columns = {"y_true": y_true, "y_pred": y_pred}
     if sample_weight is not None:
         columns["sample_weight"] = sample_weight
@@ -1257,22 +1773,32 @@ def score(data: Any, losses: Union[str, lf.Loss, Sequence[Union[str, lf.Loss]]],
     for c in list(columns.values()) + keys:
         if c not in names:
             raise ValueError(f"data has no column {c!r} (columns: {', '.join(names[:20])})")
-    scorer = Scorer(parsed, keys)
-    if pandas:
-        scorer.add(data[y_true].to_numpy(), data[y_pred].to_numpy(),
-                   None if sample_weight is None else data[sample_weight].to_numpy(),
+    scorer = Scorer(parsed, keys, chosen)
+
+    def batches() -> Iterator[Tuple[Dict[str, NDArray[Any]], List[Any]]]:
+        if pandas:
+            yield ({k: data[c].to_numpy() for k, c in columns.items()},
                    [pa.array(data[k], from_pandas=True) for k in keys])
-        return type(data)(scorer.records())
-    batches = [data] if isinstance(data, pa.RecordBatch) else \
-        data.select(needed).to_batches() if isinstance(data, pa.Table) else \
-        data.to_batches(columns=needed)
-    for batch in batches:
-        values = {}
-        for k, c in columns.items():
-            column = batch.column(c)
-            if column.null_count:
-                raise ValueError(f"column {c!r} holds a null")
-            values[k] = _numpy(column)
-        scorer.add(values["y_true"], values["y_pred"], values.get("sample_weight"),
-                   [batch.column(k) for k in keys])
-    return pa.Table.from_pylist(scorer.records())
+            return
+        for batch in ([data] if isinstance(data, pa.RecordBatch) else
+                      data.select(needed).to_batches() if isinstance(data, pa.Table) else
+                      data.to_batches(columns=needed)):
+            values = {}
+            for k, c in columns.items():
+                column = batch.column(c)
+                if column.null_count:
+                    raise ValueError(f"column {c!r} holds a null")
+                values[k] = _numpy(column)
+            yield values, [batch.column(k) for k in keys]
+
+    def feed() -> None:
+        for values, key_columns in batches():
+            scorer.add(values["y_true"], values["y_pred"], values.get("sample_weight"),
+                       key_columns)
+    feed()
+    while scorer.again():             # another pass, where a metric's totals cancelled
+        feed()
+    records = scorer.records()
+    for note in scorer.notes:
+        _undefined(note, stacklevel=2)
+    return type(data)(records) if pandas else pa.Table.from_pylist(records)
