@@ -91,7 +91,8 @@ def report(run: dict) -> str:
     misses = short_misses(results)
     lines += ["", f"x scikit-learn {m.get('sklearn', '')}: its time over lossfuse's, "
               "medians of interleaved rounds in one run (lossfuse's own time in brackets), "
-              f"on {m.get('cpu', '?')}, {m.get('isa', '?')} kernels. "
+              f"on {m.get('cpu', '?')}, {m.get('isa', '?')} kernels; `*{MULTICLASS}`: the "
+              f"function on {K} classes, the others binary where they are classifiers. "
               + ("Every one-pass metric is at least 100x scikit-learn at n = 16 and 5x from "
                  "1e6 on." if not misses else
                  "Below the bars (100x at 16, 5x from 1e6): " + ", ".join(

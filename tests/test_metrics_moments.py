@@ -400,3 +400,14 @@ def test_the_one_sample_warning_points_at_the_callers_line():
     with pytest.warns(UserWarning) as record:
         metrics.r2_score([1.0], [2.0])
     assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("name", ["root_mean_squared_error", "root_mean_squared_log_error"])
+def test_a_float32_root_is_rounded_to_float32_on_every_path(name):
+    """The short path (1-d arrays, no weights) gives the bits of the full one."""
+    rng = np.random.default_rng(2)
+    y, p = rng.uniform(0, 3, (2, 101)).astype(np.float32)
+    f = getattr(metrics, name)
+    short, full = f(y, p), f(y, p, sample_weight=np.ones(101, np.float32))
+    assert short == full == float(np.float32(short))
+    assert full == pytest.approx(getattr(sk, name)(y, p), rel=1e-6)

@@ -377,7 +377,10 @@ def _regression(fname: str, kernel: _kernels.LossKernel, y_true: Any, y_pred: An
     takes the root; root_mean_squared_error does not)."""
     total = _fast(kernel, y_true, y_pred, sample_weight, multioutput)
     if total is not None:
-        return math.sqrt(total) if root else total
+        if not root:
+            return total
+        # the root of each output's mean in the computation dtype, as the full path below
+        return _round32(math.sqrt(total)) if y_pred.dtype is _F32 else math.sqrt(total)
     y, p, w, multioutput = _check_reg_targets(fname, y_true, y_pred, sample_weight,
                                               multioutput, root and not checked,
                                               finite=False)
