@@ -477,3 +477,20 @@ def test_more_threads_than_cpus_on_one_cpu():
         print("OK", pool.pool_info())
     """, timeout=120)
     assert out.startswith("OK"), out
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_metrics_after_fork_give_the_parents_bits():
+    """lossfuse.metrics' one-pass kernels (the moments of R^2, the largest error, the
+    logarithmic error) in a forked child of a parent that ran them threaded."""
+    _fork_test("""
+        from lossfuse import metrics
+        yy = 1e6 + rng.normal(0, 1, 300_000); pp = yy + rng.normal(0, 0.5, 300_000)
+        def scores():
+            return (metrics.r2_score(yy, pp), metrics.explained_variance_score(yy, pp),
+                    metrics.max_error(yy, pp), metrics.mean_squared_log_error(yy, pp))
+        mine = scores()
+        assert in_child(lambda: scores() == mine and pool.pool_info()["workers"] >= 1)
+        assert scores() == mine
+        print("OK")
+    """)
