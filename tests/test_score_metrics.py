@@ -411,3 +411,78 @@ def test_help_lists_the_metrics_and_their_aliases(capsys):
         assert spec.name in text
         for alias in spec.aliases:
             assert f"alias {alias}" in text
+
+
+# --------------------------------------------------------------------- Brier and hinge
+def labelled(n=600, negative=0.0, seed=5):
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.integers(0, 2, n) == 1, 1.0, negative)
+    g = rng.integers(0, 4, n)
+    y[g == 3] = 1.0                       # a group of one class
+    return y, rng.uniform(0, 1, n), rng.normal(0, 1.5, n), rng.uniform(0, 2, n), g
+
+
+def binary(capsys, tmp_path, metric, y, p, w, g, chunk, by):
+    files, _ = write(tmp_path, "parquet", y, p, w, g)
+    args = ["--metric", metric, *files, "--y-true", "y", "--y-pred", "p", "--json",
+            "--chunk-size", str(chunk), *(["--sample-weight", "w"] if w is not None else []),
+            *(["--by", "g"] if by else [])]
+    code, out, err = run(capsys, *args)
+    assert code == 0 and err == "", err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("metric", ["brier_score_loss", "hinge_loss"])
+@pytest.mark.parametrize("negative", [0.0, -1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_brier_and_hinge_equal_lossfuse_metrics_over_all_rows_and_per_group(
+        capsys, tmp_path, metric, negative, weighted):
+    y, prob, scores, w, g = labelled(negative=negative)
+    p = prob if metric == "brier_score_loss" else scores
+    w = w if weighted else None
+    f = getattr(metrics, metric)
+    for chunk in (1, 7, 1000):
+        got = binary(capsys, tmp_path, metric, y, p, w, None, chunk, False)
+        assert close(got["value"], f(y, p, sample_weight=w)), (chunk, got)
+        groups = binary(capsys, tmp_path, metric, y, p, w, g, chunk, True)
+        assert sorted(r["g"] for r in groups) == [0, 1, 2, 3]
+        for r in groups:
+            sel = g == r["g"]
+            want = f(y[sel], p[sel], sample_weight=None if w is None else w[sel])
+            assert close(r["value"], want), (chunk, r, want)
+
+
+def test_hinge_of_one_class_takes_it_as_the_negative_one(capsys, tmp_path):
+    """scikit-learn's LabelBinarizer makes a single class the negative one, and a stream
+    learns that only at its end."""
+    y = np.ones(50)
+    p = np.linspace(-2, 2, 50)
+    got = binary(capsys, tmp_path, "hinge_loss", y, p, None, None, 7, False)
+    assert close(got["value"], metrics.hinge_loss(y, p))
+    assert close(got["value"], float(np.mean(np.maximum(0, 1 + p))))
+
+
+@pytest.mark.parametrize("metric", ["brier", "hinge_loss"])
+@pytest.mark.parametrize("by", [False, True])
+def test_labels_a_stream_cannot_take_are_one_line(capsys, tmp_path, metric, by):
+    y, prob, scores, w, g = labelled(n=40)
+    p = prob if metric == "brier" else scores
+    for bad, words in ((2.0, "y_true must hold the labels 0 and 1, or -1 and 1"),
+                       (-1.0, "it holds both 0 and -1")):
+        yb = y.copy()
+        yb[0], yb[30] = 0.0, bad          # 0 in the first batch, the other in a later one
+        files, _ = write(tmp_path, "csv", yb, p, w, g)
+        code, out, err = run(capsys, "--metric", metric, *files, "--y-true", "y",
+                             "--y-pred", "p", "--chunk-size", "10",
+                             *(["--by", "g"] if by else []))
+        one_line_error(code, out, err, 1)
+        assert words in err, err
+    if metric == "brier":
+        pb = p.copy()
+        pb[17] = 1.5
+        files, _ = write(tmp_path, "csv", y, pb, w, g)
+        code, out, err = run(capsys, "--metric", metric, *files, "--y-true", "y",
+                             "--y-pred", "p", *(["--by", "g"] if by else []))
+        one_line_error(code, out, err, 1)
+        assert "y_pred must hold probabilities in [0, 1] for brier_score_loss" in err
+        assert "y_pred[17] = 1.5" in err

@@ -830,8 +830,11 @@ class _Mean(_Tally):
     """A weighted mean of a metric kernel's values (its square root with `root`)."""
 
     def __init__(self, kernel: Any, root: bool = False,
-                 domain: Optional[Callable[[NDArray[Any], NDArray[Any]], None]] = None) -> None:
-        self.kernel, self.root, self.domain = kernel, root, domain
+                 domain: Optional[Callable[[NDArray[Any], NDArray[Any]], None]] = None,
+                 check: Optional[Callable[[NDArray[Any], NDArray[Any]], None]] = None,
+                 scale: float = 1.0) -> None:
+        self.kernel, self.root, self.domain, self.check = kernel, root, domain, check
+        self.scale = scale
         self.parts: List[Tuple[float, float]] = []
         self.rows = 0
         self.dt = np.dtype(np.float64)
@@ -839,6 +842,8 @@ class _Mean(_Tally):
     def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]]) -> None:
         self.dt = _dtype(y, p, w)
         y, p, w = _cast(self.dt, y, p, w)
+        if self.check is not None:
+            self.check(y, p)
         run = self.kernel.run_float64 if self.dt == np.float64 else self.kernel.run_float32
         total = run(_OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
         if self.domain is not None and not math.isfinite(total):
@@ -848,7 +853,7 @@ class _Mean(_Tally):
 
     def result(self) -> Tuple[float, float, int]:
         total, weight = (math.fsum(part[k] for part in self.parts) for k in (0, 1))
-        mean = total / weight if weight else math.nan
+        mean = total / weight * self.scale if weight else math.nan
         if self.root:
             mean = float(np.sqrt(mean).astype(self.dt))
         return mean, weight, self.rows
@@ -858,8 +863,10 @@ class _MeanGroups(_GroupTally):
     """`_Mean` per group: the kernel's grouped sums."""
 
     def __init__(self, kernel: Any, root: bool = False,
-                 domain: Optional[Callable[[NDArray[Any], NDArray[Any]], None]] = None) -> None:
+                 domain: Optional[Callable[[NDArray[Any], NDArray[Any]], None]] = None,
+                 scale: float = 1.0) -> None:
         self.sums, self.root, self.domain = _KernelSums(kernel), root, domain
+        self.scale = scale
         self.dt = np.dtype(np.float64)
 
     def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
@@ -874,7 +881,7 @@ class _MeanGroups(_GroupTally):
     def result(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
         sums, weights, rows = self.sums.results()
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(weights != 0, sums / weights, math.nan)
+            mean = np.where(weights != 0, sums / weights * self.scale, math.nan)
         if self.root:
             mean = np.sqrt(mean).astype(self.dt).astype(np.float64)
         return mean, weights, rows
@@ -1075,6 +1082,101 @@ class _MaxGroups(_GroupTally):
         return self.top.copy(), weights, rows
 
 
+class _BinaryLabels:
+    """The labels brier_score_loss and hinge_loss take in a stream, checked batch by batch:
+    0 and 1, or -1 and 1 (1 the positive class, as scikit-learn's default for those sets;
+    a stream cannot infer another), and with `probabilities` a y_pred in [0, 1].  Remembers
+    which negative label it saw."""
+
+    def __init__(self, fname: str, probabilities: bool) -> None:
+        self.fname, self.probabilities = fname, probabilities
+        self.zero = self.minus = False
+
+    def __call__(self, y: NDArray[Any], p: NDArray[Any]) -> None:
+        labels = (y == 1) | (y == 0) | (y == -1)
+        if not labels.all():
+            raise _first("y_true", ~labels, y, f"the labels 0 and 1, or -1 and 1, for "
+                         f"{self.fname}")
+        self.zero = self.zero or bool(np.any(y == 0))
+        self.minus = self.minus or bool(np.any(y == -1))
+        if self.zero and self.minus:
+            raise ValueError(f"y_true must hold the labels 0 and 1, or -1 and 1, for "
+                             f"{self.fname}: it holds both 0 and -1")
+        if self.probabilities:
+            outside = (p < 0) | (p > 1)
+            if outside.any():
+                raise _first("y_pred", outside, p, f"probabilities in [0, 1] for {self.fname}")
+
+
+_BRIER = _kernel("brier_labels", 1.0, 0.0, -1.0)
+# hinge_loss's terms max(0, 1 - t p), t = +1 for the label 1 and -1 for the others: for the
+# labels {0, 1}, for {-1, 1}, and with every row taken as the negative class (one class in all:
+# scikit-learn's LabelBinarizer makes it the negative one); in float64, as scikit-learn's margin
+_HINGE = {False: _kernel("hinge_labels", 1.0, 0.0, 0.0),
+          True: _kernel("hinge_labels", 1.0, -1.0, -1.0)}
+_HINGE_NEGATIVE = _kernel("hinge_labels", 2.0, 1.0, 1.0)
+
+
+class _Hinge(_Tally):
+    """hinge_loss over all rows: the weighted mean of its terms, and of the terms with every
+    row of label 1 taken as negative -- the value where no other label ever comes."""
+
+    def __init__(self) -> None:
+        self.labels = _BinaryLabels("hinge_loss", False)
+        self.parts: List[Tuple[float, float, float]] = []
+        self.rows = 0
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]]) -> None:
+        y, p, w = _cast(np.dtype(np.float64), y, p, w)
+        self.labels(y, p)
+        nt = _n_threads(None)
+        total = _HINGE[self.labels.minus].run_float64(_OP_LOSS, y, p, w, 1, None, None, None,
+                                                      1.0, nt)
+        one = y == 1
+        alone = _HINGE_NEGATIVE.run_float64(_OP_LOSS, y[one], p[one],
+                                            None if w is None else w[one], 1, None, None,
+                                            None, 1.0, nt)
+        self.parts.append((total, alone, float(len(p)) if w is None else _sum(w)))
+        self.rows += len(p)
+
+    def result(self) -> Tuple[float, float, int]:
+        total, alone, weight = (math.fsum(part[k] for part in self.parts) for k in (0, 1, 2))
+        if not (self.labels.zero or self.labels.minus):
+            total = alone
+        return (total / weight if weight else math.nan), weight, self.rows
+
+
+class _HingeGroups(_GroupTally):
+    """`_Hinge` per group: a group whose rows all have the label 1 is one class, negative."""
+
+    def __init__(self) -> None:
+        self.labels = _BinaryLabels("hinge_loss", False)
+        self.sums, self.alone = _KernelSums(_HINGE[False]), _KernelSums(_HINGE_NEGATIVE)
+        self.negative = np.zeros(0, bool)
+
+    def add(self, y: NDArray[Any], p: NDArray[Any], w: Optional[NDArray[Any]],
+            ids: NDArray[np.int64], n: int) -> None:
+        y, p, w = _cast(np.dtype(np.float64), y, p, w)
+        self.labels(y, p)
+        self.sums.kernel = _HINGE[self.labels.minus]
+        for sums in (self.sums, self.alone):
+            sums.grow(n)
+        self.sums.add(y, p, w, ids)
+        one = y == 1
+        self.alone.add(y[one], p[one], None if w is None else w[one],
+                       np.ascontiguousarray(ids[one]))
+        self.negative = np.r_[self.negative, np.zeros(n - len(self.negative), bool)]
+        self.negative[ids[~one]] = True
+
+    def result(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        sums, weights, rows = self.sums.results()
+        alone = self.alone.results()[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(weights != 0, np.where(self.negative, sums, alone) / weights,
+                            math.nan)
+        return mean, weights, rows
+
+
 class MetricSpec(NamedTuple):
     """A metric of ``lossfuse score --metric``: its name (that of `lossfuse.metrics` and
     scikit-learn), aliases, what ``--help`` says of it, and its tallies over all rows and
@@ -1106,6 +1208,15 @@ METRICS: Tuple[MetricSpec, ...] = (
                lambda: _Mean(_PERCENTAGE), lambda: _MeanGroups(_PERCENTAGE)),
     MetricSpec("max_error", (), "the largest |y_true - y_pred|; ignores the weights",
                _Max, _MaxGroups),
+    MetricSpec("brier_score_loss", ("brier",),
+               "binary: labels 0 and 1 (or -1 and 1), y_pred the probability of 1; halved",
+               lambda: _Mean(_BRIER, check=_BinaryLabels("brier_score_loss", True),
+                             scale=0.5),
+               lambda: _MeanGroups(_BRIER, domain=_BinaryLabels("brier_score_loss", True),
+                                   scale=0.5)),
+    MetricSpec("hinge_loss", (),
+               "binary: labels 0 and 1 (or -1 and 1), y_pred decision scores",
+               _Hinge, _HingeGroups),
 )
 _METRIC_NAMES = {n: spec for spec in METRICS for n in (spec.name, *spec.aliases)}
 

@@ -1915,7 +1915,8 @@ def _class_index(classes: _Array, y: _Array) -> _Array:
     table = np.zeros(int(classes[-1]) - lo + 1, np.intp)
     table[classes[classes >= lo] - lo] = np.arange(np.count_nonzero(classes < lo),
                                                    classes.shape[0])
-    return table[y - lo if lo else y]
+    index: _Array = table[y - lo if lo else y]
+    return index
 
 
 def _integral(a: _Array) -> bool:
@@ -2174,7 +2175,8 @@ def _row_sums(p: _Array) -> _Array:
     """p.sum(axis=1) of 2-d `p`, the same bits: below 8 columns NumPy adds a row's elements in
     order, as these column additions do (without its slow reduction over short rows)."""
     if p.shape[1] >= 8:
-        return p.sum(axis=1)
+        sums: _Array = p.sum(axis=1)
+        return sums
     sums = p[:, 0].copy()
     for j in range(1, p.shape[1]):
         sums += p[:, j]
@@ -2237,7 +2239,7 @@ def _labels_mean(kernel: _kernels.LossKernel, y: _Array, p: _Array,
     if not math.isfinite(total):
         return None
     if w is None:
-        return total / p.shape[0]
+        return total / len(p)
     denominator = _sum(w)
     if denominator == 0 or not _sums_sound(p.dtype, total, denominator):
         return None
@@ -2318,6 +2320,7 @@ def brier_score_loss(y_true: ArrayLike, y_proba: ArrayLike, *,
     if (pos_label is None or type(pos_label) is float or type(pos_label) is int) \
             and (half or scale_by_half is False) and labels is None \
             and type(y_proba) is np.ndarray and (y_proba.dtype is _F64 or y_proba.dtype is _F32):
+        params: Tuple[float, ...]
         if pos_label is None:
             params = _SETS
         elif type(y_true) is np.ndarray and y_true.dtype is y_proba.dtype and y_true.size:
@@ -2393,10 +2396,10 @@ def _brier(y_true: Any, y_proba: Any, sample_weight: Any, pos_label: Any, labels
             score = _average(lambda w, _: float(np.dot(rows, w) if w is not None
                                                 else np.sum(rows, dtype=_F64)), w, n, True)
         else:
-            run = _BRIER_ROWS.run_float64 if dt is _F64 else _BRIER_ROWS.run_float32
+            rows_run = _BRIER_ROWS.run_float64 if dt is _F64 else _BRIER_ROWS.run_float32
             y_index = targets.astype(np.int64, copy=False)
             nt = _n_threads(None)
-            score = _average(lambda w, _: run(y_index, p, w, nt), w, n, True)
+            score = _average(lambda w, _: rows_run(y_index, p, w, nt), w, n, True)
     if scale_by_half == "auto":
         scale_by_half = k < 3
     return score * 0.5 if scale_by_half else score
@@ -2530,10 +2533,10 @@ def _hinge(y_true: Any, pred_decision: Any, labels: Any, sample_weight: Any) -> 
                     else repr(yc[np.argmax(unseen)])
                 raise ValueError(f"y contains previously unseen labels: {shown}")
         index = _class_index(classes, yc)
-        run = _HINGE_ROWS.run_float64 if dt is _F64 else _HINGE_ROWS.run_float32
+        rows_run = _HINGE_ROWS.run_float64 if dt is _F64 else _HINGE_ROWS.run_float32
         y_index = index.astype(np.int64, copy=False)
         wd = None if w is None else w.astype(dt)
-        total = run(y_index, p, wd, _n_threads(None))
+        total = rows_run(y_index, p, wd, _n_threads(None))
         return _hinge_mean(total, wd, n)
     q = np.ascontiguousarray(_column(p), dtype=_F64)
     t = _binarized(y)
