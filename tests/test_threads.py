@@ -485,6 +485,7 @@ def test_metrics_after_fork_give_the_parents_bits():
     logarithmic error) in a forked child of a parent that ran them threaded."""
     _fork_test("""
         from lossfuse import metrics
+        lf.set_num_threads(2)               # whatever the environment says: threaded calls
         yy = 1e6 + rng.normal(0, 1, 300_000); pp = yy + rng.normal(0, 0.5, 300_000)
         def scores():
             return (metrics.r2_score(yy, pp), metrics.explained_variance_score(yy, pp),
