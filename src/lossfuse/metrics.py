@@ -1849,42 +1849,29 @@ def _proba_kernel(clip_dt: _DType, positive: float, negative: float) -> _kernels
 
 def _log_loss_fast(y_true: Any, p: Any, normalize: Any, sample_weight: Any,
                    labels: Any) -> Optional[float]:
-    """The short path of binary log_loss -- 1-d NumPy arrays, numeric labels of which y_true
-    holds exactly two, probabilities in [0, 1] (so finite) -- or None.  One kernel pass
-    computes the loss and checks that every label is one of the two (min and max)."""
-    if not (type(p) is np.ndarray and type(y_true) is np.ndarray and labels is None
-            and p.ndim == 1 and y_true.ndim == 1 and type(normalize) is bool):
+    """The short path of binary log_loss -- 1-d NumPy arrays (`_labels_fast`), numeric labels
+    of which y_true holds exactly two, probabilities in [0, 1] (so finite) -- or None.  One
+    kernel pass computes the loss and checks that every label is one of the two (min and
+    max)."""
+    if not (type(p) is np.ndarray and labels is None and type(normalize) is bool):
         return None
     dt = p.dtype
-    n = p.shape[0]
-    if not (dt is _F64 or dt is _F32) or y_true.shape[0] != n or n == 0:
+    if not (dt is _F64 or dt is _F32):
         return None
-    w = sample_weight
-    if w is not None and not (type(w) is np.ndarray and w.dtype is dt and w.shape == (n,)):
-        return None
-    kind = y_true.dtype.kind
-    if kind not in "biuf" or (kind == "f" and y_true.dtype is not dt):
+    ops = _labels_fast(y_true, p, sample_weight, dt)
+    if ops is None or (y_true.dtype.kind == "f" and y_true.dtype is not dt):
         return None
     lo, hi = y_true.min(), y_true.max()
-    if not lo < hi or (kind == "f" and (lo != math.floor(lo) or hi != math.floor(hi))) \
+    if not lo < hi or (y_true.dtype.kind == "f"
+                       and (lo != math.floor(lo) or hi != math.floor(hi))) \
             or not (-_EXACT_INT[dt] <= lo and hi <= _EXACT_INT[dt]):
         return None                      # one label, NaN, fractions, huge: the full path
     if not (0 <= p.min() and p.max() <= 1):
         return None
-    y = y_true if kind == "f" else y_true.astype(dt)
-    kernel = _proba_kernel(dt, float(hi), float(lo))
-    try:
-        total = (kernel.run_float64 if dt is _F64 else kernel.run_float32)(
-            _OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
-    except _kernels.LabelError:          # a third label: the full path
+    sums = _labels_sums(_proba_kernel(dt, float(hi), float(lo)), ops[0], p, ops[1])
+    if sums is None:                     # a third label, weights the full path copes with
         return None
-    if w is None:
-        return total / n if normalize else total
-    denominator = _sum(w)
-    # non-finite or zero weights, sums beyond float64: the full path says or copes
-    if denominator == 0 or not _sums_sound(dt, total, denominator):
-        return None
-    return total / denominator if normalize else total
+    return sums[0] / sums[1] if normalize else sums[0]
 
 
 def _small_ints(a: _Array) -> Optional[int]:
@@ -2225,12 +2212,12 @@ def _labels_fast(y_true: Any, p: Any, sample_weight: Any, dt: _DType
     return (y_true if y_true.dtype is dt else y_true.astype(dt)), w
 
 
-def _labels_mean(kernel: _kernels.LossKernel, y: _Array, p: _Array,
-                 w: Optional[_Array]) -> Optional[float]:
-    """The (weighted) mean of a binary labels kernel over 1-d `y` and `p` (and `w`) of one
-    float dtype, or None where the full path must decide: a label outside the kernel's (a
-    `LabelError`), a loss that is not finite (an input outside its domain), weights that are
-    not finite or sum to zero."""
+def _labels_sums(kernel: _kernels.LossKernel, y: _Array, p: _Array,
+                 w: Optional[_Array]) -> Optional[Tuple[float, float]]:
+    """(the sum of w * loss, the sum of w) of a binary labels kernel over 1-d `y` and `p`
+    (and `w`) of one float dtype, or None where the full path must decide: a label outside
+    the kernel's (a `LabelError`), a loss that is not finite (an input outside its domain),
+    weights that are not finite or sum to zero."""
     run = kernel.run_float64 if p.dtype is _F64 else kernel.run_float32
     try:
         total: float = run(_OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
@@ -2239,11 +2226,18 @@ def _labels_mean(kernel: _kernels.LossKernel, y: _Array, p: _Array,
     if not math.isfinite(total):
         return None
     if w is None:
-        return total / len(p)
+        return total, float(len(p))
     denominator = _sum(w)
     if denominator == 0 or not _sums_sound(p.dtype, total, denominator):
         return None
-    return total / denominator
+    return total, denominator
+
+
+def _labels_mean(kernel: _kernels.LossKernel, y: _Array, p: _Array,
+                 w: Optional[_Array]) -> Optional[float]:
+    """The (weighted) mean of `_labels_sums`, or None."""
+    sums = _labels_sums(kernel, y, p, w)
+    return None if sums is None else sums[0] / sums[1]
 
 
 def _column(a: _Array) -> _Array:
