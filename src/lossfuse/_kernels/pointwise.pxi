@@ -835,7 +835,11 @@ cdef inline double _deviance_exp(double y, double vm, double ve, double rh, doub
     near_d = x2 * _exp_tail(xh)
     if kind == DEV_POISSON:
         near_d = y * near_d
-    d = near_d if ypos & (fabs(xh) <= 1.0) else big
+    # two selects, each on one comparison: one on `ypos & (fabs(xh) <= 1.0)` (a bint and a
+    # double comparison) kept GCC from vectorizing the mean-space loops of the metrics
+    # (measured: 44 ns an element, against 9, for mean_poisson_deviance on AVX-512)
+    d = near_d if fabs(xh) <= 1.0 else big
+    d = d if ypos else big
     return _deviance_done(d + d, y, p, mean_space)
 
 
