@@ -484,3 +484,88 @@ def test_the_log_and_percentage_error_kernels_and_builds(dtype):
                   <= tol * (want_log[ok] + scale * np.sqrt(want_log[ok]) + scale ** 2 * tol))
     np.testing.assert_allclose(pct[ok], want_pct[ok], rtol=4 * np.finfo(dtype).eps)
     assert np.isnan(pct[2]) and np.isnan(pct[3]) and pct[4] == np.inf
+
+
+# ------------------------------------------------------- the deviances' short path
+def _deviance_cases():
+    """NumPy arrays of the shapes the deviances' short path takes (1-d, y_pred float64 or
+    float32, y_true of its dtype or integers, weights of its dtype): inputs inside each
+    power's domain, and inputs of every kind outside it or not finite, which it must leave
+    to the full path (that raises scikit-learn's errors)."""
+    rng = np.random.default_rng(41)
+    n = 16
+    for power in (0, 1, 2, 1.5, 3, -1, -0.5, 1.0, 2.0, np.float64(1.5)):
+        y = rng.poisson(2, n).astype(float) + (1.0 if power >= 2 else 0.0)
+        if power < 0:
+            y[:3] = [-2.0, -0.5, 0.0]
+        mu = rng.uniform(0.1, 5, n)
+        for dt in (np.float64, np.float32):
+            yd, md = y.astype(dt), mu.astype(dt)
+            w = rng.uniform(0, 2, n).astype(dt)
+            cases = {"plain": (yd, md, None), "weights": (yd, md, w),
+                     "int y": (np.round(np.abs(y)).astype(np.int64) + (power >= 2), md, None),
+                     "zero weights": (yd, md, np.zeros(n, dt)),
+                     "nan weight": (yd, md, np.r_[np.nan, w[1:]].astype(dt)),
+                     "float64 weights": (yd, md, w.astype(np.float64)),
+                     "float64 y": (y, md, None)}
+            for name, value in (("mu 0", 0.0), ("mu -0", -0.0), ("mu < 0", -1.0),
+                                ("mu inf", np.inf), ("mu nan", np.nan)):
+                bad = md.copy()
+                bad[5] = value
+                cases[name] = (yd, bad, None)
+            for name, value in (("y 0", 0.0), ("y < 0", -1.0), ("y inf", np.inf),
+                                ("y -inf", -np.inf), ("y nan", np.nan)):
+                bad = yd.copy()
+                bad[5] = value
+                cases[name] = (bad, md, None)
+            for name, (a, b, ww) in cases.items():
+                declined = name in ("zero weights", "nan weight", "mu inf", "mu nan", "y inf",
+                                    "y -inf", "y nan") \
+                    or (name in ("float64 weights", "float64 y") and dt == np.float32) \
+                    or (name.startswith("mu ") and power != 0) \
+                    or (name == "y 0" and power >= 2) or (name == "y < 0" and power >= 1)
+                yield pytest.param(power, a, b, ww, not declined,
+                                   id=f"{power!r}-{dt.__name__}-{name}")
+
+
+@pytest.mark.parametrize("power,y,mu,w,taken", list(_deviance_cases()))
+def test_deviance_short_path_gives_the_full_paths_bits(power, y, mu, w, taken):
+    """mean_tweedie_deviance (and the Poisson and gamma ones) on NumPy arrays gives the full
+    path's value to the bit, or raises its error; and scikit-learn's.  The short path decides
+    the valid inputs and leaves every other to the full path."""
+    ops = metrics._labels_fast(y, mu, w, mu.dtype, "iu")
+    assert (ops is not None and metrics._labels_sums(metrics._deviance_kernel(power), ops[0],
+                                                      mu, ops[1]) is not None) == taken
+    def full(power=power):
+        yy, pp, ww = metrics._one_output("mean_tweedie_deviance", y, mu, w)
+        return metrics._mean_deviance(yy, pp, ww, power)
+
+    def outcome(f):
+        try:
+            return f()
+        except Exception as e:      # noqa: BLE001 -- compared below
+            return e
+
+    calls = [(lambda: metrics.mean_tweedie_deviance(y, mu, sample_weight=w, power=power),
+              outcome(full))]
+    if power in (1, 2):
+        f = metrics.mean_poisson_deviance if power == 1 else metrics.mean_gamma_deviance
+        calls.append((lambda: f(y, mu, sample_weight=w), outcome(lambda: full(int(power)))))
+    for call, want in calls[::-1]:           # the tweedie call's outcome last
+        got = outcome(call)
+        if isinstance(want, Exception):
+            assert type(got) is type(want) and str(got) == str(want), (got, want)
+        else:
+            assert type(got) is float and got == want, (got, want)
+    sk = pytest.importorskip("sklearn.metrics")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = outcome(lambda: sk.mean_tweedie_deviance(y, mu, sample_weight=w, power=power))
+    if isinstance(ref, Exception):
+        assert isinstance(got, Exception)
+        if not isinstance(ref, ZeroDivisionError):
+            assert str(got) == str(ref)
+    else:
+        assert not isinstance(got, Exception), got
+        assert got == pytest.approx(ref, rel=2e-6 if mu.dtype == np.float32 else 1e-12,
+                                    nan_ok=True)

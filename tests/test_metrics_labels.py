@@ -370,8 +370,11 @@ def _rows_runs(module, dtype, n_threads=1, order="C"):
     for kind in ("brier", "hinge"):
         r = module.RowsKernel(module.ROW_METRICS[kind])
         run = r.run_float64 if dtype == np.float64 else r.run_float32
+        checked = r.run_checked_float64 if dtype == np.float64 else r.run_checked_float32
         out.append(run(y, p, w, n_threads))
         out.append(run(y, p, None, n_threads))
+        out.append(checked(y, p, w, n_threads, 1e-3))
+    assert out[2] == out[0] and out[5] == out[3]    # checked runs: the same sums
     return out
 
 
@@ -439,6 +442,31 @@ def test_kernels_check_labels_and_rows():
     assert e.value.index == 1
     with pytest.raises(ValueError):
         rows.run_float64(np.array([0, 1]), np.zeros((3, 3)), None, 1)
+    # checked runs: the sum, or None unless every class 0 .. K-1 occurs (K <= 64) and, for
+    # the Brier score, the probabilities lie in [0, 1] and each row sums to within tol of 1
+    for kind in ("hinge", "brier"):
+        r = m.RowsKernel(m.ROW_METRICS[kind])
+        for k in (2, 3, 63, 64, 65):
+            y = np.arange(2 * k) % k
+            x = np.full((2 * k, k), 1.0 / k)
+            want = r.run_float64(y, x, None, 1)
+            assert r.run_checked_float64(y, x, None, 1, 1e-9) == (want if k <= 64 else None)
+            assert r.run_checked_float64(np.where(y == k - 1, 0, y), x, None, 1, 1e-9) is None
+            assert r.run_checked_float64(np.where(y == k - 1, k, y), x, None, 1, 1e-9) is None
+            assert r.run_checked_float64(np.where(y == 0, -1, y), x, None, 1, 1e-9) is None
+        y = np.array([0, 1, 2, 1])
+        x = np.full((4, 3), 1 / 3)
+        for value in (1.0 + 2.0**-52, -1e-300, np.nan, np.inf):
+            bad = x.copy()
+            bad[2, 1] = value
+            got = r.run_checked_float64(y, bad, None, 1, 0.5)
+            assert (got is None) if kind == "brier" else not math.isfinite(got) or got > 0
+        off = x.copy()
+        off[3] *= 1.5
+        assert (r.run_checked_float64(y, off, None, 1, 0.4) is None) == (kind == "brier")
+        assert r.run_checked_float64(y, off, None, 1, 0.6) is not None
+        assert r.run_checked_float32(y, off.astype(np.float32), None, 1, 0.4 if kind == "hinge"
+                                     else 0.6) is not None
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -476,3 +504,127 @@ def test_large_inputs_as_scikit_learn():
     assert metrics.brier_score_loss(y5, q) == pytest.approx(sk.brier_score_loss(y5, q),
                                                             rel=1e-12)
     assert metrics.hinge_loss(y5, s) == pytest.approx(sk.hinge_loss(y5, s), rel=1e-12)
+
+
+# --------------------------------------------------- the multiclass short path's decisions
+def short_path_cases():
+    """NumPy arrays of the shapes the multiclass short path takes (integer class indices, 2-d
+    float64/float32 scores or probabilities): inputs it computes, and inputs of every kind it
+    must leave to the full path (a class absent or out of range, probabilities outside [0, 1]
+    or not finite, rows off their sum, weights that are not finite or sum to zero, K > 64)."""
+    rng = np.random.default_rng(77)
+    n = 40
+    for k in (2, 3, 5, 8, 9, 20, 64, 65):
+        y = np.arange(n) % k if k <= n else np.arange(k)
+        m = y.shape[0]
+        p = rng.dirichlet(np.ones(k), m)
+        s = rng.normal(0, 2, (m, k))
+        for dt in (np.float64, np.float32):
+            cases = {"plain": (y, p, s, None)}
+            if k == 5:
+                w = rng.uniform(0, 3, m)
+                cases.update({
+                    "weights": (y, p, s, w), "zero weights": (y, p, s, np.zeros(m)),
+                    "some zero weights": (y, p, s, np.r_[np.zeros(3), w[3:]]),
+                    "negative weights": (y, p, s, w - 1),
+                    "nan weight": (y, p, s, np.r_[np.nan, w[1:]]),
+                    "inf weight": (y, p, s, np.r_[np.inf, w[1:]]),
+                    "huge weights": (y, p, s, w * 1e300), "tiny weights": (y, p, s, w * 1e-310),
+                    "float64 weights": (y, p, s, w),
+                    "int8": (y.astype(np.int8), p, s, None),
+                    "uint8": (y.astype(np.uint8), p, s, None),
+                    "uint64": (y.astype(np.uint64), p, s, None),
+                    "int32": (y.astype(np.int32), p, s, None),
+                    "fortran": (y, np.asfortranarray(p), np.asfortranarray(s), None),
+                    "strided": (y, np.repeat(p, 2, axis=1)[:, ::2] * 1,
+                                np.repeat(s, 2, axis=1)[:, ::2], None),
+                    "absent class": (np.where(y == 4, 0, y), p, s, None),
+                    "class out of range": (np.where(y == 4, 5, y), p, s, None),
+                    "negative class": (np.where(y == 4, -1, y), p, s, None),
+                    "classes from one": (y + 1, p, s, None),
+                    "huge uint64 class": (np.where(y == 4, 2**63 + 4, y).astype(np.uint64),
+                                          p, s, None),
+                })
+                for name, value in (("above one", 1.0 + 1e-6), ("below zero", -1e-9),
+                                    ("nan", np.nan), ("inf", np.inf), ("-inf", -np.inf)):
+                    bad_p, bad_s = p.copy(), s.copy()
+                    bad_p[7, 2] = value
+                    bad_s[7, 2 if name != "nan" else 1] = value if name != "above one" else 9.0
+                    cases[name] = (y, bad_p, bad_s, None)
+                off = p.copy()
+                off[11] *= 0.5
+                cases["row off its sum"] = (y, off, s, None)
+            for name, (yy, pp, ss, ww) in cases.items():
+                pp, ss = pp.astype(dt, copy=False), ss.astype(dt, copy=False)
+                if ww is not None and name != "float64 weights":
+                    with np.errstate(over="ignore"):
+                        ww = ww.astype(dt)
+                kw = {} if ww is None else {"sample_weight": ww}
+                ids = f"K{k}-{name}-{dt.__name__}"
+                # whether the short path decides (None: it may or may not, by the rounding)
+                taken = k <= 64 and (name in TAKEN or (name == "float64 weights"
+                                                       and dt == np.float64))
+                if name in ("huge weights", "tiny weights", "negative weights"):
+                    taken = None
+                yield pytest.param("brier_score_loss", (yy, pp), kw,
+                                   taken and name not in BRIER_DECLINES, id="brier-" + ids)
+                if k >= 3:
+                    yield pytest.param("hinge_loss", (yy, ss), kw, taken, id="hinge-" + ids)
+                if name == "plain":
+                    for scale in (True, False):
+                        yield pytest.param("brier_score_loss", (yy, pp),
+                                           {"scale_by_half": scale}, taken,
+                                           id=f"brier-{ids}-{scale}")
+
+
+TAKEN = {"plain", "weights", "some zero weights", "int8", "uint8", "uint64", "int32", "fortran",
+         "strided", "above one", "below zero", "row off its sum"}
+BRIER_DECLINES = {"above one", "below zero", "row off its sum"}
+
+
+@pytest.mark.parametrize("name,args,kw,taken", list(short_path_cases()))
+def test_multiclass_short_path_gives_the_full_paths_bits(name, args, kw, taken):
+    """The public function on NumPy arrays gives the full path's value to the bit, or its
+    exception and warnings; and scikit-learn's.  The short path decides the valid inputs and
+    leaves every other to the full path."""
+    y, p = args
+    w = kw.get("sample_weight")
+    rows = metrics._BRIER_ROWS if name == "brier_score_loss" else metrics._HINGE_ROWS
+    tol = metrics._row_sum_tolerance(p.dtype, p.shape[1])
+    decided = metrics._rows_fast(rows, y, p, w, tol) is not None
+    if taken is not None:
+        assert decided == taken
+    if name == "brier_score_loss":
+        full = lambda: metrics._brier(y, p, w, None, None,  # noqa: E731
+                                      kw.get("scale_by_half", "auto"))
+    else:
+        full = lambda: metrics._hinge(y, p, None, w)  # noqa: E731
+    got, got_warnings = outcome(getattr(metrics, name), args, kw)
+    want, want_warnings = outcome(lambda: full(), (), {})
+    if isinstance(want, Exception):
+        assert type(got) is type(want) and str(got) == str(want), (got, want)
+    else:
+        assert type(got) is float and (got == want or (math.isnan(got) and math.isnan(want))), \
+            (got, want)
+    assert got_warnings == want_warnings
+    if w is None or (np.all(np.isfinite(w)) and float(np.max(np.abs(w))) < 1e300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)     # scikit-learn's own
+            assert_same(name, args, kw, tolerance(p, w))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 7, 8, 9, 20, 64])
+@pytest.mark.parametrize("dt", [np.float64, np.float32])
+def test_short_path_finds_rows_off_their_sum_as_scikit_learn(k, dt):
+    """Rows a rounding away from scikit-learn's tolerance, with class indices (the short
+    path): its row sums are not NumPy's, so rows near the tolerance go to the full path, which
+    decides with NumPy's sums; the warning comes where scikit-learn gives it."""
+    rng = np.random.default_rng(k + 100)
+    p = rng.dirichlet(np.ones(k), 300).astype(dt)
+    tol = np.sqrt(np.finfo(dt).eps)
+    p[:, 0] += dt(tol) * np.linspace(0.9, 1.1, 300).astype(dt)
+    y = np.arange(300) % k
+    for rows in (slice(0, 150), slice(150, 300), slice(145, 155), slice(0, 140)):
+        yy, pp = y[rows], p[rows]
+        if len(np.unique(yy)) == k:
+            assert_same("brier_score_loss", (yy, pp), {}, 2e-6)

@@ -53,6 +53,7 @@ __all__ = ["InvalidParameterError", "brier_score_loss", "explained_variance_scor
 
 _F64 = np.dtype(np.float64)
 _F32 = np.dtype(np.float32)
+_I64 = np.dtype(np.int64)
 _OP_LOSS = _kernels.OPERATIONS["loss"]
 _OP_WEIGHT_SUM = _kernels.OPERATIONS["weight_sum"]
 _MULTIOUTPUT = ("raw_values", "uniform_average")
@@ -1703,7 +1704,17 @@ def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
     1.4260151319598084
     """
     fname = "mean_tweedie_deviance"
-    _check_power(fname, power)
+    if not ((type(power) is float or type(power) is int)
+            and (-math.inf < power <= 0 or 1 <= power < math.inf)):
+        _check_power(fname, power)
+    if type(y_pred) is np.ndarray and (y_pred.dtype is _F64 or y_pred.dtype is _F32):
+        # the short path: the kernels' deviances are NaN (or a LabelError) outside the domain
+        # of `power` and for inputs that are not finite, so a finite sum proves them valid
+        ops = _labels_fast(y_true, y_pred, sample_weight, y_pred.dtype, "iu")
+        if ops is not None:
+            mean = _labels_mean(_deviance_kernel(power), ops[0], y_pred, ops[1])
+            if mean is not None:
+                return mean
     y, p, w = _one_output(fname, y_true, y_pred, sample_weight)
     return _mean_deviance(y, p, w, power)
 
@@ -2145,7 +2156,7 @@ def _proba_targets(y_true: Any, p: _Array, clip_dt: _DType, sample_weight: Any, 
     if not one_column:
         sums = _row_sums(p)
         # np.isclose(sums, 1, rtol) of finite sums, without its temporaries
-        if not np.all(np.abs(sums - 1) <= 1e-8 + math.sqrt(_CLIP[clip_dt][0])):
+        if not np.all(np.abs(sums - 1) <= _ROW_SUM_TOLERANCE[clip_dt]):
             warnings.warn("The y_prob values do not sum to one. Make sure to pass "
                           "probabilities.", UserWarning, stacklevel=4)
     if k != columns:
@@ -2156,6 +2167,16 @@ def _proba_targets(y_true: Any, p: _Array, clip_dt: _DType, sample_weight: Any, 
         raise ValueError("The number of classes in labels is different from that in y_prob. "
                          f"Classes found in labels: {classes}")
     return w, targets, one_column
+
+
+#: scikit-learn's tolerance of a row sum of probabilities (in its dtype) around 1
+_ROW_SUM_TOLERANCE = {dt: 1e-8 + math.sqrt(eps) for dt, (eps, _) in _CLIP.items()}
+
+
+def _row_sum_tolerance(dt: _DType, k: int) -> float:
+    """The tolerance of a short path's row sums of `k` probabilities of dtype `dt`, summed in
+    float64 in order: scikit-learn's less what its sum (NumPy's, in `dt`) may differ by."""
+    return _ROW_SUM_TOLERANCE[dt] - 4 * k * _CLIP[dt][0]
 
 
 def _row_sums(p: _Array) -> _Array:
@@ -2195,16 +2216,18 @@ _BRIER_ROWS = _kernels.RowsKernel(_kernels.ROW_METRICS["brier"])
 _HINGE_ROWS = _kernels.RowsKernel(_kernels.ROW_METRICS["hinge"])
 
 
-def _labels_fast(y_true: Any, p: Any, sample_weight: Any, dt: _DType
+def _labels_fast(y_true: Any, p: Any, sample_weight: Any, dt: _DType, kinds: str = "biuf"
                  ) -> Optional[Tuple[_Array, Optional[_Array]]]:
-    """The operands of a binary short path -- y_true and `p` 1-d NumPy arrays of one length,
-    `p` of dtype `dt`, labels numbers or booleans, weights None or of `dt` -- as (y_true as
-    `dt`, weights), or None."""
+    """The operands of a short path -- y_true and `p` 1-d NumPy arrays of one length, `p` of
+    dtype `dt`, y_true of `dt` or of a dtype kind among `kinds` (the binary metrics' labels:
+    numbers or booleans), weights None or of `dt` -- as (y_true as `dt`, weights), or
+    None."""
     if not (type(p) is np.ndarray and type(y_true) is np.ndarray and p.ndim == 1
             and y_true.ndim == 1 and p.dtype is dt):
         return None
     n = p.shape[0]
-    if y_true.shape[0] != n or n == 0 or y_true.dtype.kind not in "biuf":
+    if y_true.shape[0] != n or n == 0 or (y_true.dtype is not dt
+                                          and y_true.dtype.kind not in kinds):
         return None
     w = sample_weight
     if w is not None and not (type(w) is np.ndarray and w.dtype is dt and w.shape == (n,)):
@@ -2214,23 +2237,49 @@ def _labels_fast(y_true: Any, p: Any, sample_weight: Any, dt: _DType
 
 def _labels_sums(kernel: _kernels.LossKernel, y: _Array, p: _Array,
                  w: Optional[_Array]) -> Optional[Tuple[float, float]]:
-    """(the sum of w * loss, the sum of w) of a binary labels kernel over 1-d `y` and `p`
-    (and `w`) of one float dtype, or None where the full path must decide: a label outside
-    the kernel's (a `LabelError`), a loss that is not finite (an input outside its domain),
-    weights that are not finite or sum to zero."""
+    """(the sum of w * loss, the sum of w) of a loss-only kernel (binary labels, deviances)
+    over 1-d `y` and `p` (and `w`) of one float dtype, or None where the full path must
+    decide: a y outside the kernel's labels or domain (a `LabelError`), a loss that is not
+    finite (an input outside its domain), weights that are not finite or sum to zero."""
     run = kernel.run_float64 if p.dtype is _F64 else kernel.run_float32
     try:
         total: float = run(_OP_LOSS, y, p, w, 1, None, None, None, 1.0, _n_threads(None))
     except _kernels.LabelError:
         return None
+    return _short_sums(total, p, w)
+
+
+def _short_sums(total: float, p: _Array, w: Optional[_Array]) -> Optional[Tuple[float, float]]:
+    """(`total`, the sum of the weights `w`) of a short path's weighted mean over the rows of
+    `p`, or None where the full path must decide: a total that is not finite, weights that
+    are not finite or sum to zero, or sums that overflowed or lost bits."""
     if not math.isfinite(total):
         return None
     if w is None:
-        return total, float(len(p))
+        return total, float(p.shape[0])
     denominator = _sum(w)
     if denominator == 0 or not _sums_sound(p.dtype, total, denominator):
         return None
     return total, denominator
+
+
+def _rows_fast(rows: _kernels.RowsKernel, y_true: Any, p: _Array, sample_weight: Any,
+               tol: float) -> Optional[Tuple[float, float]]:
+    """(the sum of w * row loss, the sum of w) of a multiclass short path -- y_true a 1-d
+    integer array holding every class index 0 .. K-1 and no other, `p` (n, K) of float64 or
+    float32 (K <= 64), weights None or of `p`'s dtype; for the Brier score, probabilities in
+    [0, 1] whose rows sum to within `tol` of 1 -- or None where the full path must decide."""
+    if not (type(y_true) is np.ndarray and y_true.ndim == 1 and y_true.dtype.kind in "iu"):
+        return None
+    n = p.shape[0]
+    w = sample_weight
+    if y_true.shape[0] != n or n == 0 or (w is not None and not (
+            type(w) is np.ndarray and w.dtype is p.dtype and w.shape == (n,))):
+        return None
+    run = rows.run_checked_float64 if p.dtype is _F64 else rows.run_checked_float32
+    total = run(y_true if y_true.dtype is _I64 else y_true.astype(_I64), p, w,
+                _n_threads(None), tol)
+    return None if total is None else _short_sums(total, p, w)
 
 
 def _labels_mean(kernel: _kernels.LossKernel, y: _Array, p: _Array,
@@ -2315,7 +2364,15 @@ def brier_score_loss(y_true: ArrayLike, y_proba: ArrayLike, *,
             and (half or scale_by_half is False) and labels is None \
             and type(y_proba) is np.ndarray and (y_proba.dtype is _F64 or y_proba.dtype is _F32):
         params: Tuple[float, ...]
-        if pos_label is None:
+        if y_proba.ndim == 2:
+            k = y_proba.shape[1]
+            sums = _rows_fast(_BRIER_ROWS, y_true, y_proba, sample_weight,
+                              _row_sum_tolerance(y_proba.dtype, k)) if k >= 2 else None
+            if sums is not None:
+                score = sums[0] / sums[1]
+                return score * 0.5 if (scale_by_half is True or (half and k < 3)) else score
+            params = ()
+        elif pos_label is None:
             params = _SETS
         elif type(y_true) is np.ndarray and y_true.dtype is y_proba.dtype and y_true.size:
             negative = y_true[0] if y_true[0] != pos_label else y_true[-1]
@@ -2465,6 +2522,11 @@ def hinge_loss(y_true: ArrayLike, pred_decision: ArrayLike, *,
     """
     if labels is None and type(pred_decision) is np.ndarray \
             and (pred_decision.dtype is _F64 or pred_decision.dtype is _F32):
+        if pred_decision.ndim == 2:
+            sums = _rows_fast(_HINGE_ROWS, y_true, pred_decision, sample_weight, 0.0) \
+                if pred_decision.shape[1] >= 3 else None
+            return _hinge(y_true, pred_decision, labels, sample_weight) if sums is None \
+                else sums[0] / sums[1]
         p = pred_decision if pred_decision.dtype is _F64 else pred_decision.astype(_F64)
         ops = _labels_fast(y_true, p, sample_weight, _F64)
         if ops is not None:

@@ -163,3 +163,19 @@ class RowsKernel:
         sample_weight: _F32,               # const float32[n]
         n_threads: int,
     ) -> float: ...                        # accumulated in float64
+    def run_checked_float64(
+        self,
+        labels: _Array,                    # const int64[n]
+        y_pred: _Array,                    # const float64[n, K]
+        sample_weight: _F64,               # const float64[n]
+        n_threads: int,
+        tol: float,                        # Brier: a row's sum within tol of 1
+    ) -> Optional[float]: ...              # None: a class missing or out of [0, K), K > 64, a flag
+    def run_checked_float32(
+        self,
+        labels: _Array,                    # const int64[n]
+        y_pred: _Array,                    # const float32[n, K]
+        sample_weight: _F32,               # const float32[n]
+        n_threads: int,
+        tol: float,
+    ) -> Optional[float]: ...

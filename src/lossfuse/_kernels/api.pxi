@@ -618,8 +618,10 @@ cdef class CrossEntropyKernel:
 
 # ----------------------------------------------------------------- multiclass row metrics
 cdef double _run_rows(int kind, floating dtype_tag, object labels, object y_pred,
-                      object sample_weight, int n_threads) except? -1:
-    """Check shapes and strides in O(1), then run the row loops (rows.pxi) without the GIL."""
+                      object sample_weight, int n_threads, bint check, double tol,
+                      uint64_t* seen, int* flags) except? -1:
+    """Check shapes and strides in O(1), then run the row loops (rows.pxi) without the GIL;
+    `check`: a checked run, its classes seen and flags to `seen` and `flags`."""
     cdef RowsArgs a
     cdef int t = cnp.NPY_DOUBLE if floating is double else cnp.NPY_FLOAT
     cdef View2 p = _view2(y_pred, t, 2, b"y_pred", False)
@@ -645,11 +647,13 @@ cdef double _run_rows(int kind, floating dtype_tag, object labels, object y_pred
     a.sy = y.s0
     a.w = w.data
     a.sw = w.s0
+    a.check = check
+    a.tol = tol
     if a.n * a.K > GIL_FREE_ABOVE:
         with nogil:
-            total = rows_drive(&a, <const floating*>NULL, max(1, n_threads), &bad)
+            total = rows_drive(&a, <const floating*>NULL, max(1, n_threads), &bad, seen, flags)
     else:
-        total = rows_drive(&a, <const floating*>NULL, 1, &bad)
+        total = rows_drive(&a, <const floating*>NULL, 1, &bad, seen, flags)
     if bad >= 0:
         raise TargetError(bad)
     return total
@@ -676,9 +680,48 @@ cdef class RowsKernel:
     def run_float64(self, labels, y_pred, sample_weight, int n_threads):
         """The sum over the rows of float64 `y_pred` (n, K) of w * the row's loss (w = 1 when
         `sample_weight` is None), the row's class given by `labels` (int64, (n,))."""
-        return _run_rows(self.kind, <double>0, labels, y_pred, sample_weight, n_threads)
+        cdef uint64_t seen
+        cdef int flags
+        return _run_rows(self.kind, <double>0, labels, y_pred, sample_weight, n_threads, False,
+                         0.0, &seen, &flags)
 
     def run_float32(self, labels, y_pred, sample_weight, int n_threads):
         """As `run_float64`, on float32 `y_pred` and weights (the row losses in float32, as
         scikit-learn computes them; the sum in float64)."""
-        return _run_rows(self.kind, <float>0, labels, y_pred, sample_weight, n_threads)
+        cdef uint64_t seen
+        cdef int flags
+        return _run_rows(self.kind, <float>0, labels, y_pred, sample_weight, n_threads, False,
+                         0.0, &seen, &flags)
+
+    def run_checked_float64(self, labels, y_pred, sample_weight, int n_threads, double tol):
+        """`run_float64` for a short path: the sum, or None unless the class indices are
+        0 .. K-1, each present (K <= 64), and, for the Brier score, every probability lies in
+        [0, 1] and every row sums to within `tol` of 1 (in float64, in order)."""
+        cdef uint64_t seen
+        cdef int flags
+        try:
+            total = _run_rows(self.kind, <double>0, labels, y_pred, sample_weight, n_threads,
+                              True, tol, &seen, &flags)
+        except TargetError:
+            return None
+        return total if _rows_passed(y_pred, seen, flags) else None
+
+    def run_checked_float32(self, labels, y_pred, sample_weight, int n_threads, double tol):
+        """As `run_checked_float64`, on float32 `y_pred` and weights."""
+        cdef uint64_t seen
+        cdef int flags
+        try:
+            total = _run_rows(self.kind, <float>0, labels, y_pred, sample_weight, n_threads,
+                              True, tol, &seen, &flags)
+        except TargetError:
+            return None
+        return total if _rows_passed(y_pred, seen, flags) else None
+
+
+cdef bint _rows_passed(object y_pred, uint64_t seen, int flags):
+    """Whether a checked run of (n, K) `y_pred` (n > 0) saw every class 0 .. K-1 (K <= 64)
+    and raised no flag."""
+    cdef Py_ssize_t K = y_pred.shape[1]
+    if flags != 0 or K > 64 or K < 1 or y_pred.shape[0] == 0:
+        return False
+    return seen == (<uint64_t>0xFFFFFFFFFFFFFFFF >> (64 - K))

@@ -742,11 +742,14 @@ cdef inline void _expm1_scaled(double k, double q, double* m, double* e) noexcep
 
 cdef inline double _deviance_done(double d, double y, double p, bint mean_space) noexcept nogil:
     """A deviance's special values, for every kind: never negative (rounding near 0), inf at
-    y = inf, NaN for a negative mean (the metrics' mean space), NaN where y or p is."""
+    y = inf, NaN where y or p is.  In the mean space (the metrics'), NaN also for a mean
+    that is not positive and finite and for an infinite y: scikit-learn refuses those, and
+    so a finite sum of these deviances proves every operand inside the domain (the metrics'
+    short paths rest on it; y outside it is a LabelError)."""
     d = 0.0 if d < 0.0 else d
     d = INFINITY if y == INFINITY else d
     if mean_space:
-        d = NAN if p < 0 else d
+        d = NAN if (p <= 0) | (p == INFINITY) | (fabs(y) == INFINITY) else d
     return y + p if (y != y) | (p != p) else d
 
 cdef inline double _dev_poly(const double* c, double t, double t2) noexcept nogil:

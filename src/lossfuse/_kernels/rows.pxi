@@ -7,12 +7,21 @@
 # operations); the facade validates the inputs, and the class indices are checked here (an index
 # outside [0, K) would read outside the row): the first such row is reported, nothing is read
 # from it.
+#
+# A checked run (the facade's short path) also records, for K <= 64, which class indices occur
+# (a bit each), and for the Brier score whether a probability lies outside [0, 1] and whether a
+# row's sum is further from 1 than a tolerance: what the facade would otherwise find with
+# NumPy passes over the data before the run.
 
 cdef enum:
     ROWS_HINGE = 0        # max(0, 1 - (x[y] - max_{j != y} x[j]))
     ROWS_BRIER = 1        # sum_j (onehot(y)_j - p_j)^2
 
 ROW_METRICS = {"hinge": ROWS_HINGE, "brier": ROWS_BRIER}
+
+cdef enum:
+    ROWS_RANGE = 1        # checked runs: a probability outside [0, 1], or NaN (Brier)
+    ROWS_SUM = 2          # a row whose probabilities sum to more than `tol` from 1 (Brier)
 
 
 cdef struct RowsArgs:
@@ -27,6 +36,8 @@ cdef struct RowsArgs:
     Py_ssize_t sy
     const char* w
     Py_ssize_t sw
+    bint check            # a checked run: the classes seen and ROWS_* flags
+    double tol            # of ROWS_SUM
 
 
 cdef floating _brier_terms(const floating* row, Py_ssize_t s1, int64_t c, Py_ssize_t lo,
@@ -64,6 +75,21 @@ cdef floating _brier_terms(const floating* row, Py_ssize_t s1, int64_t c, Py_ssi
     return _brier_terms(row, s1, c, lo, m2) + _brier_terms(row, s1, c, lo + m2, m - m2)
 
 
+cdef inline int _brier_checks(const floating* row, Py_ssize_t s1, Py_ssize_t K,
+                              double tol) noexcept nogil:
+    """ROWS_RANGE where a probability of the row is outside [0, 1] (or NaN), ROWS_SUM where
+    their sum (in float64, in order) is more than `tol` from 1 (or NaN)."""
+    cdef double s = 0
+    cdef int inside = 1
+    cdef floating v
+    cdef Py_ssize_t j
+    for j in range(K):
+        v = row[j * s1]
+        inside &= (v >= 0) & (v <= 1)
+        s += v
+    return (0 if inside else ROWS_RANGE) | (0 if fabs(s - 1) <= tol else ROWS_SUM)
+
+
 cdef inline floating _hinge_row(const floating* row, Py_ssize_t s1, Py_ssize_t K,
                                 int64_t c) noexcept nogil:
     """max(0, 1 - (row[c] - max_{j != c} row[j])) in the row's dtype (K >= 2); NaN where a
@@ -83,9 +109,12 @@ cdef inline floating _hinge_row(const floating* row, Py_ssize_t s1, Py_ssize_t K
 
 
 cdef double rows_chunk(const RowsArgs* a, Py_ssize_t start, Py_ssize_t end,
-                       const floating* dtype, Py_ssize_t* bad) noexcept nogil:
+                       const floating* dtype, Py_ssize_t* bad, uint64_t* seen,
+                       int* flags) noexcept nogil:
     """Rows start .. end-1: the sum of their weighted losses; `bad` gets the first row whose
-    class index is outside [0, K) (its loss taken as NaN), else stays -1."""
+    class index is outside [0, K) (its loss taken as NaN), else stays -1.  A checked run
+    also ORs bit c mod 64 of every class index c into `seen`, and the rows' ROWS_* flags
+    into `flags`."""
     cdef double lbuf[BLOCK]
     cdef const floating* p = <const floating*>a.p
     cdef const floating* w = <const floating*>a.w
@@ -94,11 +123,17 @@ cdef double rows_chunk(const RowsArgs* a, Py_ssize_t start, Py_ssize_t end,
     cdef floating loss
     cdef Py_ssize_t b0 = start, b1, i
     cdef int64_t c
+    cdef uint64_t classes = 0
+    cdef int fl = 0
     while b0 < end:
         b1 = min(b0 + BLOCK, end)
         for i in range(b0, b1):
             c = a.y[i * a.sy]
             row = p + i * a.s0
+            if a.check and <uint64_t>c < <uint64_t>a.K:
+                classes |= (<uint64_t>1) << (c & 63)
+                if a.kind == ROWS_BRIER:
+                    fl |= _brier_checks(row, a.s1, a.K, a.tol)
             if <uint64_t>c >= <uint64_t>a.K:
                 if bad[0] < 0:
                     bad[0] = i
@@ -112,6 +147,8 @@ cdef double rows_chunk(const RowsArgs* a, Py_ssize_t start, Py_ssize_t end,
             lbuf[i - b0] = loss
         total += lane_sum(lbuf, b1 - b0)
         b0 = b1
+    seen[0] |= classes
+    flags[0] |= fl
     return total
 
 
@@ -121,6 +158,8 @@ cdef struct RowsDrive:
     Py_ssize_t chunk_rows
     double* partial
     Py_ssize_t* bad
+    uint64_t* seen
+    int* flags
 
 
 cdef void rows_chunk_task(void* ctx, Py_ssize_t c, const floating* dtype, const void* tag1,
@@ -129,16 +168,20 @@ cdef void rows_chunk_task(void* ctx, Py_ssize_t c, const floating* dtype, const 
     are NULL: compile-time tags only."""
     cdef RowsDrive* d = <RowsDrive*>ctx
     d.partial[c] = rows_chunk(d.a, min(c * d.chunk_rows, d.a.n),
-                              min((c + 1) * d.chunk_rows, d.a.n), dtype, &d.bad[c])
+                              min((c + 1) * d.chunk_rows, d.a.n), dtype, &d.bad[c],
+                              &d.seen[c], &d.flags[c])
 
 
 cdef double rows_drive(const RowsArgs* a, const floating* dtype, int n_threads,
-                       Py_ssize_t* bad) noexcept nogil:
+                       Py_ssize_t* bad, uint64_t* seen, int* flags) noexcept nogil:
     """All rows, in chunks whose boundaries depend on n and K only, summed in chunk order;
-    `bad`: the first row with a class index outside [0, K), or -1."""
+    `bad`: the first row with a class index outside [0, K), or -1; `seen` and `flags`: those
+    of a checked run (`rows_chunk`), 0 otherwise."""
     cdef Py_ssize_t n_chunks = max(1, min(<Py_ssize_t>MAX_CHUNKS, a.n * a.K // CHUNK))
     cdef double partial[MAX_CHUNKS]
     cdef Py_ssize_t chunk_bad[MAX_CHUNKS]
+    cdef uint64_t chunk_seen[MAX_CHUNKS]
+    cdef int chunk_flags[MAX_CHUNKS]
     cdef double total = 0
     cdef Py_ssize_t c
     cdef RowsDrive d
@@ -149,12 +192,20 @@ cdef double rows_drive(const RowsArgs* a, const floating* dtype, int n_threads,
     d.chunk_rows = ((a.n + n_chunks - 1) // n_chunks + BLOCK - 1) // BLOCK * BLOCK
     d.partial = partial
     d.bad = chunk_bad
+    d.seen = chunk_seen
+    d.flags = chunk_flags
     for c in range(n_chunks):
         chunk_bad[c] = -1
+        chunk_seen[c] = 0
+        chunk_flags[c] = 0
     parallel_run(<task_fn>task, &d, n_chunks, n_threads)
     bad[0] = -1
+    seen[0] = 0
+    flags[0] = 0
     for c in range(n_chunks):
         total += partial[c]
         if bad[0] < 0:
             bad[0] = chunk_bad[c]
+        seen[0] |= chunk_seen[c]
+        flags[0] |= chunk_flags[c]
     return total
