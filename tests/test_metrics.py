@@ -569,3 +569,40 @@ def test_deviance_short_path_gives_the_full_paths_bits(power, y, mu, w, taken):
         assert not isinstance(got, Exception), got
         assert got == pytest.approx(ref, rel=2e-6 if mu.dtype == np.float32 else 1e-12,
                                     nan_ok=True)
+
+
+def _d2_cases():
+    for param in _deviance_cases():
+        power, y, mu, w, _ = param.values
+        if w is None:
+            yield pytest.param(power, y, mu, id=param.id)
+    for dt in (np.float64, np.float32):
+        for power in (0, 1, 1.5, 2, 3, -1):
+            yield pytest.param(power, np.full(5, 0.1, dt), np.linspace(0.1, 1, 5).astype(dt),
+                               id=f"constant-{power}-{dt.__name__}")
+            yield pytest.param(power, np.array([2.0], dt), np.array([1.0], dt),
+                               id=f"one sample-{power}-{dt.__name__}")
+            yield pytest.param(power, np.zeros(4, dt), np.ones(4, dt),
+                               id=f"zeros-{power}-{dt.__name__}")
+
+
+@pytest.mark.parametrize("power,y,mu", list(_d2_cases()))
+def test_d2_tweedie_short_path_gives_the_full_paths_bits(power, y, mu):
+    """d2_tweedie_score on NumPy arrays gives the full path's value to the bit, or its error
+    and warnings (means outside the domain, constant y_true, a single sample included)."""
+    def outcome(f):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = f()
+            except Exception as e:  # noqa: BLE001 -- compared below
+                value = e
+        return value, [(c.category, str(c.message)) for c in caught]
+
+    got, got_warnings = outcome(lambda: metrics.d2_tweedie_score(y, mu, power=power))
+    want, want_warnings = outcome(lambda: metrics._d2_tweedie(y, mu, None, power))
+    if isinstance(want, Exception):
+        assert type(got) is type(want) and str(got) == str(want), (got, want)
+    else:
+        assert type(got) is float and (got == want or (np.isnan(got) and np.isnan(want)))
+    assert got_warnings == want_warnings

@@ -790,6 +790,9 @@ _FLOAT32 = struct.Struct("f")
 _F32_RANGE = (float(np.finfo(_F32).tiny), float(np.finfo(_F32).max))   # normal float32s
 
 
+_FLOAT32_PAIR = struct.Struct("ff")
+
+
 def _round32(x: float) -> float:
     """`x` rounded to float32 (faster than NumPy's scalars; float64 arithmetic rounded so is
     float32 arithmetic, for + - * / of float32 operands)."""
@@ -830,14 +833,16 @@ def _recentred(sums: Tuple[float, ...], explained: bool) -> Optional[Tuple[float
     data drift -- or None.  Shifted by the mean just computed, a second pass keeps every bit
     (a score near 0 amplifies every bit its fraction loses: ``1 - N / D``)."""
     W, U, UU, _, E, EE, K, Ke = sums
-
-    def shift(first: float, second: float, old: float) -> float:
-        new = old + first / W
-        cancelled = second > 16 * (second - first * (first / W))
-        return new if cancelled and math.isfinite(new) else old
-
-    shifts = (shift(U, UU, K), shift(E, EE, Ke) if explained else Ke)
+    shifts = (_shift(U, UU, K, W), _shift(E, EE, Ke, W) if explained else Ke)
     return None if shifts == (K, Ke) else shifts
+
+
+def _shift(first: float, second: float, old: float, W: float) -> float:
+    """The shift old + first / W where the sum of squares `second` around `old` cancelled
+    more than four bits (``second - first^2 / W``), else `old` itself."""
+    new = old + first / W
+    cancelled = second > 16 * (second - first * (first / W))
+    return new if cancelled and math.isfinite(new) else old
 
 
 def _centred(run: Callable[..., Tuple[float, ...]], y: _Array, p: _Array,
@@ -926,7 +931,8 @@ def _score_fast(y_true: Any, y_pred: Any, sample_weight: Any, multioutput: Any,
                 lo, hi = _F32_RANGE
                 if lo <= denominator <= hi and lo <= numerator <= hi:
                     # in float32, as scikit-learn computes it
-                    return _round32(1 - _round32(_round32(numerator) / _round32(denominator)))
+                    n32, d32 = _FLOAT32_PAIR.unpack(_FLOAT32_PAIR.pack(numerator, denominator))
+                    return _round32(1 - _round32(n32 / d32))
     return None
 
 
@@ -1576,9 +1582,11 @@ def d2_tweedie_score(y_true: ArrayLike, y_pred: ArrayLike, *,
     `y_true` as scikit-learn computes it.  At ``power=0`` it is the R^2 score.  1.0 is best;
     it can be arbitrarily negative.
 
-    The numerator is `mean_tweedie_deviance`, to a few ulp; the denominator is the deviance
-    kernel in a second pass at the constant m (broadcast, never copied).  The quotient is
-    taken in Python floats, as scikit-learn takes it.
+    Not one pass: the constant model m must be known before its deviance can be summed, so
+    the mean of `y_true` is taken first (NumPy's, the bits scikit-learn's model has), then
+    the deviance kernel runs at the predictions (the numerator: `mean_tweedie_deviance`, to
+    a few ulp) and at m (the denominator).  The quotient is taken in Python floats, as
+    scikit-learn takes it.
 
     Parameters
     ----------
@@ -1612,6 +1620,40 @@ def d2_tweedie_score(y_true: ArrayLike, y_pred: ArrayLike, *,
     >>> d2_tweedie_score([0.5, 1, 2.5, 7], [1, 1, 5, 3.5], power=1)
     0.4879151349031142
     """
+    if sample_weight is None and type(y_pred) is np.ndarray \
+            and (y_pred.dtype is _F64 or y_pred.dtype is _F32) \
+            and (type(power) is float or type(power) is int) \
+            and (-math.inf < power <= 0 or 1 <= power < math.inf):
+        score = _d2_tweedie_fast(y_true, y_pred, power)
+        if score is not None:
+            return score
+    return _d2_tweedie(y_true, y_pred, sample_weight, power)
+
+
+def _d2_tweedie_fast(y_true: Any, p: _Array, power: float) -> Optional[float]:
+    """The short path of d2_tweedie_score -- NumPy arrays as the deviances' short path takes
+    them, no weights -- or None where the full path must decide: fewer than two samples, an
+    input outside the domain of `power` or not finite, a mean of y_true outside it, a
+    denominator of 0.  Two passes over the data: the mean of y_true (NumPy's, the bits
+    scikit-learn's constant model has), then both deviances."""
+    ops = _labels_fast(y_true, p, None, p.dtype, "iu")
+    if ops is None or p.shape[0] < 2:
+        return None
+    y = ops[0]
+    n: int = p.shape[0]
+    kernel = _deviance_kernel(power)
+    numerator = _labels_sums(kernel, y, p, None)
+    if numerator is None:
+        return None
+    constant = np.empty(n, p.dtype)
+    constant.fill(np.add.reduce(y) / n)      # np.average(y): the same bits, in y's dtype
+    denominator = _labels_sums(kernel, y, constant, None)   # None for a mean outside the domain
+    if denominator is None or denominator[0] == 0:
+        return None
+    return 1 - (numerator[0] / n) / (denominator[0] / n)
+
+
+def _d2_tweedie(y_true: Any, y_pred: Any, sample_weight: Any, power: Any) -> float:
     fname = "d2_tweedie_score"
     _array_like(fname, "y_true", y_true)                 # scikit-learn's order: power last
     _array_like(fname, "y_pred", y_pred)
@@ -1619,7 +1661,7 @@ def d2_tweedie_score(y_true: ArrayLike, y_pred: ArrayLike, *,
     _check_power(fname, power)
     y, p, w = _one_output(fname, y_true, y_pred, sample_weight)
     if y.shape[0] < 2:
-        _undefined("D^2 score is not well-defined with less than two samples.")
+        _undefined("D^2 score is not well-defined with less than two samples.", stacklevel=3)
         return float("nan")
     numerator = _mean_deviance(y, p, w, power)
     mean = np.average(y, weights=w)      # the constant model, rounded as scikit-learn does
@@ -1656,13 +1698,18 @@ def _deviance_kernel(power: float) -> _kernels.LossKernel:
     error for power 0 (any real y_pred, as scikit-learn allows), else the poisson, gamma or
     tweedie deviance kernel -- in the mean space, so that y_true == y_pred gives 0 exactly and
     no log(y_pred) is rounded on the way."""
-    if power == 0:
-        return _SQUARED
-    if power == 1:
-        return _kernel("poisson_deviance")
-    if power == 2:
-        return _kernel("gamma_deviance")
-    return _kernel("tweedie_deviance", float(power))
+    k = _DEVIANCES.get(power)
+    if k is None:
+        k = _SQUARED if power == 0 else _kernel("poisson_deviance") if power == 1 else \
+            _kernel("gamma_deviance") if power == 2 else _kernel("tweedie_deviance",
+                                                                   float(power))
+        if len(_DEVIANCES) > 64:         # many powers: keep the cache small
+            _DEVIANCES.clear()
+        _DEVIANCES[power] = k
+    return k
+
+
+_DEVIANCES: Dict[float, _kernels.LossKernel] = {}
 
 
 def mean_tweedie_deviance(y_true: ArrayLike, y_pred: ArrayLike, *,
