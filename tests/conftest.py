@@ -115,3 +115,27 @@ def run_score(*args):
     finally:
         sys.stdout, sys.stderr = stdout, stderr
     return code, out.getvalue(), err.getvalue()
+
+
+def assert_threads_give_serial_bits(calls, n_threads=8, rounds=5):
+    """Calls made from `n_threads` Python threads at once (thread k runs calls[k % len] for
+    `rounds` rounds) each give the bits of the same call made alone, and none raises."""
+    import threading
+    want = [f() for f in calls]
+    got, errors = [[] for _ in calls], []
+
+    def work(k):
+        try:
+            for _ in range(rounds):
+                got[k].append(calls[k]())
+        except BaseException as e:          # noqa: BLE001 -- reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k % len(calls),)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for k, values in enumerate(got):
+        assert values and all(v == want[k] for v in values), (k, values, want[k])

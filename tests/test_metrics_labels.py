@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import assert_builds_agree
+from conftest import assert_builds_agree, assert_threads_give_serial_bits
 from lossfuse import metrics
 
 sk = pytest.importorskip("sklearn.metrics")
@@ -628,3 +628,21 @@ def test_short_path_finds_rows_off_their_sum_as_scikit_learn(k, dt):
         yy, pp = y[rows], p[rows]
         if len(np.unique(yy)) == k:
             assert_same("brier_score_loss", (yy, pp), {}, 2e-6)
+
+
+def test_short_paths_from_many_python_threads_give_the_serial_bits():
+    """Several Python threads at once, each call threaded too (the checked row runs, the
+    deviances' short path): every result is the bits of the same call made alone."""
+    rng = np.random.default_rng(31)
+    n = 200_000
+    y = np.arange(n) % 5
+    q = rng.dirichlet(np.ones(5), n)
+    s = rng.normal(0, 1, (n, 5))
+    w = rng.uniform(0, 2, n)
+    cnt = rng.poisson(2.0, n).astype(float)
+    mu = rng.uniform(0.5, 4, n)
+    calls = [lambda: metrics.brier_score_loss(y, q), lambda: metrics.hinge_loss(y, s),
+             lambda: metrics.brier_score_loss(y, q, sample_weight=w),
+             lambda: metrics.mean_poisson_deviance(cnt, mu),
+             lambda: metrics.d2_tweedie_score(cnt, mu, power=1.5)]
+    assert_threads_give_serial_bits(calls, n_threads=10, rounds=4)

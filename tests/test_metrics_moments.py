@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lossfuse import metrics
 from lossfuse._kernels import available, kernels
 from reference import explained_score as exact
+from conftest import assert_threads_give_serial_bits
 
 sk = pytest.importorskip("sklearn.metrics")
 
@@ -416,25 +417,7 @@ def test_a_float32_root_is_rounded_to_float32_on_every_path(name):
 def test_calls_from_many_python_threads_give_the_serial_bits():
     """Several Python threads at once, each call threaded too: every result is the bits of
     the same call made alone."""
-    import threading
     y, p, w = data(300_000, 1, np.float64, seed=21, offset=50.0)
     calls = [lambda: metrics.r2_score(y, p), lambda: metrics.explained_variance_score(y, p),
              lambda: metrics.r2_score(y, p, sample_weight=w), lambda: metrics.max_error(y, p)]
-    want = [f() for f in calls]
-    got, errors = [[] for _ in calls], []
-
-    def work(k):
-        try:
-            for _ in range(5):
-                got[k].append(calls[k]())
-        except BaseException as e:          # noqa: BLE001 -- reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(k % len(calls),)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    for k, values in enumerate(got):
-        assert values and all(v == want[k] for v in values)
+    assert_threads_give_serial_bits(calls)

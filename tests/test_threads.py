@@ -482,14 +482,21 @@ def test_more_threads_than_cpus_on_one_cpu():
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
 def test_metrics_after_fork_give_the_parents_bits():
     """lossfuse.metrics' one-pass kernels (the moments of R^2, the largest error, the
-    logarithmic error) in a forked child of a parent that ran them threaded."""
+    logarithmic error, the checked multiclass rows, the deviances) in a forked child of a
+    parent that ran them threaded."""
     _fork_test("""
         from lossfuse import metrics
         lf.set_num_threads(2)               # whatever the environment says: threaded calls
         yy = 1e6 + rng.normal(0, 1, 300_000); pp = yy + rng.normal(0, 0.5, 300_000)
+        cls = np.arange(300_000) % 5; q = rng.dirichlet(np.ones(5), 300_000)
+        sc = rng.normal(0, 1, (300_000, 5))
+        cnt = rng.poisson(2.0, 300_000).astype(float); mu = rng.uniform(0.5, 4, 300_000)
         def scores():
             return (metrics.r2_score(yy, pp), metrics.explained_variance_score(yy, pp),
-                    metrics.max_error(yy, pp), metrics.mean_squared_log_error(yy, pp))
+                    metrics.max_error(yy, pp), metrics.mean_squared_log_error(yy, pp),
+                    metrics.brier_score_loss(cls, q), metrics.hinge_loss(cls, sc),
+                    metrics.mean_poisson_deviance(cnt, mu),
+                    metrics.d2_tweedie_score(cnt, mu, power=1.5))
         mine = scores()
         assert in_child(lambda: scores() == mine and pool.pool_info()["workers"] >= 1)
         assert scores() == mine
