@@ -2,6 +2,7 @@
 return types, and for wrong input the same exception with the same message."""
 
 import doctest
+import math
 import re
 import warnings
 
@@ -487,6 +488,29 @@ def test_the_log_and_percentage_error_kernels_and_builds(dtype):
 
 
 # ------------------------------------------------------- the deviances' short path
+def outcome_of(f):
+    """(the value of f() or its exception, the warnings it gave)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = f()
+        except Exception as e:      # noqa: BLE001 -- compared by assert_same_outcome
+            value = e
+    return value, [(c.category, str(c.message)) for c in caught]
+
+
+def assert_same_outcome(got, want):
+    """Two `outcome_of`: the same float to the bit (NaN as NaN), or the same exception class
+    and message; and the same warnings."""
+    (value, warned), (expected, expected_warned) = got, want
+    if isinstance(expected, Exception):
+        assert type(value) is type(expected) and str(value) == str(expected), (value, expected)
+    else:
+        assert type(value) is float and (value == expected or (
+            math.isnan(value) and math.isnan(expected))), (value, expected)
+    assert warned == expected_warned
+
+
 def _deviance_cases():
     """NumPy arrays of the shapes the deviances' short path takes (1-d, y_pred float64 or
     float32, y_true of its dtype or integers, weights of its dtype): inputs inside each
@@ -540,27 +564,17 @@ def test_deviance_short_path_gives_the_full_paths_bits(power, y, mu, w, taken):
         yy, pp, ww = metrics._one_output("mean_tweedie_deviance", y, mu, w)
         return metrics._mean_deviance(yy, pp, ww, power)
 
-    def outcome(f):
-        try:
-            return f()
-        except Exception as e:      # noqa: BLE001 -- compared below
-            return e
-
     calls = [(lambda: metrics.mean_tweedie_deviance(y, mu, sample_weight=w, power=power),
-              outcome(full))]
+              outcome_of(full))]
     if power in (1, 2):
         f = metrics.mean_poisson_deviance if power == 1 else metrics.mean_gamma_deviance
-        calls.append((lambda: f(y, mu, sample_weight=w), outcome(lambda: full(int(power)))))
+        calls.append((lambda: f(y, mu, sample_weight=w), outcome_of(lambda: full(int(power)))))
     for call, want in calls[::-1]:           # the tweedie call's outcome last
-        got = outcome(call)
-        if isinstance(want, Exception):
-            assert type(got) is type(want) and str(got) == str(want), (got, want)
-        else:
-            assert type(got) is float and got == want, (got, want)
+        got = outcome_of(call)
+        assert_same_outcome(got, want)
+        got = got[0]
     sk = pytest.importorskip("sklearn.metrics")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ref = outcome(lambda: sk.mean_tweedie_deviance(y, mu, sample_weight=w, power=power))
+    ref = outcome_of(lambda: sk.mean_tweedie_deviance(y, mu, sample_weight=w, power=power))[0]
     if isinstance(ref, Exception):
         assert isinstance(got, Exception)
         if not isinstance(ref, ZeroDivisionError):
@@ -590,19 +604,5 @@ def _d2_cases():
 def test_d2_tweedie_short_path_gives_the_full_paths_bits(power, y, mu):
     """d2_tweedie_score on NumPy arrays gives the full path's value to the bit, or its error
     and warnings (means outside the domain, constant y_true, a single sample included)."""
-    def outcome(f):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                value = f()
-            except Exception as e:  # noqa: BLE001 -- compared below
-                value = e
-        return value, [(c.category, str(c.message)) for c in caught]
-
-    got, got_warnings = outcome(lambda: metrics.d2_tweedie_score(y, mu, power=power))
-    want, want_warnings = outcome(lambda: metrics._d2_tweedie(y, mu, None, power))
-    if isinstance(want, Exception):
-        assert type(got) is type(want) and str(got) == str(want), (got, want)
-    else:
-        assert type(got) is float and (got == want or (np.isnan(got) and np.isnan(want)))
-    assert got_warnings == want_warnings
+    assert_same_outcome(outcome_of(lambda: metrics.d2_tweedie_score(y, mu, power=power)),
+                        outcome_of(lambda: metrics._d2_tweedie(y, mu, None, power)))
