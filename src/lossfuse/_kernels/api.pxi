@@ -697,25 +697,26 @@ cdef class RowsKernel:
         """`run_float64` for a short path: the sum, or None unless the class indices are
         0 .. K-1, each present (K <= 64), and, for the Brier score, every probability lies in
         [0, 1] and every row sums to within `tol` of 1 (in float64, in order)."""
-        cdef uint64_t seen
-        cdef int flags
-        try:
-            total = _run_rows(self.kind, <double>0, labels, y_pred, sample_weight, n_threads,
-                              True, tol, &seen, &flags)
-        except TargetError:
-            return None
-        return total if _rows_passed(y_pred, seen, flags) else None
+        return _run_rows_checked(self.kind, <double>0, labels, y_pred, sample_weight,
+                                 n_threads, tol)
 
     def run_checked_float32(self, labels, y_pred, sample_weight, int n_threads, double tol):
         """As `run_checked_float64`, on float32 `y_pred` and weights."""
-        cdef uint64_t seen
-        cdef int flags
-        try:
-            total = _run_rows(self.kind, <float>0, labels, y_pred, sample_weight, n_threads,
-                              True, tol, &seen, &flags)
-        except TargetError:
-            return None
-        return total if _rows_passed(y_pred, seen, flags) else None
+        return _run_rows_checked(self.kind, <float>0, labels, y_pred, sample_weight,
+                                 n_threads, tol)
+
+
+cdef object _run_rows_checked(int kind, floating dtype_tag, object labels, object y_pred,
+                              object sample_weight, int n_threads, double tol):
+    """A checked run (`RowsKernel.run_checked_float64`): the sum, or None."""
+    cdef uint64_t seen
+    cdef int flags
+    try:
+        total = _run_rows(kind, dtype_tag, labels, y_pred, sample_weight, n_threads, True, tol,
+                          &seen, &flags)
+    except TargetError:
+        return None
+    return total if _rows_passed(y_pred, seen, flags) else None
 
 
 cdef bint _rows_passed(object y_pred, uint64_t seen, int flags):

@@ -130,15 +130,17 @@ cdef double rows_chunk(const RowsArgs* a, Py_ssize_t start, Py_ssize_t end,
         for i in range(b0, b1):
             c = a.y[i * a.sy]
             row = p + i * a.s0
-            if a.check and <uint64_t>c < <uint64_t>a.K:
-                classes |= (<uint64_t>1) << (c & 63)
-                if a.kind == ROWS_BRIER:
-                    fl |= _brier_checks(row, a.s1, a.K, a.tol)
             if <uint64_t>c >= <uint64_t>a.K:
                 if bad[0] < 0:
                     bad[0] = i
                 loss = <floating>NAN
-            elif a.kind == ROWS_HINGE:
+                lbuf[i - b0] = loss
+                continue
+            if a.check:
+                classes |= (<uint64_t>1) << (c & 63)
+                if a.kind == ROWS_BRIER:
+                    fl |= _brier_checks(row, a.s1, a.K, a.tol)
+            if a.kind == ROWS_HINGE:
                 loss = _hinge_row(row, a.s1, a.K, c)
             else:
                 loss = _brier_terms(row, a.s1, c, 0, a.K)
