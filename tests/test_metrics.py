@@ -598,6 +598,11 @@ def _d2_cases():
                                id=f"one sample-{power}-{dt.__name__}")
             yield pytest.param(power, np.zeros(4, dt), np.ones(4, dt),
                                id=f"zeros-{power}-{dt.__name__}")
+            rng = np.random.default_rng(5)          # more than 256: a broadcast constant model
+            mu = np.exp(rng.normal(0, 1, 1000))
+            y = rng.poisson(mu) + (1.0 if power >= 2 else 0.0)
+            yield pytest.param(power, y.astype(dt), mu.astype(dt),
+                               id=f"n=1000-{power}-{dt.__name__}")
 
 
 @pytest.mark.parametrize("power,y,mu", list(_d2_cases()))
